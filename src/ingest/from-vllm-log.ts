@@ -1,0 +1,129 @@
+// vLLM server logs: the engine start-up line (`Initializing a V1 LLM engine (v…) with config: …`),
+// the `non-default args: {…}` line of the API server, and the KV-cache size lines. They carry the
+// scheduler settings that no metric exposes.
+
+import type { Adapter, IngestContext } from './adapter.js';
+import type { InputSource } from './source.js';
+import { parseConfigScalar } from '../model/serving-config.js';
+
+const ENGINE_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)]+)\) with config: (.*)$/;
+const NONDEFAULT_RE = /non-default args: \{(.*)\}\s*$/;
+const KV_TOKENS_RE = /GPU KV cache size: ([\d,]+) tokens/;
+const GPU_BLOCKS_RE = /# (?:GPU|cuda) blocks: (\d+)(?:, # CPU blocks: (\d+))?/;
+
+/** Settings we take from the engine config line (others are noise for our purposes). */
+const ENGINE_KEYS = new Set([
+  'model', 'dtype', 'max_seq_len', 'tensor_parallel_size', 'pipeline_parallel_size', 'quantization',
+  'enforce_eager', 'kv_cache_dtype', 'enable_prefix_caching', 'chunked_prefill_enabled', 'served_model_name',
+]);
+
+/** Split `a=1, b='x, y', c=Foo(d=2)` at top-level commas. */
+export function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < s.length) out.push(s.slice(start));
+  return out.map((x) => x.trim()).filter(Boolean);
+}
+
+export function parseEngineConfig(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of splitTopLevel(body)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export function parseNonDefaultArgs(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of splitTopLevel(body)) {
+    const m = /^['"]([^'"]+)['"]\s*:\s*(.*)$/s.exec(part);
+    if (m) out[m[1]] = m[2].trim();
+  }
+  return out;
+}
+
+function looksLikeLog(text: string): boolean {
+  return ENGINE_RE.test(text) || NONDEFAULT_RE.test(text) || /\bvLLM API server version\b/.test(text) || /^(?:\(\w+ pid=\d+\) )?(INFO|WARNING|DEBUG) \d\d-\d\d \d\d:\d\d:\d\d .*\.py:\d+\]/m.test(text);
+}
+
+async function readLog(src: InputSource, ctx: IngestContext) {
+  let rest = '';
+  let engines = 0;
+  let nonDefault = 0;
+  const version = new Set<string>();
+  const handle = (line: string) => {
+    let m = ENGINE_RE.exec(line);
+    if (m) {
+      engines++;
+      const [, engineVersion, ver, body] = m;
+      version.add(ver);
+      ctx.config.set('vllm_version', ver, 'log', src.display);
+      if (engineVersion) ctx.config.set('engine_version', engineVersion, 'log', src.display);
+      const cfg = parseEngineConfig(body);
+      for (const [k, raw] of Object.entries(cfg)) {
+        if (!ENGINE_KEYS.has(k)) continue;
+        const key = k === 'served_model_name' ? 'served_model_name' : k;
+        ctx.config.set(key, parseConfigScalar(raw), 'log', src.display);
+      }
+      return;
+    }
+    m = NONDEFAULT_RE.exec(line);
+    if (m) {
+      nonDefault++;
+      for (const [k, raw] of Object.entries(parseNonDefaultArgs(m[1]))) {
+        if (k === 'model_tag') ctx.config.set('model', parseConfigScalar(raw), 'log', src.display);
+        else ctx.config.set(k, parseConfigScalar(raw), 'log', src.display);
+      }
+      return;
+    }
+    m = KV_TOKENS_RE.exec(line);
+    if (m) {
+      ctx.config.set('gpu_kv_cache_tokens', Number(m[1].replace(/,/g, '')), 'log', src.display);
+      return;
+    }
+    m = GPU_BLOCKS_RE.exec(line);
+    if (m) {
+      ctx.config.set('num_gpu_blocks', Number(m[1]), 'log', src.display);
+      if (m[2] !== undefined) ctx.config.set('num_cpu_blocks', Number(m[2]), 'log', src.display);
+    }
+  };
+  for await (const chunk of src.chunks()) {
+    const text = rest + chunk.toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) handle(l);
+  }
+  if (rest) handle(rest);
+  const parts = [];
+  if (engines) parts.push(`${engines} engine config line${engines > 1 ? 's' : ''}`);
+  if (nonDefault) parts.push('non-default args');
+  if (!parts.length) parts.push('no config lines found');
+  if (version.size > 1) ctx.warn({ code: 'MIXED_VLLM_VERSIONS', file: src.display, message: `log shows several vLLM versions: ${[...version].sort().join(', ')}` });
+  return { detail: `vLLM server log (${parts.join(', ')})` };
+}
+
+export const vllmLogAdapter: Adapter = {
+  id: 'vllm-log',
+  label: 'vLLM server log',
+  sniff: (_head, text) => looksLikeLog(text),
+  read: readLog,
+};

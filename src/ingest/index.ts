@@ -1,0 +1,93 @@
+// Ingest orchestration: expand inputs, sniff each one's format from its content, run its adapter,
+// and assemble the Artifacts. Adapters are tried in registry order; the first whose sniff matches wins.
+
+import { InputError } from '../errors.js';
+import type { Artifacts, InputSummary } from '../model/artifacts.js';
+import { MetricSet, type InputWarning } from '../model/series.js';
+import type { KernelProfile } from '../model/profile.js';
+import { ServingConfigBuilder, parseConfigScalar } from '../model/serving-config.js';
+import type { Adapter, IngestContext, IngestOptions } from './adapter.js';
+import { ADAPTERS } from './registry.js';
+import { SampleSink } from './sink.js';
+import { expandInputs, fileSource, stdinSource, type InputSource } from './source.js';
+import { collectConfigFromMetrics } from './config-from-metrics.js';
+
+export interface IngestRequest {
+  inputs: string[];
+  options?: IngestOptions;
+  /** `--set key=value` overrides, highest priority. */
+  set?: Record<string, string>;
+  /** Extra in-memory sources (fetched from Prometheus, tests). */
+  sources?: InputSource[];
+  onProgress?: (msg: string) => void;
+}
+
+export function detectAdapter(src: InputSource): Adapter {
+  if (src.head.length === 0) {
+    throw new InputError({ code: 'EMPTY_INPUT', file: src.display, message: 'input is empty' });
+  }
+  const text = src.head.toString('utf8');
+  for (const a of ADAPTERS) if (a.sniff(src.head, text, src)) return a;
+  throw new InputError({
+    code: 'UNRECOGNISED_FORMAT',
+    file: src.display,
+    message: 'format not recognised from its content',
+    hint: `we read: ${ADAPTERS.map((a) => a.label).join('; ')}`,
+  });
+}
+
+export async function ingest(req: IngestRequest): Promise<Artifacts> {
+  const sink = new SampleSink();
+  const config = new ServingConfigBuilder();
+  const profiles: KernelProfile[] = [];
+  const warnings: InputWarning[] = [];
+  const options = req.options ?? {};
+  const ctx: IngestContext = {
+    sink,
+    config,
+    options,
+    addProfile: (p) => profiles.push(p),
+    warn: (w) => warnings.push(w),
+  };
+  const paths = await expandInputs(req.inputs);
+  const sources: (() => Promise<InputSource>)[] = paths.map((p) => (p === '-' ? stdinSource : () => fileSource(p)));
+  for (const s of req.sources ?? []) sources.push(async () => s);
+  if (sources.length === 0) throw new InputError({ code: 'EMPTY_INPUT', message: 'no inputs given' });
+
+  const inputs: InputSummary[] = [];
+  for (const open of sources) {
+    const src = await open();
+    const adapter = detectAdapter(src);
+    req.onProgress?.(`reading ${src.display} (${adapter.label})`);
+    sink.beginFile(src.display);
+    const res = await adapter.read(src, ctx);
+    const st = sink.fileStats(src.display);
+    const summary: InputSummary = {
+      file: src.display,
+      format: res.format ?? adapter.id,
+      detail: res.detail,
+      gzip: src.gzip,
+      series: st.series,
+      samples: st.samples,
+    };
+    if (src.sizeBytes !== undefined) summary.sizeBytes = src.sizeBytes;
+    inputs.push(summary);
+  }
+
+  const { series, warnings: seriesWarnings } = sink.finish();
+  const metrics = new MetricSet(series);
+  collectConfigFromMetrics(metrics, config);
+  for (const [k, v] of Object.entries(req.set ?? {})) {
+    const parsed = parseConfigScalar(v);
+    if (parsed === undefined) throw new InputError({ code: 'BAD_OPTION', message: `--set ${k}=${v}: empty value` });
+    config.set(k, parsed, 'flag');
+  }
+  const built = config.build();
+  for (const c of built.conflicts) {
+    warnings.push({
+      code: 'CONFIG_CONFLICT',
+      message: `${c.setting} differs between sources: ${c.values.map((x) => `${x.value} (${x.source}${x.file ? ` ${x.file}` : ''})`).join(', ')}`,
+    });
+  }
+  return { inputs, metrics, profiles, config: built, warnings: [...warnings, ...seriesWarnings] };
+}

@@ -1,0 +1,197 @@
+// The one place where samples from every adapter land: resolves names through the catalog, merges
+// series with the same canonical name and labels across files, and turns odd-but-usable data
+// (out-of-order, duplicate timestamps, NaN, single samples, renamed metrics) into warnings.
+
+import { resolveMetricName, type Resolved } from '../model/metric-catalog.js';
+import { labelsKey, type InputWarning, type Labels, type Series, formatSelector } from '../model/series.js';
+
+/** Growable pair of typed arrays for one series. Adapters push samples through it. */
+export class SeriesAccumulator {
+  t: Float64Array;
+  v: Float64Array;
+  length = 0;
+  /** Set when a pushed timestamp was not greater than the previous one. */
+  unordered = false;
+  nanCount = 0;
+  readonly files = new Set<string>();
+
+  constructor(
+    readonly rawName: string,
+    readonly resolved: Resolved,
+    readonly labels: Labels,
+    initialCapacity = 64,
+  ) {
+    this.t = new Float64Array(initialCapacity);
+    this.v = new Float64Array(initialCapacity);
+  }
+
+  push(tSeconds: number, value: number): void {
+    if (value !== value) {
+      this.nanCount++;
+      return;
+    }
+    const n = this.length;
+    if (n === this.t.length) this.grow(n * 2);
+    if (n > 0 && tSeconds <= this.t[n - 1]) this.unordered = true;
+    this.t[n] = tSeconds;
+    this.v[n] = value;
+    this.length = n + 1;
+  }
+
+  private grow(cap: number): void {
+    const t = new Float64Array(cap);
+    t.set(this.t.subarray(0, this.length));
+    const v = new Float64Array(cap);
+    v.set(this.v.subarray(0, this.length));
+    this.t = t;
+    this.v = v;
+  }
+}
+
+export interface SinkStats {
+  samples: number;
+  series: number;
+}
+
+/** Collects samples from all inputs of one run. */
+export class SampleSink {
+  private readonly accs = new Map<string, SeriesAccumulator>();
+  readonly warnings: InputWarning[] = [];
+  /** Raw names that were renamed by alias, per canonical name (to report mixed versions). */
+  private readonly aliasUse = new Map<string, Set<string>>();
+  /** Per-file counters, for the inventory. */
+  private readonly perFile = new Map<string, SinkStats>();
+  private currentFile = '';
+  private currentStats: SinkStats = { samples: 0, series: 0 };
+
+  /** Adapters call this before pushing the samples of one input. */
+  beginFile(file: string): void {
+    this.currentFile = file;
+    let s = this.perFile.get(file);
+    if (!s) this.perFile.set(file, (s = { samples: 0, series: 0 }));
+    this.currentStats = s;
+  }
+
+  fileStats(file: string): SinkStats {
+    return this.perFile.get(file) ?? { samples: 0, series: 0 };
+  }
+
+  /** Open (or re-open) the series of a raw metric name and label set. `__name__` must not be in labels. */
+  open(rawName: string, labels: Labels, expectedSamples = 64): SeriesAccumulator {
+    const resolved = resolveMetricName(rawName);
+    // Alias and canonical raw names are kept apart until finish(): when both exist for the same
+    // labels (vLLM 0.10/0.11 emit the old and new names side by side), the canonical one wins.
+    const key = `${resolved.viaAlias ? '~' : ''}${resolved.name}{${labelsKey(labels)}}`;
+    let acc = this.accs.get(key);
+    if (!acc) {
+      acc = new SeriesAccumulator(rawName, resolved, labels, Math.max(4, expectedSamples));
+      this.accs.set(key, acc);
+      if (resolved.viaAlias) {
+        let set = this.aliasUse.get(resolved.name);
+        if (!set) this.aliasUse.set(resolved.name, (set = new Set()));
+        set.add(rawName.replace(/_(bucket|sum|count|created|total)$/, ''));
+      }
+    }
+    if (!acc.files.has(this.currentFile)) {
+      acc.files.add(this.currentFile);
+      this.currentStats.series++;
+    }
+    return acc;
+  }
+
+  /** Count samples pushed for the current file (adapters call once per batch, not per sample). */
+  countSamples(n: number): void {
+    this.currentStats.samples += n;
+  }
+
+  /** Convenience for slow paths: push one sample. */
+  add(rawName: string, labels: Labels, tSeconds: number, value: number): void {
+    this.open(rawName, labels).push(tSeconds, value);
+    this.currentStats.samples++;
+  }
+
+  warn(w: InputWarning): void {
+    this.warnings.push(w);
+  }
+
+  /** Build the final, sorted, de-duplicated series and the warnings about them. */
+  finish(): { series: Series[]; warnings: InputWarning[] } {
+    const out: Series[] = [];
+    let unorderedSeries = 0;
+    let dupSamples = 0;
+    let nanSamples = 0;
+    let singleSample = 0;
+    let droppedAliases = 0;
+    const nanMetrics = new Set<string>();
+    const canonicalKeys = new Set<string>();
+    for (const [key, acc] of this.accs) if (!key.startsWith('~')) canonicalKeys.add(key);
+
+    const keys = [...this.accs.keys()].sort();
+    for (const key of keys) {
+      const acc = this.accs.get(key)!;
+      if (key.startsWith('~') && canonicalKeys.has(key.slice(1))) {
+        droppedAliases++;
+        continue;
+      }
+      nanSamples += acc.nanCount;
+      if (acc.nanCount) nanMetrics.add(acc.resolved.name);
+      let t = acc.t.subarray(0, acc.length);
+      let v = acc.v.subarray(0, acc.length);
+      if (acc.unordered) {
+        const sorted = sortDedup(t, v);
+        if (sorted.reordered) unorderedSeries++;
+        dupSamples += sorted.duplicates;
+        t = sorted.t;
+        v = sorted.v;
+      }
+      if (t.length === 0) continue;
+      if (t.length === 1) singleSample++;
+      // Copy out of the over-allocated buffers so memory matches what is kept.
+      out.push({ name: acc.resolved.name, labels: acc.labels, t: t.slice(), v: v.slice() });
+    }
+    const w = [...this.warnings];
+    if (unorderedSeries) w.push({ code: 'OUT_OF_ORDER', count: unorderedSeries, message: `${unorderedSeries} series had out-of-order samples; they were sorted by time` });
+    if (dupSamples) w.push({ code: 'DUPLICATE_TIMESTAMPS', count: dupSamples, message: `${dupSamples} samples repeated an earlier timestamp of their series; the last value read was kept` });
+    if (nanSamples) w.push({ code: 'NAN_SAMPLES', count: nanSamples, message: `${nanSamples} NaN samples were dropped (${[...nanMetrics].sort().slice(0, 5).join(', ')}${nanMetrics.size > 5 ? ', …' : ''})` });
+    const timeful = out.some((s) => s.t.length > 1);
+    if (singleSample && timeful) w.push({ code: 'SINGLE_SAMPLE_SERIES', count: singleSample, message: `${singleSample} series have a single sample; no rate or trend can be computed from them` });
+    if (droppedAliases) w.push({ code: 'DUPLICATE_ALIAS', count: droppedAliases, message: `${droppedAliases} series were exported under both an old and a new vLLM name; the new name was kept` });
+    for (const [canonical, raws] of [...this.aliasUse].sort()) {
+      const direct = out.some((s) => s.name === canonical || s.name.startsWith(`${canonical}_`));
+      w.push({
+        code: 'RENAMED_METRIC',
+        metric: canonical,
+        message: `${[...raws].sort().join(', ')} read as ${canonical} (older vLLM name)${direct ? '; the input mixes vLLM versions' : ''}`,
+      });
+    }
+    return { series: out, warnings: w };
+  }
+}
+
+/** Stable sort by time; for equal timestamps the last pushed value wins. */
+function sortDedup(t: Float64Array, v: Float64Array): { t: Float64Array; v: Float64Array; duplicates: number; reordered: boolean } {
+  const n = t.length;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  let reordered = false;
+  for (let i = 1; i < n; i++) if (t[i] < t[i - 1]) { reordered = true; break; }
+  if (reordered) idx.sort((a, b) => t[a] - t[b] || a - b);
+  const ot = new Float64Array(n);
+  const ov = new Float64Array(n);
+  let m = 0;
+  let duplicates = 0;
+  for (let k = 0; k < n; k++) {
+    const i = idx[k];
+    if (m > 0 && ot[m - 1] === t[i]) {
+      ov[m - 1] = v[i];
+      duplicates++;
+    } else {
+      ot[m] = t[i];
+      ov[m] = v[i];
+      m++;
+    }
+  }
+  return { t: ot.subarray(0, m), v: ov.subarray(0, m), duplicates, reordered };
+}
+
+export { formatSelector };

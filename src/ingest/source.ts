@@ -1,0 +1,195 @@
+// Opening inputs: files, directories (walked), `-` for stdin, gzip detected from the magic bytes.
+// Content is read in 1 MiB chunks (measured: the default 64 KiB buffer costs ~0.9 s/GB).
+
+import { createReadStream, promises as fsp } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+
+export const CHUNK_BYTES = 1 << 20;
+const HEAD_BYTES = 64 * 1024;
+
+export interface InputSource {
+  /** Name shown to the user: the path as given (relative), `<stdin>`, or a URL. */
+  readonly display: string;
+  /** Real path on disk, when the input is a file. */
+  readonly path?: string;
+  /** Gzip-compressed on disk (decompressed transparently). */
+  readonly gzip: boolean;
+  /** Size on disk (compressed), when known. */
+  readonly sizeBytes?: number;
+  /** Up to the first 64 KiB of the decompressed content, for format sniffing. */
+  readonly head: Buffer;
+  /** Whether `head` holds the whole content. */
+  readonly headIsWhole: boolean;
+  /** Decompressed content as a stream of chunks. */
+  chunks(): AsyncIterable<Buffer>;
+  /** Whole decompressed content (formats needing random access: Parquet, SQLite). */
+  bytes(): Promise<Buffer>;
+}
+
+function isGzip(b: Buffer): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+function gzipError(display: string, err: unknown): InputError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const truncated = /unexpected end of file/i.test(msg);
+  return new InputError({
+    code: 'TRUNCATED_GZIP',
+    file: display,
+    message: truncated ? 'gzip stream ends early (file truncated?)' : `gzip data is corrupt: ${msg}`,
+    hint: 'copy the file again; `gzip -t FILE` checks it',
+  });
+}
+
+async function* fileChunks(p: string): AsyncIterable<Buffer> {
+  const s = createReadStream(p, { highWaterMark: CHUNK_BYTES });
+  for await (const c of s) yield c as Buffer;
+}
+
+async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const gz = createGunzip({ chunkSize: CHUNK_BYTES });
+  const feed = (async () => {
+    try {
+      for await (const c of raw) {
+        if (!gz.write(c)) await new Promise<void>((r) => gz.once('drain', () => r()));
+      }
+      gz.end();
+    } catch (e) {
+      gz.destroy(e as Error);
+    }
+  })();
+  try {
+    for await (const c of gz) yield c as Buffer;
+  } catch (e) {
+    throw gzipError(display, e);
+  }
+  await feed;
+}
+
+async function readHead(display: string, p: string, gzip: boolean): Promise<{ head: Buffer; whole: boolean }> {
+  const fh = await fsp.open(p, 'r');
+  try {
+    if (!gzip) {
+      const buf = Buffer.alloc(HEAD_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+      const st = await fh.stat();
+      return { head: buf.subarray(0, bytesRead), whole: bytesRead >= st.size };
+    }
+  } finally {
+    await fh.close();
+  }
+  const parts: Buffer[] = [];
+  let n = 0;
+  let whole = true;
+  for await (const c of gunzipChunks(display, fileChunks(p))) {
+    parts.push(c);
+    n += c.length;
+    if (n >= HEAD_BYTES) {
+      whole = false;
+      break;
+    }
+  }
+  const all = Buffer.concat(parts);
+  return { head: all.subarray(0, Math.min(HEAD_BYTES, all.length)), whole: whole && all.length <= HEAD_BYTES };
+}
+
+/** A source over a file on disk. */
+export async function fileSource(p: string, display = p): Promise<InputSource> {
+  let st;
+  try {
+    st = await fsp.stat(p);
+  } catch {
+    throw new InputError({ code: 'NOT_FOUND', file: display, message: 'no such file or directory' });
+  }
+  const fh = await fsp.open(p, 'r');
+  const magic = Buffer.alloc(2);
+  await fh.read(magic, 0, 2, 0);
+  await fh.close();
+  const gzip = isGzip(magic);
+  const { head, whole } = await readHead(display, p, gzip);
+  return {
+    display,
+    path: p,
+    gzip,
+    sizeBytes: st.size,
+    head,
+    headIsWhole: whole,
+    chunks: () => (gzip ? gunzipChunks(display, fileChunks(p)) : fileChunks(p)),
+    bytes: async () => {
+      if (!gzip) return fsp.readFile(p);
+      const parts: Buffer[] = [];
+      for await (const c of gunzipChunks(display, fileChunks(p))) parts.push(c);
+      return Buffer.concat(parts);
+    },
+  };
+}
+
+/** A source over bytes already in memory (stdin, a fetched body, tests). */
+export function bufferSource(raw: Buffer, display: string): InputSource {
+  let data = raw;
+  const gzip = isGzip(raw);
+  if (gzip) {
+    try {
+      data = gunzipSync(raw);
+    } catch (e) {
+      throw gzipError(display, e);
+    }
+  }
+  return {
+    display,
+    gzip,
+    sizeBytes: raw.length,
+    head: data.subarray(0, HEAD_BYTES),
+    headIsWhole: data.length <= HEAD_BYTES,
+    chunks: async function* () {
+      for (let i = 0; i < data.length; i += CHUNK_BYTES) yield data.subarray(i, i + CHUNK_BYTES);
+    },
+    bytes: async () => data,
+  };
+}
+
+export async function stdinSource(): Promise<InputSource> {
+  const parts: Buffer[] = [];
+  for await (const c of process.stdin) parts.push(c as Buffer);
+  return bufferSource(Buffer.concat(parts), '<stdin>');
+}
+
+/** Expand the user's inputs: directories are walked (sorted, hidden files skipped). */
+export async function expandInputs(inputs: string[], cwd = process.cwd()): Promise<string[]> {
+  const out: string[] = [];
+  for (const inp of inputs) {
+    if (inp === '-') {
+      out.push('-');
+      continue;
+    }
+    const abs = path.resolve(cwd, inp);
+    let st;
+    try {
+      st = await fsp.stat(abs);
+    } catch {
+      throw new InputError({ code: 'NOT_FOUND', file: inp, message: 'no such file or directory' });
+    }
+    if (st.isDirectory()) {
+      const files = await walk(abs);
+      if (files.length === 0) throw new InputError({ code: 'EMPTY_INPUT', file: inp, message: 'directory holds no files' });
+      for (const f of files) out.push(path.join(inp, path.relative(abs, f)));
+    } else out.push(inp);
+  }
+  return out;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (/^README(\.md|\.txt)?$/i.test(e.name) || /\.md$/i.test(e.name)) continue; // dataset docs
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
