@@ -1,0 +1,4 @@
+// `vllm-tune analyze` — being written by the lead.
+import type { Command } from 'commander';
+
+export function register(_program: Command): void {}
