@@ -1,4 +1,76 @@
-// `vllm-tune analyze` — being written by the lead.
-import type { Command } from 'commander';
+// `vllm-tune analyze [inputs…]`: ingest → engine → report. With no inputs, the bundled dataset.
 
-export function register(_program: Command): void {}
+import { Option, type Command } from 'commander';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { ingest } from '../ingest/index.js';
+import { runAnalysis } from '../engine.js';
+import { renderReport } from '../report/index.js';
+import { SLO_PROFILES } from '../derive/slo.js';
+import { PACKAGE_ROOT } from '../version.js';
+import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
+
+/** The dataset `vllm-tune analyze` reads when given no inputs. */
+export const DEFAULT_DATASET = 'datasets/default';
+
+interface AnalyzeFlags extends InputFlags {
+  out: string;
+  name?: string;
+  json?: boolean;
+  slo: string;
+  sloTtft?: string;
+  sloTbt?: string;
+  sloE2e?: string;
+  failOn?: 'warning' | 'critical';
+  charts: boolean;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('analyze')
+    .description('Analyze metrics and GPU profiles and write a Markdown report (plus SVG charts, and JSON with --json).')
+    .argument('[inputs...]', `files, directories (walked) or - for stdin; default: the bundled sample (${DEFAULT_DATASET})`)
+    .option('-o, --out <dir>', 'directory to write the report into', 'reports')
+    .option('--name <name>', 'report name (file stem); default: from the first input')
+    .option('--json', 'also write <name>.json: the full Result (schema: src/model/result.ts)')
+    .addOption(new Option('--slo <profile>', 'latency targets of a use case').choices(Object.keys(SLO_PROFILES)).default('chat'))
+    .option('--slo-ttft <duration>', 'TTFT target (p95), overrides the profile, e.g. 300ms')
+    .option('--slo-tbt <duration>', 'time-between-tokens target (p95), e.g. 40ms')
+    .option('--slo-e2e <duration>', 'end-to-end latency target (p95), e.g. 8s')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists').choices(['warning', 'critical']))
+    .option('--no-charts', 'do not write SVG charts')
+    .option('-q, --quiet', 'no progress output');
+  addInputOptions(cmd).action(async (inputs: string[], flags: AnalyzeFlags) => {
+    const given = inputs.length > 0;
+    const resolved = given ? inputs : [path.relative(process.cwd(), path.join(PACKAGE_ROOT, DEFAULT_DATASET)) || '.'];
+    if (!given && !existsSync(path.join(PACKAGE_ROOT, DEFAULT_DATASET))) {
+      throw new InputError({ code: 'NOT_FOUND', file: DEFAULT_DATASET, message: 'bundled dataset missing', hint: 'pass inputs explicitly' });
+    }
+    const req = ingestRequestFrom(resolved, flags);
+    const say = progress(flags.quiet);
+    req.onProgress = say;
+    const artifacts = await ingest(req);
+    say('analysing…');
+    const name = safeName(flags.name ?? path.basename(given ? resolved[0] : 'sample'));
+    const slo: Parameters<typeof runAnalysis>[1]['slo'] = { profile: flags.slo };
+    if (flags.sloTtft) slo.ttftSeconds = parseDurationSeconds(flags.sloTtft, '--slo-ttft');
+    if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');
+    if (flags.sloE2e) slo.e2eSeconds = parseDurationSeconds(flags.sloE2e, '--slo-e2e');
+    const result = runAnalysis(artifacts, { name, slo });
+    const files = renderReport(result, artifacts, { charts: flags.charts, json: flags.json ?? false, outDir: flags.out });
+    const written = await writeFilesAtomically(flags.out, files);
+    endProgress(flags.quiet);
+    const counts = { critical: 0, warning: 0, info: 0 };
+    for (const f of result.findings) counts[f.severity]++;
+    process.stdout.write(
+      `${path.relative(process.cwd(), written[0]) || written[0]}: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'}` +
+        ` (${counts.critical} critical, ${counts.warning} warning, ${counts.info} info), ${result.recommendations.length} recommendation${result.recommendations.length === 1 ? '' : 's'}\n`,
+    );
+    if (flags.failOn) {
+      const bad = flags.failOn === 'warning' ? counts.critical + counts.warning : counts.critical;
+      if (bad > 0) process.exitCode = 1;
+    }
+  });
+}

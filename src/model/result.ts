@@ -68,3 +68,155 @@ export const ResultWarning = z.object({
   metric: z.string().optional(),
   count: z.number().optional(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// The whole Result. Numbers are plain JSON numbers; "unknown" is null, never 0.
+
+const num = z.number().nullable();
+
+export const InputSummarySchema = z.object({
+  file: z.string(),
+  format: z.string(),
+  detail: z.string(),
+  gzip: z.boolean(),
+  sizeBytes: z.number().optional(),
+  series: z.number(),
+  samples: z.number(),
+});
+
+export const MetricInventorySchema = z.object({
+  name: z.string(),
+  kind: z.string(),
+  unit: z.string(),
+  known: z.boolean(),
+  v0Only: z.boolean(),
+  series: z.number(),
+  samples: z.number(),
+  min: num,
+  mean: num,
+  max: num,
+});
+
+export const ReplicaIdSchema = z.object({
+  id: z.string(),
+  instance: z.string().nullable(),
+  engine: z.string().nullable(),
+  modelName: z.string().nullable(),
+  job: z.string().nullable(),
+});
+
+export const InventorySchema = z.object({
+  window: z.object({ startSeconds: z.number(), endSeconds: z.number(), stepSeconds: num }).nullable(),
+  seriesCount: z.number(),
+  sampleCount: z.number(),
+  metrics: z.array(MetricInventorySchema),
+  replicas: z.array(ReplicaIdSchema),
+  models: z.array(z.string()),
+  devices: z.array(z.string()),
+  snapshotOnly: z.boolean(),
+});
+
+export const ConfigValueSchema = z.object({
+  value: z.union([z.string(), z.number(), z.boolean()]),
+  source: z.enum(['flag', 'log', 'cache_config_info']),
+  file: z.string().optional(),
+});
+
+export const ServingConfigSchema = z.object({
+  values: z.record(z.string(), ConfigValueSchema),
+  conflicts: z.array(z.object({ setting: z.string(), values: z.array(ConfigValueSchema) })),
+});
+
+/** mean / p95 / max of a gauge or rate over the window. */
+export const Summary3 = z.object({ mean: num, p95: num, max: num });
+export type Summary3 = z.infer<typeof Summary3>;
+
+export const LatencyRow = z.object({
+  /** `ttft`, `tbt` or `e2e`. */
+  id: z.enum(['ttft', 'tbt', 'e2e']),
+  metric: z.string(),
+  /** `fleet` or a replica id. */
+  scope: z.string(),
+  p50Seconds: num,
+  p95Seconds: num,
+  p99Seconds: num,
+  meanSeconds: num,
+  requests: num,
+  targetSeconds: z.number(),
+  /** Share of requests above the target, read off the bucket counts (only when the target is a bucket bound). */
+  overTargetRatio: num,
+  verdict: z.enum(['met', 'breached', 'unknown']),
+  caveat: z.string().optional(),
+});
+export type LatencyRow = z.infer<typeof LatencyRow>;
+
+export const ThroughputRow = z.object({
+  scope: z.string(),
+  promptTokensPerSecond: Summary3,
+  generationTokensPerSecond: Summary3,
+  requestsPerSecond: Summary3,
+});
+
+export const CapacityRow = z.object({
+  scope: z.string(),
+  kvUsageRatio: Summary3,
+  waitingRequests: Summary3,
+  runningRequests: Summary3,
+  preemptionsPerSecond: Summary3,
+  preemptionsTotal: num,
+  prefixCacheHitRatio: num,
+});
+
+export const AnomalyEpisode = z.object({
+  metric: z.string(),
+  scope: z.string(),
+  method: z.enum(['zscore', 'robust']),
+  startSeconds: z.number(),
+  endSeconds: z.number(),
+  peakValue: z.number(),
+  peakScore: z.number(),
+  direction: z.enum(['up', 'down']),
+});
+export type AnomalyEpisode = z.infer<typeof AnomalyEpisode>;
+
+export const CorrelationRow = z.object({
+  a: z.string(),
+  b: z.string(),
+  scope: z.string(),
+  pearson: z.number(),
+  spearman: z.number(),
+  /** Seconds by which `a` leads `b` at the best lag (negative: `b` leads). */
+  leadSeconds: z.number(),
+  laggedR: z.number(),
+  pValue: z.number(),
+  n: z.number(),
+});
+export type CorrelationRow = z.infer<typeof CorrelationRow>;
+
+export const ChartRef = z.object({ file: z.string(), title: z.string(), finding: z.string().optional() });
+
+export const ResultSchema = z.object({
+  schemaVersion: z.literal(1),
+  tool: z.object({ name: z.literal('vllm-tune'), version: z.string() }),
+  name: z.string(),
+  inputs: z.array(InputSummarySchema),
+  inventory: InventorySchema,
+  config: ServingConfigSchema,
+  slo: z.object({ profile: z.string(), ttftSeconds: z.number(), tbtSeconds: z.number(), e2eSeconds: z.number() }),
+  latency: z.array(LatencyRow),
+  throughput: z.array(ThroughputRow),
+  capacity: z.array(CapacityRow),
+  signals: z.array(Signal),
+  findings: z.array(Finding),
+  notEvaluated: z.array(NotEvaluated),
+  anomalies: z.array(AnomalyEpisode),
+  correlations: z.array(CorrelationRow),
+  recommendations: z.array(Recommendation),
+  /** The merged recommendations as `vllm serve` flags. */
+  serveFlags: z.array(z.string()),
+  /** GPU-profile breakdown (present when profiles were given). */
+  gpu: z.unknown().optional(),
+  charts: z.array(ChartRef),
+  warnings: z.array(ResultWarning),
+});
+export type Result = z.infer<typeof ResultSchema>;

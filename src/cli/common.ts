@@ -1,0 +1,97 @@
+// Flags and plumbing shared by the commands: input options, durations, atomic output, progress.
+
+import { Option, type Command } from 'commander';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import type { IngestRequest } from '../ingest/index.js';
+
+export interface InputFlags {
+  scrapeInterval?: string;
+  set?: string[];
+  kernelPatterns?: string;
+  wallSeconds?: string;
+}
+
+export function addInputOptions(cmd: Command): Command {
+  return cmd
+    .option('--scrape-interval <duration>', 'time between successive /metrics scrapes that carry no timestamps (e.g. 15s)')
+    .option('--set <key=value>', 'a serving setting the inputs do not show (repeatable), e.g. --set max_num_seqs=256', collect, [])
+    .option('--kernel-patterns <file>', 'extra kernel-classification rules (JSON), tried before the built-in ones')
+    .option('--wall-seconds <seconds>', 'wall time of a summary-only GPU profile, so idle time can be computed');
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** `500ms`, `0.5s`, `2m`, `1h`, `1d`, or a bare number of seconds → seconds. */
+export function parseDurationSeconds(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|min|h|d)?\s*$/.exec(text);
+  if (!m) throw new InputError({ code: 'BAD_OPTION', message: `${flag} ${JSON.stringify(text)} is not a duration`, hint: 'use e.g. 500ms, 15s, 5m, 1h' });
+  const x = Number(m[1]);
+  const mult = { ms: 1e-3, s: 1, m: 60, min: 60, h: 3600, d: 86400 }[m[2] ?? 's'] ?? 1;
+  return x * mult;
+}
+
+export function parseSetFlags(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new InputError({ code: 'BAD_OPTION', message: `--set ${JSON.stringify(kv)} is not key=value`, hint: 'e.g. --set max_num_seqs=256' });
+    out[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export function ingestRequestFrom(inputs: string[], f: InputFlags): IngestRequest {
+  const options: IngestRequest['options'] = {};
+  if (f.scrapeInterval) options.scrapeIntervalSeconds = parseDurationSeconds(f.scrapeInterval, '--scrape-interval');
+  if (f.kernelPatterns) options.kernelPatternsFile = f.kernelPatterns;
+  if (f.wallSeconds) options.wallSeconds = parseDurationSeconds(f.wallSeconds, '--wall-seconds');
+  return { inputs, options, set: parseSetFlags(f.set) };
+}
+
+export function choiceOption(flags: string, description: string, choices: string[]): Option {
+  return new Option(flags, description).choices(choices);
+}
+
+/** Progress lines on a terminal only (stderr), never in pipes or CI logs. */
+export function progress(quiet = false): (msg: string) => void {
+  if (quiet || !process.stderr.isTTY) return () => {};
+  return (msg) => process.stderr.write(`\r\x1b[2K${msg}`);
+}
+
+export function endProgress(quiet = false): void {
+  if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+}
+
+/**
+ * Write several files whole or not at all: each goes to a temp file in the target directory first,
+ * and only when all are written are they renamed into place.
+ */
+export async function writeFilesAtomically(dir: string, files: { name: string; content: string }[]): Promise<string[]> {
+  await fsp.mkdir(dir, { recursive: true });
+  const tmps: { tmp: string; final: string }[] = [];
+  try {
+    for (const f of files) {
+      const final = path.join(dir, f.name);
+      if (path.relative(dir, final).startsWith('..')) throw new Error(`refusing to write outside ${dir}: ${f.name}`);
+      await fsp.mkdir(path.dirname(final), { recursive: true });
+      const tmp = `${final}.${process.pid}.tmp`;
+      await fsp.writeFile(tmp, f.content);
+      tmps.push({ tmp, final });
+    }
+  } catch (e) {
+    await Promise.all(tmps.map((t) => fsp.rm(t.tmp, { force: true })));
+    throw e;
+  }
+  for (const t of tmps) await fsp.rename(t.tmp, t.final);
+  return tmps.map((t) => t.final);
+}
+
+/** A file-name-safe report name. */
+export function safeName(raw: string): string {
+  const s = raw.replace(/\.(gz|json|prom|txt|om|csv|parquet|log)$/gi, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  return s || 'report';
+}

@@ -1,0 +1,119 @@
+// What was read, in numbers: series per canonical metric, time range and step, replicas, models,
+// and per-metric min/mean/max. Pure function of the Artifacts.
+
+import type { Artifacts } from '../model/artifacts.js';
+import { catalogEntry } from '../model/metric-catalog.js';
+import type { Series } from '../model/series.js';
+
+export interface MetricInventory {
+  name: string;
+  kind: string;
+  unit: string;
+  known: boolean;
+  v0Only: boolean;
+  series: number;
+  samples: number;
+  min: number | null;
+  mean: number | null;
+  max: number | null;
+}
+
+export interface ReplicaId {
+  /** Short, stable, human id: instance, else pod, else engine. */
+  id: string;
+  instance: string | null;
+  engine: string | null;
+  modelName: string | null;
+  job: string | null;
+}
+
+export interface Inventory {
+  window: { startSeconds: number; endSeconds: number; stepSeconds: number | null } | null;
+  seriesCount: number;
+  sampleCount: number;
+  metrics: MetricInventory[];
+  replicas: ReplicaId[];
+  models: string[];
+  devices: string[];
+  /** True when every series holds one sample without a real time (a single /metrics scrape). */
+  snapshotOnly: boolean;
+}
+
+/** Median spacing between consecutive samples over all series (the scrape/step interval). */
+export function typicalStep(series: readonly Series[]): number | null {
+  const deltas: number[] = [];
+  for (const s of series) {
+    const n = s.t.length;
+    // A few deltas per series is enough to find the scrape interval.
+    for (let i = 1; i < n && i < 50; i++) deltas.push(s.t[i] - s.t[i - 1]);
+    if (deltas.length > 20_000) break;
+  }
+  if (deltas.length === 0) return null;
+  deltas.sort((a, b) => a - b);
+  return deltas[Math.floor(deltas.length / 2)];
+}
+
+export function replicaIdOf(labels: Readonly<Record<string, string>>): string {
+  return labels.instance ?? labels.pod ?? (labels.engine !== undefined ? `engine ${labels.engine}` : 'default');
+}
+
+export function buildInventory(a: Artifacts): Inventory {
+  const metrics: MetricInventory[] = [];
+  for (const name of a.metrics.names()) {
+    const list = a.metrics.get(name);
+    let samples = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    for (const s of list) {
+      samples += s.v.length;
+      const v = s.v;
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (x < min) min = x;
+        if (x > max) max = x;
+        sum += x;
+      }
+    }
+    const entry = catalogEntry(name);
+    const finite = samples > 0 && Number.isFinite(min) && Number.isFinite(max);
+    metrics.push({
+      name,
+      kind: entry ? (name.endsWith('_bucket') || name.endsWith('_sum') || name.endsWith('_count') ? `${entry.kind} part` : entry.kind) : 'unknown',
+      unit: entry?.unit ?? 'unknown',
+      known: entry !== undefined,
+      v0Only: entry?.v0Only ?? false,
+      series: list.length,
+      samples,
+      min: samples ? min : null,
+      mean: finite ? sum / samples : null,
+      max: samples ? max : null,
+    });
+  }
+  const replicas = new Map<string, ReplicaId>();
+  const models = new Set<string>();
+  const devices = new Set<string>();
+  for (const s of a.metrics.series) {
+    const l = s.labels;
+    if (s.name.startsWith('vllm:')) {
+      const id = replicaIdOf(l);
+      if (!replicas.has(id)) {
+        replicas.set(id, { id, instance: l.instance ?? null, engine: l.engine ?? null, modelName: l.model_name ?? null, job: l.job ?? null });
+      }
+      if (l.model_name) models.add(l.model_name);
+    }
+    if (s.name.startsWith('DCGM_')) devices.add(`${l.Hostname ?? l.instance ?? ''}${l.Hostname || l.instance ? ' ' : ''}gpu ${l.gpu ?? l.UUID ?? '?'}`);
+  }
+  const range = a.metrics.timeRange();
+  const snapshotOnly = a.metrics.series.length > 0 && a.metrics.series.every((s) => s.t.length <= 1);
+  return {
+    window: range && !snapshotOnly ? { startSeconds: range.start, endSeconds: range.end, stepSeconds: typicalStep(a.metrics.series) } : null,
+    seriesCount: a.metrics.series.length,
+    sampleCount: a.metrics.sampleCount,
+    metrics,
+    replicas: [...replicas.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+    models: [...models].sort(),
+    devices: [...devices].sort(),
+    snapshotOnly,
+  };
+}

@@ -1,0 +1,92 @@
+// Fixed, locale-free number and text formatting for reports (goldens must be byte-stable).
+
+/** Escape untrusted text (label values, kernel names, file names) for a Markdown table cell or line. */
+export function md(text: string): string {
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/`/g, '\\`')
+    .replace(/\*/g, '\\*')
+    .replace(/_/g, '\\_')
+    .replace(/\[/g, '\\[')
+    .replace(/]/g, '\\]')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** Inline code span that survives backticks inside. */
+export function code(text: string): string {
+  const clean = text.replace(/\r?\n/g, ' ');
+  const fence = clean.includes('`') ? '``' : '`';
+  return `${fence}${fence.length > 1 ? ' ' : ''}${clean}${fence.length > 1 ? ' ' : ''}${fence}`;
+}
+
+/** Escape for SVG/XML text and attributes. */
+export function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Significant-digit formatting without exponent surprises: 3 significant digits, trimmed. */
+export function num(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 1e6 || abs < 1e-4) return x.toExponential(digits - 1).replace(/\.?0+e/, 'e');
+  const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(abs)));
+  return trimZeros(x.toFixed(Math.min(decimals, 6)));
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
+export function int(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return Math.round(x).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+export function pct(ratio: number | null | undefined, digits = 1): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '–';
+  return `${(ratio * 100).toFixed(digits)}%`;
+}
+
+/** A duration in seconds as `850 ms`, `1.25 s`, `3 min 20 s`, `2 h 5 min`. */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.abs(seconds);
+  const sign = seconds < 0 ? '-' : '';
+  if (s < 1e-3) return `${sign}${num(s * 1e6)} µs`;
+  if (s < 1) return `${sign}${num(s * 1e3)} ms`;
+  if (s < 120) return `${sign}${num(s)} s`;
+  if (s < 7200) return `${sign}${Math.floor(s / 60)} min${Math.round(s % 60) ? ` ${Math.round(s % 60)} s` : ''}`;
+  if (s < 172800) return `${sign}${Math.floor(s / 3600)} h${Math.round((s % 3600) / 60) ? ` ${Math.round((s % 3600) / 60)} min` : ''}`;
+  return `${sign}${num(s / 86400)} d`;
+}
+
+/** Unix seconds → `2024-05-01 12:00:00Z` (UTC, no milliseconds unless present). */
+export function time(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '–';
+  const iso = new Date(seconds * 1000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.endsWith('.000Z') ? iso.slice(11, 19) : iso.slice(11, 23)}Z`;
+}
+
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let x = n;
+  while (Math.abs(x) >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${num(x)} ${units[i]}`;
+}
+
+/** A Markdown table; cells are escaped by the caller (use md()). */
+export function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string {
+  const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(sep), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,18 @@
+// All outputs of one analysis, rendered from the Result: Markdown, JSON, SVG charts.
+
+import type { Artifacts } from '../model/artifacts.js';
+import type { Result } from '../model/result.js';
+import { renderMarkdown } from './markdown.js';
+
+export interface RenderOptions {
+  charts: boolean;
+  json: boolean;
+  outDir: string;
+}
+
+export function renderReport(result: Result, _artifacts: Artifacts, opts: RenderOptions): { name: string; content: string }[] {
+  const files: { name: string; content: string }[] = [];
+  files.push({ name: `${result.name}.md`, content: renderMarkdown(result) });
+  if (opts.json) files.push({ name: `${result.name}.json`, content: `${JSON.stringify(result, null, 2)}\n` });
+  return files;
+}
