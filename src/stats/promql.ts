@@ -1,0 +1,436 @@
+// PromQL semantics for counters and classic histograms, as Prometheus 2.42 evaluates them, so that our
+// numbers match what users see in Grafana. Written from the behaviour of Prometheus 2.42
+// (promql/functions.go `extrapolatedRate`, promql/quantile.go `bucketQuantile`, promql/engine.go
+// `matrixIterSlice`), mimicking its order of floating-point operations; no code was copied.
+//
+// Time handling. Prometheus keeps timestamps as int64 milliseconds and computes durations from integer
+// differences, then divides by 1000. Computing `t1 - t0` on Unix seconds as doubles loses ~1e-7 s, which
+// for a sample 1 ms from a window edge is a 1e-4 relative error. So every time here is converted once to
+// integer milliseconds (`Math.round(t * 1000)`, exact for the 3-decimal timestamps Prometheus prints),
+// and all window arithmetic is done on those integers, as Prometheus does.
+//
+// Range windows. In Prometheus 2.x a range selector `x[r]` evaluated at T selects the samples with
+// T − r ≤ t ≤ T (closed on both ends; `matrixIterSlice` keeps `t >= mint`). Prometheus 3.0 made the
+// window left-open, (T − r, T]. We follow 2.42: closed. `rangeSamples` is the single place deciding this.
+//
+// NaN sample values are treated as staleness markers (skipped), as Prometheus skips its stale-NaN
+// markers: our ingest never produces NaN values for real samples (see src/model/series.ts).
+
+/** Seconds → integer milliseconds, the resolution Prometheus stores and computes with. */
+export function toMs(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * A query-API time (`start`, `end`, `time`) as Prometheus parses it: whole seconds, plus the fraction
+ * rounded to milliseconds (`parseTime` in web/api/v1 then `timestamp.FromTime`).
+ */
+export function promTimeMs(seconds: number): number {
+  const whole = Math.trunc(seconds);
+  const frac = seconds - whole;
+  // Go's math.Round rounds half away from zero; Math.round rounds half up. Same for frac ≥ 0.
+  const fracMs = frac >= 0 ? Math.round(frac * 1000) : -Math.round(-frac * 1000);
+  return whole * 1000 + fracMs;
+}
+
+/** A query-API duration (`step`) given in float seconds: truncated to ns, then to whole ms. */
+export function promDurationMs(seconds: number): number {
+  const ns = Math.trunc(seconds * 1e9);
+  return Math.trunc(ns / 1e6);
+}
+
+/**
+ * Evaluation timestamps of a range query (`/api/v1/query_range?start&end&step`), in Unix seconds:
+ * start, start+step, … while ≤ end, computed in integer milliseconds like the engine does.
+ * Empty when end < start or step ≤ 0.
+ */
+export function evalGrid(start: number, end: number, step: number): Float64Array {
+  const s = promTimeMs(start);
+  const e = promTimeMs(end);
+  const st = promDurationMs(step);
+  if (!(st > 0) || !(e >= s) || !Number.isFinite(s) || !Number.isFinite(e)) return new Float64Array(0);
+  const n = Math.floor((e - s) / st) + 1;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = (s + i * st) / 1000;
+  return out;
+}
+
+/** First index i in [lo, hi) with tMs(i) ≥ targetMs (hi when none). `t` ascending, in seconds. */
+function lowerBoundMs(t: Float64Array, targetMs: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (toMs(t[mid]) < targetMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Indices [start, end) of the samples a range selector `x[rangeSeconds]` sees when evaluated at
+ * `evalTime`: Prometheus 2.42 keeps evalTime − range ≤ t ≤ evalTime (both ends closed).
+ * `t` must be ascending (Unix seconds). NaN values inside the slice are the caller's to skip.
+ */
+export function rangeSamples(t: Float64Array, evalTime: number, rangeSeconds: number): { start: number; end: number } {
+  const maxt = toMs(evalTime);
+  const mint = maxt - toMs(rangeSeconds);
+  const start = lowerBoundMs(t, mint, 0, t.length);
+  const end = lowerBoundMs(t, maxt + 1, start, t.length);
+  return { start, end };
+}
+
+/** Go's `time.Duration.Seconds()` for a duration of `ms` milliseconds. */
+function durationSeconds(ms: number): number {
+  const sec = Math.trunc(ms / 1000);
+  const remNs = (ms - sec * 1000) * 1e6;
+  return sec + remNs / 1e9;
+}
+
+/** Drop NaN samples (staleness markers) once, so the hot loop needs no checks. Returns inputs when clean. */
+function withoutNaN(t: Float64Array, v: Float64Array): { t: Float64Array; v: Float64Array } {
+  let nan = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) nan++;
+  if (nan === 0) return { t, v };
+  const tt = new Float64Array(v.length - nan);
+  const vv = new Float64Array(v.length - nan);
+  let k = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === v[i]) {
+      tt[k] = t[i];
+      vv[k++] = v[i];
+    }
+  }
+  return { t: tt, v: vv };
+}
+
+/**
+ * The shared core of rate/increase/delta (Prometheus's extrapolatedRate, float samples only), evaluated at
+ * each of `evalTimes` (seconds) over a closed window of `rangeSeconds`. NaN where the window holds fewer
+ * than 2 samples (Prometheus drops the element; a NaN is our "absent").
+ */
+export function extrapolatedRate(
+  tIn: Float64Array,
+  vIn: Float64Array,
+  evalTimes: Float64Array,
+  rangeSeconds: number,
+  isCounter: boolean,
+  isRate: boolean,
+): Float64Array {
+  if (tIn.length !== vIn.length) throw new Error(`extrapolatedRate: t has ${tIn.length} samples, v has ${vIn.length}`);
+  const { t, v } = withoutNaN(tIn, vIn);
+  const n = t.length;
+  const out = new Float64Array(evalTimes.length);
+  const rangeMs = toMs(rangeSeconds);
+  const rangeSecs = durationSeconds(rangeMs);
+
+  // Integer timestamps once; prefix count of counter resets so windows without one skip the scan
+  // (the scan only adds to resultValue when a reset exists, so skipping it changes no bit).
+  const tMs = new Float64Array(n);
+  for (let i = 0; i < n; i++) tMs[i] = toMs(t[i]);
+  const resetsBefore = new Int32Array(n + 1); // resetsBefore[i] = #j < i with v[j] < v[j-1]
+  for (let i = 1; i < n; i++) resetsBefore[i + 1] = resetsBefore[i] + (v[i] < v[i - 1] ? 1 : 0);
+
+  let lo = 0;
+  let hi = 0;
+  let prevMaxt = -Infinity;
+  for (let k = 0; k < evalTimes.length; k++) {
+    const maxt = toMs(evalTimes[k]);
+    const mint = maxt - rangeMs;
+    // Eval times are normally ascending: advance the two pointers; otherwise restart the search.
+    if (maxt < prevMaxt) {
+      lo = 0;
+      hi = 0;
+    }
+    prevMaxt = maxt;
+    while (lo < n && tMs[lo] < mint) lo++;
+    if (hi < lo) hi = lo;
+    while (hi < n && tMs[hi] <= maxt) hi++;
+    const count = hi - lo;
+    if (count < 2) {
+      out[k] = NaN;
+      continue;
+    }
+    const first = lo;
+    const last = hi - 1;
+
+    let resultValue = v[last] - v[first];
+    if (isCounter && resetsBefore[last + 1] - resetsBefore[first + 1] > 0) {
+      let prev = v[first];
+      for (let i = first + 1; i <= last; i++) {
+        const cur = v[i];
+        if (cur < prev) resultValue += prev;
+        prev = cur;
+      }
+    }
+
+    let durationToStart = (tMs[first] - mint) / 1000;
+    const durationToEnd = (maxt - tMs[last]) / 1000;
+    const sampledInterval = (tMs[last] - tMs[first]) / 1000;
+    const averageDurationBetweenSamples = sampledInterval / (count - 1);
+
+    if (isCounter && resultValue > 0 && v[first] >= 0) {
+      // A counter cannot go below zero: do not extrapolate the start past the counter's zero point.
+      const durationToZero = sampledInterval * (v[first] / resultValue);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
+
+    const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+    let extrapolateToInterval = sampledInterval;
+    if (durationToStart < extrapolationThreshold) extrapolateToInterval += durationToStart;
+    else extrapolateToInterval += averageDurationBetweenSamples / 2;
+    if (durationToEnd < extrapolationThreshold) extrapolateToInterval += durationToEnd;
+    else extrapolateToInterval += averageDurationBetweenSamples / 2;
+
+    let factor = extrapolateToInterval / sampledInterval;
+    if (isRate) factor /= rangeSecs;
+    out[k] = resultValue * factor;
+  }
+  return out;
+}
+
+/** PromQL `rate(x[rangeSeconds])` at each eval time (per-second, counter resets handled, extrapolated). */
+export function rate(t: Float64Array, v: Float64Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
+  return extrapolatedRate(t, v, evalTimes, rangeSeconds, true, true);
+}
+
+/** PromQL `increase(x[rangeSeconds])` at each eval time (counter resets handled, extrapolated). */
+export function increase(t: Float64Array, v: Float64Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
+  return extrapolatedRate(t, v, evalTimes, rangeSeconds, true, false);
+}
+
+/**
+ * PromQL `sum(...)` of series already evaluated on one grid: plain left-to-right addition in the given
+ * order (2.42 has no compensated summation). NaN entries are absent series; all absent → NaN.
+ */
+export function sumAligned(series: readonly Float64Array[]): Float64Array {
+  const len = series.length ? series[0].length : 0;
+  const out = new Float64Array(len).fill(NaN);
+  for (const s of series) {
+    if (s.length !== len) throw new Error(`sumAligned: series lengths differ (${s.length} vs ${len})`);
+    for (let i = 0; i < len; i++) {
+      const x = s[i];
+      if (x !== x) continue;
+      out[i] = out[i] !== out[i] ? x : out[i] + x;
+    }
+  }
+  return out;
+}
+
+// ───────────────────────────── histogram_quantile over classic buckets ─────────────────────────────
+
+/** Where a quantile estimate came from, so a report can caveat it. */
+export interface HistogramQuantileDetail {
+  /** The estimate (same number `histogramQuantile` returns). */
+  value: number;
+  /**
+   * 'interpolated': linear inside [lower, upper]; 'first-bucket': inside the lowest bucket, interpolated
+   * from an assumed lower bound of 0; 'overflow': the rank fell in the +Inf bucket, so the value is the
+   * highest finite bound and the true quantile is only known to be ≥ it; 'at-or-below-zero': lowest bucket
+   * with an upper bound ≤ 0, its bound returned; 'invalid': NaN/±Inf result (no +Inf bucket, no
+   * observations, fewer than 2 buckets, q outside [0, 1] or NaN).
+   */
+  kind: 'interpolated' | 'first-bucket' | 'overflow' | 'at-or-below-zero' | 'invalid';
+  /** Bounds of the bucket the rank fell in (lower = previous bound, or 0 for the first bucket). */
+  lower: number;
+  upper: number;
+  /** Observations in that bucket and in total (after coalescing and the monotonicity fix). */
+  bucketCount: number;
+  totalCount: number;
+  /**
+   * True when the bucket is too wide for the value to be trusted closely: an overflow, the first bucket
+   * interpolated from 0, or (upper − lower) / upper > `wideRelativeWidth` (default 0.5, i.e. upper more
+   * than twice lower — a judgement call: vLLM's default latency buckets step by ×1.25 … ×2.5).
+   */
+  wide: boolean;
+}
+
+export interface QuantileOptions {
+  /** See `HistogramQuantileDetail.wide`. Default 0.5. */
+  wideRelativeWidth?: number;
+}
+
+/**
+ * Sort (le, count) pairs by le, drop NaN bounds/counts (absent buckets). Returns the number kept; the
+ * scratch arrays hold them sorted. Insertion sort: bucket lists are short (≤ ~30) and often already sorted.
+ */
+function sortBuckets(les: ArrayLike<number>, counts: ArrayLike<number>, ub: Float64Array, ct: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < les.length; i++) {
+    const u = les[i];
+    const c = counts[i];
+    if (u !== u || c !== c) continue;
+    let j = m++;
+    while (j > 0 && ub[j - 1] > u) {
+      ub[j] = ub[j - 1];
+      ct[j] = ct[j - 1];
+      j--;
+    }
+    ub[j] = u;
+    ct[j] = c;
+  }
+  return m;
+}
+
+function invalid(value: number): HistogramQuantileDetail {
+  return { value, kind: 'invalid', lower: NaN, upper: NaN, bucketCount: NaN, totalCount: NaN, wide: false };
+}
+
+/** bucketQuantile on buckets already sorted in ub/ct[0..m). Mutates ct (coalesce, monotonic fix). */
+function bucketQuantileSorted(q: number, ub: Float64Array, ct: Float64Array, m0: number, wideRel: number): HistogramQuantileDetail {
+  if (q !== q) return invalid(NaN);
+  if (q < 0) return invalid(-Infinity);
+  if (q > 1) return invalid(Infinity);
+  if (m0 === 0 || ub[m0 - 1] !== Infinity) return invalid(NaN);
+  // Coalesce buckets with the same upper bound (e.g. le="1" and le="1.0"), summing their counts.
+  let m = 0;
+  let lastU = ub[0];
+  let lastC = ct[0];
+  for (let i = 1; i < m0; i++) {
+    if (ub[i] === lastU) lastC += ct[i];
+    else {
+      ub[m] = lastU;
+      ct[m++] = lastC;
+      lastU = ub[i];
+      lastC = ct[i];
+    }
+  }
+  ub[m] = lastU;
+  ct[m++] = lastC;
+  // Monotonicity fix: a bucket never holds fewer observations than the one below it.
+  let max = ct[0];
+  for (let i = 1; i < m; i++) {
+    if (ct[i] > max) max = ct[i];
+    else if (ct[i] < max) ct[i] = max;
+  }
+  if (m < 2) return invalid(NaN);
+  const observations = ct[m - 1];
+  if (observations === 0) return invalid(NaN);
+  let rank = q * observations;
+  // sort.Search over [0, m-1): first bucket whose cumulative count reaches the rank.
+  let lo = 0;
+  let hi = m - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (!(ct[mid] >= rank)) lo = mid + 1;
+    else hi = mid;
+  }
+  const b = lo;
+  if (b === m - 1) {
+    const u = ub[m - 2];
+    return { value: u, kind: 'overflow', lower: u, upper: Infinity, bucketCount: ct[m - 1] - ct[m - 2], totalCount: observations, wide: true };
+  }
+  if (b === 0 && ub[0] <= 0) {
+    return { value: ub[0], kind: 'at-or-below-zero', lower: -Infinity, upper: ub[0], bucketCount: ct[0], totalCount: observations, wide: true };
+  }
+  let bucketStart = 0;
+  const bucketEnd = ub[b];
+  let count = ct[b];
+  if (b > 0) {
+    bucketStart = ub[b - 1];
+    count -= ct[b - 1];
+    rank -= ct[b - 1];
+  }
+  const value = bucketStart + (bucketEnd - bucketStart) * (rank / count);
+  const wide = b === 0 || (bucketEnd - bucketStart) / bucketEnd > wideRel;
+  return { value, kind: b === 0 ? 'first-bucket' : 'interpolated', lower: bucketStart, upper: bucketEnd, bucketCount: count, totalCount: observations, wide };
+}
+
+/**
+ * PromQL `histogram_quantile(q, …)` over one classic histogram: `les` are the bucket upper bounds
+ * (any order, +Inf required), `counts` the cumulative counts (or their rates). Linear interpolation
+ * inside the bucket; lower bound 0 for the first bucket when its bound is > 0; the highest finite bound
+ * when the rank falls in +Inf. q < 0 → −Inf, q > 1 → +Inf, NaN q, no +Inf bucket, fewer than 2 buckets
+ * or zero observations → NaN. NaN counts are absent buckets.
+ */
+export function histogramQuantile(q: number, les: ArrayLike<number>, counts: ArrayLike<number>): number {
+  return histogramQuantileDetail(q, les, counts).value;
+}
+
+/** `histogramQuantile` plus the bucket it came from and whether that bucket is wide. */
+export function histogramQuantileDetail(q: number, les: ArrayLike<number>, counts: ArrayLike<number>, opts: QuantileOptions = {}): HistogramQuantileDetail {
+  if (les.length !== counts.length) throw new Error(`histogramQuantile: ${les.length} bounds but ${counts.length} counts`);
+  const ub = new Float64Array(les.length);
+  const ct = new Float64Array(les.length);
+  const m = sortBuckets(les, counts, ub, ct);
+  return bucketQuantileSorted(q, ub, ct, m, opts.wideRelativeWidth ?? 0.5);
+}
+
+/**
+ * `histogram_quantile(q, sum by (le) (rate(x_bucket[r])))` on a grid: `bucketSeries[j]` is the (already
+ * rated and summed) value of the bucket with bound `les[j]` at each grid point; NaN = absent at that point.
+ * Returns the quantile per grid point and how many points fell in a wide bucket or overflowed.
+ */
+export function histogramQuantileSeries(
+  q: number,
+  les: ArrayLike<number>,
+  bucketSeries: readonly Float64Array[],
+  opts: QuantileOptions = {},
+): { value: Float64Array; wide: Uint8Array; overflow: Uint8Array; wideCount: number; overflowCount: number } {
+  if (les.length !== bucketSeries.length) throw new Error(`histogramQuantileSeries: ${les.length} bounds but ${bucketSeries.length} series`);
+  const len = bucketSeries.length ? bucketSeries[0].length : 0;
+  for (const s of bucketSeries) if (s.length !== len) throw new Error('histogramQuantileSeries: bucket series lengths differ');
+  const wideRel = opts.wideRelativeWidth ?? 0.5;
+  const k = les.length;
+  const ub = new Float64Array(k);
+  const ct = new Float64Array(k);
+  const counts = new Float64Array(k);
+  const value = new Float64Array(len);
+  const wide = new Uint8Array(len);
+  const overflow = new Uint8Array(len);
+  let wideCount = 0;
+  let overflowCount = 0;
+  for (let i = 0; i < len; i++) {
+    for (let j = 0; j < k; j++) counts[j] = bucketSeries[j][i];
+    const m = sortBuckets(les, counts, ub, ct);
+    const d = bucketQuantileSorted(q, ub, ct, m, wideRel);
+    value[i] = d.value;
+    if (d.wide) {
+      wide[i] = 1;
+      wideCount++;
+    }
+    if (d.kind === 'overflow') {
+      overflow[i] = 1;
+      overflowCount++;
+    }
+  }
+  return { value, wide, overflow, wideCount, overflowCount };
+}
+
+/**
+ * Fraction of observations ≤ x in a classic histogram (for "share of requests under the SLO target"),
+ * interpolating linearly inside the bucket that contains x (lower bound 0 for the first bucket when x > 0
+ * and its bound > 0). `exact` says x is a bucket boundary, so no interpolation was needed. NaN when there
+ * is no +Inf bucket or no observation. Same sorting, coalescing and monotonicity fix as the quantile.
+ */
+export function bucketFractionBelow(
+  x: number,
+  les: ArrayLike<number>,
+  counts: ArrayLike<number>,
+): { fraction: number; exact: boolean; lower: number; upper: number } {
+  if (les.length !== counts.length) throw new Error(`bucketFractionBelow: ${les.length} bounds but ${counts.length} counts`);
+  const ub = new Float64Array(les.length);
+  const ct = new Float64Array(les.length);
+  let m = sortBuckets(les, counts, ub, ct);
+  const none = { fraction: NaN, exact: false, lower: NaN, upper: NaN };
+  if (x !== x || m === 0 || ub[m - 1] !== Infinity) return none;
+  let w = 0;
+  for (let i = 0; i < m; i++) {
+    if (w > 0 && ub[w - 1] === ub[i]) ct[w - 1] += ct[i];
+    else {
+      ub[w] = ub[i];
+      ct[w++] = ct[i];
+    }
+  }
+  m = w;
+  for (let i = 1; i < m; i++) if (ct[i] < ct[i - 1]) ct[i] = ct[i - 1];
+  const total = ct[m - 1];
+  if (!(total > 0)) return none;
+  let b = 0;
+  while (b < m && ub[b] < x) b++;
+  if (ub[b] === x) return { fraction: ct[b] / total, exact: true, lower: x, upper: x };
+  const lower = b === 0 ? (ub[0] > 0 && x > 0 ? 0 : -Infinity) : ub[b - 1];
+  const below = b === 0 ? 0 : ct[b - 1];
+  if (lower === -Infinity) return { fraction: 0, exact: false, lower, upper: ub[0] };
+  if (ub[b] === Infinity) return { fraction: below / total, exact: false, lower, upper: Infinity };
+  const inBucket = ct[b] - below;
+  return { fraction: (below + (inBucket * (x - lower)) / (ub[b] - lower)) / total, exact: false, lower, upper: ub[b] };
+}
