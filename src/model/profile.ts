@@ -1,23 +1,72 @@
 // GPU-profile vocabulary: per-kernel totals and, where a timeline is known, busy/idle per device.
-// (Owned by the GPU-profile work; ingest adapters for traces, key_averages and nsys produce these.)
+// Ingest adapters for Kineto traces, key_averages tables and Nsight Systems exports produce these;
+// src/derive/kernel-breakdown.ts turns them into the GpuBreakdown the report and diagnoses read.
+// All times are integer nanoseconds (`…Ns`).
 
 export type KernelCategory = 'attention' | 'gemm' | 'moe_gemm' | 'communication' | 'memory' | 'other';
+
+export const KERNEL_CATEGORIES: readonly KernelCategory[] = ['attention', 'gemm', 'moe_gemm', 'communication', 'memory', 'other'];
 
 export interface KernelStat {
   name: string;
   category: KernelCategory;
+  /** Finer label from the pattern file: memory direction (HtoD, DtoH, DtoD, PtoP, memset), `conv`, `kv_cache_write`… */
+  sub?: string;
+  /** Device the kernel ran on, when known (Kineto pid/args.device, nsys deviceId, key_averages rank). */
+  device?: string;
   count: number;
   totalNs: number;
   minNs?: number;
   maxNs?: number;
 }
 
+/** Distribution of idle gaps between busy intervals on one device. */
+export interface GapStats {
+  count: number;
+  totalNs: number;
+  p50Ns: number;
+  p90Ns: number;
+  maxNs: number;
+  /** Idle time in gaps longer than each threshold (keys are thresholds in ns, as strings). */
+  totalOverNs: Record<string, number>;
+  countOver: Record<string, number>;
+}
+
 export interface DeviceTimeline {
-  /** Device id as the profile names it (Kineto pid, nsys deviceId). */
+  /** Device id as the profile names it (Kineto pid/args.device, nsys deviceId). */
   device: string;
+  /** First start to last end of GPU activity on the device. */
   spanNs: number;
+  /** Union of kernel, memcpy and memset intervals. */
   busyNs: number;
   idleNs: number;
+  gaps?: GapStats;
+  /** Union of communication kernels, union of the other kernels, and the time both ran at once. */
+  commNs?: number;
+  computeNs?: number;
+  commComputeOverlapNs?: number;
+  /** Distinct streams seen on the device. */
+  streams?: number;
+  /** Intervals that arrived too late for the streaming union (see src/ingest/profile/intervals.ts). */
+  lateIntervals?: number;
+}
+
+/** How kernels were launched, where the input shows it. */
+export interface LaunchInfo {
+  /** Kernel-launch API calls (cudaLaunchKernel, cuLaunchKernel, hipLaunchKernel, …). */
+  launchCalls: number;
+  launchCallNs: number;
+  /** Graph-launch API calls (cudaGraphLaunch, hipGraphLaunch). */
+  graphLaunches: number;
+  /** Kernels that ran as part of a CUDA/HIP graph (Kineto `graph id` arg, or launched by a graph launch). */
+  graphKernels: number;
+}
+
+/** Kernels shorter than a launch-overhead threshold, counted at ingest. */
+export interface ShortKernels {
+  thresholdNs: number;
+  count: number;
+  totalNs: number;
 }
 
 export interface KernelProfile {
@@ -30,4 +79,13 @@ export interface KernelProfile {
   kernels: KernelStat[];
   /** Present when the input has a timeline (traces, cuda_gpu_trace, SQLite). */
   devices?: DeviceTimeline[];
+  /** False when the input holds no GPU activity at all (CPU-only traces): "no GPU activity". */
+  gpuActivity?: boolean;
+  /** Whether per-kernel times are exclusive device times (true for traces, nsys, Self CUDA). */
+  launches?: LaunchInfo;
+  shortKernels?: ShortKernels;
+  /** Wall time the profile covers, when known (given with --wall-seconds for summary-only inputs). */
+  wallNs?: number;
+  /** Plain-words notes on the variant read (e.g. "key_averages: Self CUDA column"). */
+  notes?: string[];
 }

@@ -1,0 +1,520 @@
+// Streaming byte scanner for Kineto / chrome-trace JSON. It never parses the whole file: it walks
+// the top-level object, JSON.parses only the small top-level values it needs (deviceProperties,
+// distributedInfo), and inside `traceEvents` reads each event object field by field, keeping only
+// ph, cat, name (as a byte range), pid, tid, ts, dur and args.device/stream/correlation/graph id.
+// Values of other fields are skipped without being materialised. When an event straddles the end
+// of a chunk, the scan of that event is abandoned and resumed from its first byte once the next
+// chunk is appended (events are small; the carried tail is a few KiB).
+// Times: `ts`/`dur` are microseconds with up to 3 fractional digits (nanoseconds). `ts` is split
+// into integer microseconds and a nanosecond remainder so that no precision is lost: absolute
+// epoch nanoseconds (≈1.7e18) do not fit a double, relative ones do.
+
+import { InputError } from '../../errors.js';
+
+/** Event category, decided from the `cat` bytes. */
+export const enum Cat {
+  None = 0,
+  Kernel = 1,
+  Memcpy = 2,
+  Memset = 3,
+  Runtime = 4,
+  Other = 5,
+}
+
+export interface ScannedEvent {
+  ph: number;
+  cat: Cat;
+  /** Byte range of the name string's content in `buf` (escapes not resolved). */
+  nameStart: number;
+  nameEnd: number;
+  pidNum: number;
+  pidStr: string | undefined;
+  tidNum: number;
+  tidStr: string | undefined;
+  hasTs: boolean;
+  tsUs: number;
+  tsFracNs: number;
+  durNs: number;
+  device: number;
+  stream: number;
+  correlation: number;
+  graphId: number;
+  buf: Buffer;
+}
+
+export interface ScanHeader {
+  deviceProperties?: unknown;
+  distributedInfo?: unknown;
+}
+
+/** Thrown internally when the buffer ends inside the value being read. */
+const NEED_MORE = { needMore: true };
+
+const Q = 34; // "
+const BS = 92; // \
+const LBRACE = 123;
+const RBRACE = 125;
+const LBRACK = 91;
+const RBRACK = 93;
+const COMMA = 44;
+const COLON = 58;
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function eqAscii(b: Buffer, s: number, e: number, lit: string): boolean {
+  if (e - s !== lit.length) return false;
+  for (let i = 0; i < lit.length; i++) if (b[s + i] !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
+function catOf(b: Buffer, s: number, e: number): Cat {
+  const n = e - s;
+  switch (n) {
+    case 6:
+      if (eqAscii(b, s, e, 'kernel') || eqAscii(b, s, e, 'Kernel')) return Cat.Kernel;
+      if (eqAscii(b, s, e, 'Memcpy')) return Cat.Memcpy;
+      if (eqAscii(b, s, e, 'Memset')) return Cat.Memset;
+      return Cat.Other;
+    case 10:
+      if (eqAscii(b, s, e, 'gpu_memcpy')) return Cat.Memcpy;
+      if (eqAscii(b, s, e, 'gpu_memset')) return Cat.Memset;
+      return Cat.Other;
+    case 7:
+      return eqAscii(b, s, e, 'Runtime') ? Cat.Runtime : Cat.Other;
+    case 12:
+      return eqAscii(b, s, e, 'cuda_runtime') ? Cat.Runtime : Cat.Other;
+    case 11:
+      return eqAscii(b, s, e, 'cuda_driver') ? Cat.Runtime : Cat.Other;
+    default:
+      return Cat.Other;
+  }
+}
+
+export class KinetoScanner {
+  private buf: Buffer = Buffer.alloc(0);
+  private end = 0;
+  private p = 0;
+  /** Absolute byte offset of buf[0] in the decompressed input. */
+  private base = 0;
+  private state: 0 | 1 | 2 | 3 | 4 = 0; // 0 start, 1 top-level keys, 2 in events, 3 done, 4 bare array
+  private sawEvents = false;
+  readonly header: ScanHeader = {};
+  eventCount = 0;
+  private readonly ev: ScannedEvent = {
+    ph: 0, cat: Cat.None, nameStart: 0, nameEnd: 0, pidNum: NaN, pidStr: undefined, tidNum: NaN, tidStr: undefined,
+    hasTs: false, tsUs: 0, tsFracNs: 0, durNs: 0, device: NaN, stream: NaN, correlation: NaN, graphId: NaN, buf: Buffer.alloc(0),
+  };
+
+  constructor(
+    private readonly display: string,
+    private readonly onEvent: (ev: ScannedEvent) => void,
+  ) {}
+
+  /** Feed the next chunk. */
+  push(chunk: Buffer): void {
+    if (this.p < this.end) {
+      this.base += this.p;
+      this.buf = this.p === 0 && this.end === this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.concat([this.buf.subarray(this.p, this.end), chunk]);
+    } else {
+      this.base += this.end;
+      this.buf = chunk;
+    }
+    this.end = this.buf.length;
+    this.p = 0;
+    this.ev.buf = this.buf;
+    this.run();
+  }
+
+  /** End of input: everything must have been consumed. */
+  finish(): { sawEvents: boolean } {
+    this.skipWsSafe();
+    if (this.state === 3 && this.p >= this.end) return { sawEvents: this.sawEvents };
+    if (this.state === 3) throw this.syntax('unexpected data after the end of the trace');
+    throw new InputError({
+      code: 'JSON_SYNTAX',
+      file: this.display,
+      position: { byte: this.base + this.p },
+      message: this.state === 0 ? 'trace is empty' : 'trace JSON ends early (file truncated?)',
+      hint: 'a complete chrome trace ends with `]}`; re-export it or copy it again',
+    });
+  }
+
+  private syntax(msg: string): InputError {
+    return new InputError({ code: 'JSON_SYNTAX', file: this.display, position: { byte: this.base + this.p }, message: msg, hint: 'the trace is not valid JSON here' });
+  }
+
+  private skipWsSafe(): void {
+    while (this.p < this.end && isWs(this.buf[this.p])) this.p++;
+  }
+
+  private run(): void {
+    const b = this.buf;
+    for (;;) {
+      const mark = this.p;
+      try {
+        if (this.state === 0) {
+          this.skipWs();
+          const c = b[this.p];
+          if (c === LBRACE) {
+            this.p++;
+            this.state = 1;
+          } else if (c === LBRACK) {
+            this.p++;
+            this.state = 4;
+            this.sawEvents = true;
+          } else throw this.syntax('a trace starts with `{` or `[`');
+        } else if (this.state === 1) {
+          this.skipWs();
+          let c = b[this.p];
+          if (c === COMMA) {
+            this.p++;
+            this.skipWs();
+            c = b[this.p];
+          }
+          if (c === RBRACE) {
+            this.p++;
+            this.state = 3;
+            continue;
+          }
+          if (c !== Q) throw this.syntax('expected a key in the trace object');
+          const ks = this.p + 1;
+          const ke = this.skipString();
+          this.skipWs();
+          if (b[this.p] !== COLON) throw this.syntax('expected `:` after a key');
+          this.p++;
+          this.skipWs();
+          if (eqAscii(b, ks, ke, 'traceEvents')) {
+            if (b[this.p] !== LBRACK) throw new InputError({ code: 'TRACE_SHAPE', file: this.display, position: { byte: this.base + this.p }, message: '`traceEvents` is not an array', hint: 'a Kineto trace holds `"traceEvents": [ … ]`' });
+            this.p++;
+            this.state = 2;
+            this.sawEvents = true;
+          } else if (eqAscii(b, ks, ke, 'deviceProperties') || eqAscii(b, ks, ke, 'distributedInfo')) {
+            const vs = this.p;
+            this.skipValue();
+            const key = b.toString('latin1', ks, ke) as keyof ScanHeader;
+            try {
+              this.header[key] = JSON.parse(b.toString('utf8', vs, this.p));
+            } catch {
+              throw this.syntax(`${key} is not valid JSON`);
+            }
+          } else this.skipValue();
+        } else if (this.state === 2 || this.state === 4) {
+          this.skipWs();
+          let c = b[this.p];
+          if (c === COMMA) {
+            this.p++;
+            this.skipWs();
+            c = b[this.p];
+          }
+          if (c === RBRACK) {
+            this.p++;
+            this.state = this.state === 2 ? 1 : 3;
+            continue;
+          }
+          if (c !== LBRACE) {
+            throw new InputError({ code: 'TRACE_SHAPE', file: this.display, position: { byte: this.base + this.p }, message: 'a trace event is not an object', hint: 'every element of traceEvents must be {…}' });
+          }
+          this.parseEvent();
+          this.eventCount++;
+          this.onEvent(this.ev);
+        } else {
+          return; // done: trailing whitespace is checked in finish()
+        }
+      } catch (e) {
+        if (e === NEED_MORE) {
+          this.p = mark;
+          return;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private skipWs(): void {
+    const b = this.buf;
+    let p = this.p;
+    while (p < this.end && isWs(b[p])) p++;
+    if (p >= this.end) {
+      this.p = p;
+      throw NEED_MORE;
+    }
+    this.p = p;
+  }
+
+  /** At a `"`: moves past the closing quote; returns the index of the closing quote. */
+  private skipString(): number {
+    const b = this.buf;
+    let p = this.p + 1;
+    for (;;) {
+      const q = b.indexOf(Q, p);
+      if (q < 0 || q >= this.end) throw NEED_MORE;
+      // Count the backslashes right before the quote: odd means escaped.
+      let k = q - 1;
+      let n = 0;
+      while (k >= p && b[k] === BS) {
+        n++;
+        k--;
+      }
+      if ((n & 1) === 0) {
+        this.p = q + 1;
+        return q;
+      }
+      p = q + 1;
+    }
+  }
+
+  private skipValue(): void {
+    const b = this.buf;
+    if (this.p >= this.end) throw NEED_MORE;
+    const c = b[this.p];
+    if (c === Q) {
+      this.skipString();
+      return;
+    }
+    if (c === LBRACE || c === LBRACK) {
+      let depth = 0;
+      let p = this.p;
+      const end = this.end;
+      while (p < end) {
+        const x = b[p];
+        if (x === Q) {
+          this.p = p;
+          this.skipString();
+          p = this.p;
+          continue;
+        }
+        if (x === LBRACE || x === LBRACK) depth++;
+        else if (x === RBRACE || x === RBRACK) {
+          depth--;
+          if (depth === 0) {
+            this.p = p + 1;
+            return;
+          }
+        }
+        p++;
+      }
+      throw NEED_MORE;
+    }
+    // number, true, false, null: up to the next delimiter
+    let p = this.p;
+    while (p < this.end) {
+      const x = b[p];
+      if (x === COMMA || x === RBRACE || x === RBRACK || isWs(x)) break;
+      p++;
+    }
+    if (p >= this.end) throw NEED_MORE;
+    if (p === this.p) throw this.syntax('expected a value');
+    this.p = p;
+  }
+
+  /** Parse a JSON number at p as (integer part, nanoseconds from the first three decimals). Sets numInt/numFrac. */
+  private numInt = 0;
+  private numFrac = 0;
+  private parseNumber(): boolean {
+    const b = this.buf;
+    let p = this.p;
+    const start = p;
+    let neg = false;
+    if (b[p] === 45) {
+      neg = true;
+      p++;
+    }
+    let int = 0;
+    let digits = 0;
+    while (p < this.end) {
+      const x = b[p] - 48;
+      if (x < 0 || x > 9) break;
+      int = int * 10 + x;
+      digits++;
+      p++;
+    }
+    let frac = 0;
+    if (p < this.end && b[p] === 46) {
+      p++;
+      let scale = 100;
+      let roundDigit = -1;
+      while (p < this.end) {
+        const x = b[p] - 48;
+        if (x < 0 || x > 9) break;
+        if (scale >= 1) frac += x * scale;
+        else if (roundDigit < 0) roundDigit = x;
+        scale /= 10;
+        p++;
+      }
+      if (roundDigit >= 5) frac += 1;
+    }
+    if (p >= this.end) throw NEED_MORE;
+    const x = b[p];
+    if (x === 101 || x === 69) {
+      // exponent: rare; fall back to the slow path on the whole token
+      this.p = start;
+      this.skipValue();
+      const v = Number(b.toString('latin1', start, this.p));
+      if (!Number.isFinite(v)) return false;
+      const whole = Math.trunc(v);
+      this.numInt = whole;
+      this.numFrac = Math.round((v - whole) * 1000);
+      return true;
+    }
+    if (digits === 0) {
+      this.p = start;
+      this.skipValue();
+      return false;
+    }
+    this.p = p;
+    this.numInt = neg ? -int : int;
+    this.numFrac = neg ? -frac : frac;
+    return true;
+  }
+
+  /** Value that is either a number or a string holding an id ("stream 7"). */
+  private parseId(): { num: number; str: string | undefined } {
+    const b = this.buf;
+    if (b[this.p] === Q) {
+      const s = this.p + 1;
+      const e = this.skipString();
+      const str = b.toString('utf8', s, e);
+      const m = /^\D*(\d+)$/.exec(str);
+      return { num: m ? Number(m[1]) : NaN, str };
+    }
+    if (this.parseNumber()) return { num: this.numInt, str: undefined };
+    return { num: NaN, str: undefined };
+  }
+
+  private parseEvent(): void {
+    const b = this.buf;
+    const ev = this.ev;
+    ev.ph = 0;
+    ev.cat = Cat.None;
+    ev.nameStart = ev.nameEnd = 0;
+    ev.pidNum = NaN;
+    ev.pidStr = undefined;
+    ev.tidNum = NaN;
+    ev.tidStr = undefined;
+    ev.hasTs = false;
+    ev.tsUs = 0;
+    ev.tsFracNs = 0;
+    ev.durNs = NaN;
+    ev.device = NaN;
+    ev.stream = NaN;
+    ev.correlation = NaN;
+    ev.graphId = NaN;
+    this.p++; // {
+    for (;;) {
+      this.skipWs();
+      let c = b[this.p];
+      if (c === COMMA) {
+        this.p++;
+        this.skipWs();
+        c = b[this.p];
+      }
+      if (c === RBRACE) {
+        this.p++;
+        return;
+      }
+      if (c !== Q) throw this.syntax('expected a key in a trace event');
+      const ks = this.p + 1;
+      const ke = this.skipString();
+      this.skipWs();
+      if (b[this.p] !== COLON) throw this.syntax('expected `:` in a trace event');
+      this.p++;
+      this.skipWs();
+      const klen = ke - ks;
+      const k0 = b[ks];
+      if (klen === 2 && k0 === 112 && b[ks + 1] === 104) {
+        // "ph"
+        if (b[this.p] === Q) {
+          ev.ph = b[this.p + 1];
+          this.skipString();
+        } else this.skipValue();
+      } else if (klen === 3 && k0 === 99 && b[ks + 1] === 97 && b[ks + 2] === 116) {
+        // "cat"
+        if (b[this.p] === Q) {
+          const s = this.p + 1;
+          const e = this.skipString();
+          ev.cat = catOf(b, s, e);
+        } else this.skipValue();
+      } else if (klen === 4 && eqAscii(b, ks, ke, 'name')) {
+        if (b[this.p] === Q) {
+          ev.nameStart = this.p + 1;
+          ev.nameEnd = this.skipString();
+        } else this.skipValue();
+      } else if (klen === 3 && k0 === 112 && b[ks + 1] === 105 && b[ks + 2] === 100) {
+        const id = this.parseId();
+        ev.pidNum = id.num;
+        ev.pidStr = id.str;
+      } else if (klen === 3 && k0 === 116 && b[ks + 1] === 105 && b[ks + 2] === 100) {
+        const id = this.parseId();
+        ev.tidNum = id.num;
+        ev.tidStr = id.str;
+      } else if (klen === 2 && k0 === 116 && b[ks + 1] === 115) {
+        // "ts"
+        if (this.parseNumber()) {
+          ev.hasTs = true;
+          ev.tsUs = this.numInt;
+          ev.tsFracNs = this.numFrac;
+        }
+      } else if (klen === 3 && k0 === 100 && b[ks + 1] === 117 && b[ks + 2] === 114) {
+        // "dur"
+        if (this.parseNumber()) ev.durNs = this.numInt * 1000 + this.numFrac;
+      } else if (klen === 4 && eqAscii(b, ks, ke, 'args') && b[this.p] === LBRACE && (ev.cat === Cat.None || ev.cat === Cat.Kernel || ev.cat === Cat.Memcpy || ev.cat === Cat.Memset)) {
+        this.parseArgs();
+      } else {
+        this.skipValue();
+      }
+    }
+  }
+
+  private parseArgs(): void {
+    const b = this.buf;
+    const ev = this.ev;
+    this.p++; // {
+    for (;;) {
+      this.skipWs();
+      let c = b[this.p];
+      if (c === COMMA) {
+        this.p++;
+        this.skipWs();
+        c = b[this.p];
+      }
+      if (c === RBRACE) {
+        this.p++;
+        return;
+      }
+      if (c !== Q) throw this.syntax('expected a key in event args');
+      const ks = this.p + 1;
+      const ke = this.skipString();
+      this.skipWs();
+      if (b[this.p] !== COLON) throw this.syntax('expected `:` in event args');
+      this.p++;
+      this.skipWs();
+      const c0 = b[this.p];
+      const numeric = c0 === 45 || (c0 >= 48 && c0 <= 57);
+      if (numeric && eqAscii(b, ks, ke, 'device')) {
+        if (this.parseNumber()) ev.device = this.numInt;
+      } else if (numeric && eqAscii(b, ks, ke, 'stream')) {
+        if (this.parseNumber()) ev.stream = this.numInt;
+      } else if (numeric && eqAscii(b, ks, ke, 'correlation')) {
+        if (this.parseNumber()) ev.correlation = this.numInt;
+      } else if (numeric && eqAscii(b, ks, ke, 'graph id')) {
+        if (this.parseNumber()) ev.graphId = this.numInt;
+      } else this.skipValue();
+    }
+  }
+}
+
+/** Decode the name of the current event (resolving JSON escapes only when there are any). */
+export function eventName(ev: ScannedEvent): string {
+  const b = ev.buf;
+  let escaped = false;
+  for (let i = ev.nameStart; i < ev.nameEnd; i++) {
+    if (b[i] === BS) {
+      escaped = true;
+      break;
+    }
+  }
+  if (!escaped) return b.toString('utf8', ev.nameStart, ev.nameEnd);
+  return JSON.parse(ev.buf.toString('utf8', ev.nameStart - 1, ev.nameEnd + 1)) as string;
+}
