@@ -98,7 +98,7 @@ export class IntervalUnion {
 
   private finalise(start: number, end: number): void {
     if (start < this.finalEnd) start = this.finalEnd; // cannot happen after a merge, kept for safety
-    if (end <= start) return;
+    if (end < start) return;
     if (this.finalEnd !== -Infinity && start > this.finalEnd && this.gapBuf) {
       if (this.gapN === this.gapBuf.length) {
         const g = new Float64Array(this.gapN * 2);
