@@ -24,6 +24,10 @@ import { parseUnitCell } from './tabular/units.js';
 
 const DELIMS = [',', ';', '\t'] as const;
 
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
 function stripBom(s: string): string {
   return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
 }
@@ -153,7 +157,7 @@ async function readCsv(src: InputSource, ctx: IngestContext): Promise<AdapterRes
         return;
       }
       // Grafana without "Series joined by time" writes one table per series, each with its header.
-      if (handler && rec.length > 0 && columnRole(rec[0]) === 'time' && rec.every((c) => parseNumber(c) === undefined)) handler = undefined;
+      if (handler && rec.length > 0 && isLetter(rec[0].charCodeAt(0)) && columnRole(rec[0]) === 'time' && rec.every((c) => parseNumber(c) === undefined)) handler = undefined;
       if (!handler) {
         header = rec.map((h) => h.trim());
         const setup = setupLayout(src, ctx, header, warned);

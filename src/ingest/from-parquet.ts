@@ -3,7 +3,8 @@
 // at a time, column by column (no row objects); files on disk are read by byte range, not whole.
 // Column chunks can arrive in any order, so they are placed by their rowStart.
 
-import { asyncBufferFromFile, cachedAsyncBuffer, parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { promises as fsp } from 'node:fs';
+import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { InputError } from '../errors.js';
 import { labelsKey, type Labels } from '../model/series.js';
@@ -43,10 +44,34 @@ export const parquetAdapter: Adapter = {
   read: (src, ctx) => readParquet(src, ctx),
 };
 
-async function openFile(src: InputSource): Promise<AsyncBuffer> {
-  if (src.path && !src.gzip) return cachedAsyncBuffer(await asyncBufferFromFile(src.path));
+/**
+ * A file on disk is read by byte range (footer, then each row group's column chunks) with one
+ * positioned read per range, and nothing is cached: memory follows the row group, not the file.
+ * Gzipped or in-memory inputs are read whole.
+ */
+async function openFile(src: InputSource): Promise<{ file: AsyncBuffer; close: () => Promise<void> }> {
+  if (src.path && !src.gzip) {
+    const fh = await fsp.open(src.path, 'r');
+    const { size } = await fh.stat();
+    const file: AsyncBuffer = {
+      byteLength: size,
+      async slice(start: number, end?: number): Promise<ArrayBuffer> {
+        const stop = Math.min(end ?? size, size);
+        const len = Math.max(0, stop - start);
+        const ab = new ArrayBuffer(len);
+        let off = 0;
+        while (off < len) {
+          const { bytesRead } = await fh.read(new Uint8Array(ab, off, len - off), 0, len - off, start + off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
+        }
+        return ab;
+      },
+    };
+    return { file, close: () => fh.close() };
+  }
   const b = await src.bytes();
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  return { file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, close: async () => {} };
 }
 
 function hyparquetError(src: InputSource, e: unknown): InputError {
@@ -78,10 +103,17 @@ function hyparquetError(src: InputSource, e: unknown): InputError {
 }
 
 async function readParquet(src: InputSource, ctx: IngestContext): Promise<AdapterResult> {
-  let file: AsyncBuffer;
+  const { file, close } = await openFile(src);
+  try {
+    return await readOpened(src, ctx, file);
+  } finally {
+    await close();
+  }
+}
+
+async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffer): Promise<AdapterResult> {
   let metadata: FileMetaData;
   try {
-    file = await openFile(src);
     metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
   } catch (e) {
     throw hyparquetError(src, e);
@@ -130,7 +162,7 @@ async function readParquet(src: InputSource, ctx: IngestContext): Promise<Adapte
   const codecs = new Set<string>();
   for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) codecs.add(c.meta_data.codec);
   return {
-    detail: `long format, ${rows} rows in ${metadata.row_groups.length} row groups, ${router.size} series, ${how}, ${[...codecs].join('/')}`,
+    detail: `long format, ${rows} rows in ${metadata.row_groups.length} row group${metadata.row_groups.length === 1 ? '' : 's'}, ${router.size} series, ${how}, ${[...codecs].join('/')}`,
   };
 }
 
