@@ -112,6 +112,26 @@ describe('CSV Grafana wide export', () => {
   });
 });
 
+describe('CSV other layouts', () => {
+  it('Grafana export without "Series joined by time": one table per series, each with its header', async () => {
+    const text = '"Time","vllm:num_requests_running{instance=""a:8000""}"\r\n1732269600000,3\r\n1732269610000,4\r\n' +
+      '"Time","vllm:num_requests_waiting{instance=""a:8000""}","vllm:num_requests_waiting{instance=""b:8000""}"\r\n1732269600000,7,8';
+    const a = await ingest({ inputs: [], sources: [bufferSource(Buffer.from(text), 'frames.csv')] });
+    expect(series(a, 'vllm:num_requests_running').v).toEqual([3, 4]);
+    expect(series(a, 'vllm:num_requests_waiting', { instance: 'a:8000' }).v).toEqual([7]);
+    expect(series(a, 'vllm:num_requests_waiting', { instance: 'b:8000' }).t).toEqual([1732269600]);
+  });
+
+  it('tab-separated long format with a timestamp_ms column', async () => {
+    const text = 'timestamp_ms\tmetric\tvalue\tpod\n1732269600500\tvllm:num_requests_running\t2\tp-1\n1732269601500\tvllm:num_requests_running\t3\tp-1\n';
+    const a = await ingest({ inputs: [], sources: [bufferSource(Buffer.from(text), 'x.tsv')] });
+    const r = series(a, 'vllm:num_requests_running');
+    expect(r.labels).toEqual({ pod: 'p-1' });
+    expect(r.t).toEqual([1732269600.5, 1732269601.5]);
+    expect(r.v).toEqual([2, 3]);
+  });
+});
+
 describe('CSV errors', () => {
   it('no time column → CSV_NO_TIME_COLUMN naming the columns', async () => {
     const e = await inputError(fx('no-time.csv'));
