@@ -1,9 +1,11 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/index.js';
 import { csvAdapter } from '../../src/ingest/from-csv.js';
-import { bufferSource } from '../../src/ingest/source.js';
+import { bufferSource, fileSource } from '../../src/ingest/source.js';
+import { parquetAdapter } from '../../src/ingest/from-parquet.js';
 import { InputError } from '../../src/errors.js';
 import { parseSelector, parseTimestamp, epochToSeconds } from '../../src/ingest/tabular/common.js';
 import { parseUnitCell } from '../../src/ingest/tabular/units.js';
@@ -168,6 +170,19 @@ describe('CSV sniffing', () => {
     expect(sniff('# HELP vllm:x Number of requests, waiting\n# TYPE vllm:x gauge\nvllm:x 1\n')).toBe(false);
     expect(sniff('vllm:x{a="b",c="d"} 1\nvllm:x{a="e",c="f"} 2\n')).toBe(false);
     expect(sniff('{"status":"success","data":{}}')).toBe(false);
+  });
+});
+
+describe('CSV and Parquet sniffing on real files by others', () => {
+  it('claims none of the real metrics-text, trace and dashboard files', async () => {
+    const real = path.resolve(here, '../../../shared/fixtures/real');
+    const files = ['metrics-text', 'traces', 'dashboards'].flatMap((d) => readdirSync(path.join(real, d)).map((f) => path.join(real, d, f)));
+    expect(files.length).toBeGreaterThan(20);
+    for (const f of files) {
+      const src = await fileSource(f);
+      expect([f, csvAdapter.sniff(src.head, src.head.toString('utf8'), src)]).toEqual([f, false]);
+      expect([f, parquetAdapter.sniff(src.head, '', src)]).toEqual([f, false]);
+    }
   });
 });
 
