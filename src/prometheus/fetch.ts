@@ -1,0 +1,420 @@
+// Fetching a window from a Prometheus-compatible API into query_range JSON exports.
+//
+// Raw mode (default): every discovered series, with its original sample timestamps, through instant
+// queries of range selectors (`{__name__="X",…}[Nms]` at time T returns the raw samples in
+// [T − N, T]), in consecutive non-overlapping chunks of at most 11,000 steps. Raw samples (rather
+// than query_range resampled at a step) keep counter resets and exact timestamps, so rate() and
+// histogram_quantile() computed from the export equal the server's own.
+//
+// Aggregate mode (--aggregate): the server aggregates over replicas with query_range at --step:
+// `sum by (le, model_name) (rate(X_bucket[w]))` for histograms, `sum by (…) (rate(X[w]))` for
+// counters, `avg by (model_name)` for gauges plus `topk(K, …)` per step for the gauges that name the
+// worst replicas. Rates are integrated back into cumulative counters (C += rate × step) so that the
+// export reads like any other; every aggregated series carries an `aggregation` label.
+
+import { InputError } from '../errors.js';
+import { catalogEntry, resolveMetricName } from '../model/metric-catalog.js';
+import { labelsKey } from '../model/series.js';
+import type { InputSource } from '../ingest/source.js';
+import { VERSION } from '../version.js';
+import { PromClient } from './client.js';
+import { discover, discoverySelectors, groupOf, GROUPS, type Discovery, type SourceGroup } from './discovery.js';
+import { ExportDocument, FileTarget, MemoryTarget, partsSource, type ByteTarget, type ExportSeries } from './export.js';
+import { MAX_POINTS_PER_SERIES, type FetchOptions } from './options.js';
+import { formatApiTime, formatRfc3339, promDuration } from './time.js';
+
+export interface Gap {
+  query: string;
+  start: number;
+  end: number;
+  error: string;
+}
+
+export interface ExportMeta {
+  tool: 'vllm-tune fetch';
+  version: string;
+  /** Base URL without credentials. */
+  source: string;
+  start: string;
+  end: string;
+  startUnix: number;
+  endUnix: number;
+  stepSeconds: number;
+  selector: string;
+  mode: 'raw' | 'aggregate';
+  rateWindow?: string;
+  discovery: Record<SourceGroup, string>;
+  /** Expressions queried (one per metric name; the time window is added per chunk). */
+  queries: string[];
+  found: Record<SourceGroup, string[]>;
+  notFound: Record<SourceGroup, string[]>;
+  gaps: Gap[];
+  /** Names of the HTTP headers sent (never their values). */
+  headers: string[];
+  requests: number;
+  retries: number;
+  responseBytes: number;
+  series: number;
+  samples: number;
+  /** File per group in directory mode. */
+  files?: Record<string, string>;
+}
+
+export interface FetchReport {
+  meta: ExportMeta;
+  /** Warnings written into the export(s) (gaps, server warnings), also for the caller to print. */
+  warnings: string[];
+}
+
+interface Task {
+  group: SourceGroup;
+  /** Expression, without the range or time. */
+  expr: string;
+  /** How the result series are turned into export series. */
+  kind: 'raw' | 'gauge' | 'counter';
+  /** Name and extra labels given to aggregated results. */
+  rename?: string;
+  addLabels?: Record<string, string>;
+  seriesCount: number;
+}
+
+const JSON_INF: Record<string, number> = { '+Inf': Infinity, Inf: Infinity, '-Inf': -Infinity, NaN: NaN };
+
+function parseValue(s: string): number {
+  const x = Number(s);
+  if (x === x) return x;
+  return JSON_INF[s] ?? NaN;
+}
+
+interface MatrixEntry {
+  metric: Record<string, string>;
+  values?: [number, string][];
+}
+
+/** Chunks of one expression: [start, end] windows of at most `maxSteps` steps, non-overlapping. */
+export function chunkWindows(start: number, end: number, step: number, maxSteps: number): { a: number; b: number; first: boolean }[] {
+  const out: { a: number; b: number; first: boolean }[] = [];
+  const startMs = Math.round(start * 1000);
+  const endMs = Math.round(end * 1000);
+  const stepMs = Math.round(step * 1000);
+  const spanMs = Math.max(stepMs, maxSteps * stepMs);
+  for (let a = startMs; a <= endMs; a += spanMs) {
+    // Points of a chunk: a, a+step, … ≤ b, so (b − a)/step ≤ maxSteps − 1 < 11,000.
+    const b = Math.min(endMs, a + spanMs - stepMs);
+    out.push({ a: a / 1000, b: b / 1000, first: a === startMs });
+    if (b === endMs) break;
+  }
+  return out;
+}
+
+function withSelector(name: string, selector: string): string {
+  return `{__name__=${JSON.stringify(name)}${selector ? `,${selector}` : ''}}`;
+}
+
+function kindOf(name: string): 'histogram-bucket' | 'histogram-part' | 'counter' | 'gauge' | 'info' {
+  const r = resolveMetricName(name);
+  if (r.entry) {
+    if (r.entry.kind === 'histogram') return r.part === 'bucket' ? 'histogram-bucket' : 'histogram-part';
+    if (r.entry.kind === 'counter') return 'counter';
+    if (r.entry.kind === 'info') return 'info';
+    return 'gauge';
+  }
+  if (name.endsWith('_bucket')) return 'histogram-bucket';
+  if (/_(sum|count)$/.test(name)) return 'histogram-part';
+  if (name.endsWith('_total')) return 'counter';
+  if (name.endsWith('_info')) return 'info';
+  return 'gauge';
+}
+
+/** Gauges whose worst replicas are kept with --aggregate (per-step topk). */
+const TOPK_GAUGES = new Set(['vllm:kv_cache_usage_perc', 'vllm:num_requests_waiting', 'vllm:num_requests_running', 'process_resident_memory_bytes', 'DCGM_FI_DEV_GPU_UTIL']);
+/** Labels that tell replicas/devices apart; aggregation drops them. */
+const REPLICA_LABELS = ['instance', 'pod', 'pod_name', 'container', 'engine', 'Hostname', 'hostname', 'node', 'gpu', 'UUID', 'device', 'job', 'namespace', 'service', 'endpoint'];
+
+export function aggregateTasks(d: Discovery, o: FetchOptions, rateWindow: string): Task[] {
+  const tasks: Task[] = [];
+  const sel = o.selector;
+  for (const g of GROUPS) {
+    for (const name of d.found[g].keys()) {
+      const x = withSelector(name, sel);
+      const by = (extra: string[]) => `by (${['model_name', ...extra].join(', ')})`;
+      switch (kindOf(name)) {
+        case 'histogram-bucket':
+          tasks.push({ group: g, expr: `sum ${by(['le'])} (rate(${x}[${rateWindow}]))`, kind: 'counter', rename: name, addLabels: { aggregation: 'sum' }, seriesCount: 0 });
+          break;
+        case 'histogram-part':
+        case 'counter':
+          tasks.push({ group: g, expr: `sum ${by(['finished_reason'])} (rate(${x}[${rateWindow}]))`, kind: 'counter', rename: name, addLabels: { aggregation: 'sum' }, seriesCount: 0 });
+          break;
+        case 'info':
+          tasks.push({ group: g, expr: `max without (${REPLICA_LABELS.join(', ')}) (${x})`, kind: 'gauge', rename: name, addLabels: { aggregation: 'max' }, seriesCount: 0 });
+          break;
+        case 'gauge': {
+          tasks.push({ group: g, expr: `avg ${by([])} (${x})`, kind: 'gauge', rename: name, addLabels: { aggregation: 'avg' }, seriesCount: 0 });
+          const canonical = resolveMetricName(name).name;
+          if (TOPK_GAUGES.has(canonical)) tasks.push({ group: g, expr: `topk(${o.topk}, ${x})`, kind: 'gauge', rename: name, addLabels: { aggregation: `topk${o.topk}` }, seriesCount: 0 });
+          break;
+        }
+      }
+    }
+  }
+  return tasks;
+}
+
+export function rawTasks(d: Discovery, o: FetchOptions): Task[] {
+  const tasks: Task[] = [];
+  for (const g of GROUPS) for (const [name, n] of d.found[g]) tasks.push({ group: g, expr: withSelector(name, o.selector), kind: 'raw', seriesCount: n });
+  return tasks;
+}
+
+/** Samples of one series across chunks, in chunk order. */
+class Parts {
+  t: Float64Array[] = [];
+  v: Float64Array[] = [];
+  constructor(readonly metric: Record<string, string>) {}
+  concat(): { t: Float64Array; v: Float64Array } {
+    const n = this.t.reduce((s, a) => s + a.length, 0);
+    const t = new Float64Array(n);
+    const v = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < this.t.length; i++) {
+      t.set(this.t[i], k);
+      v.set(this.v[i], k);
+      k += this.t[i].length;
+    }
+    return { t, v };
+  }
+}
+
+function toArrays(values: [number, string][]): { t: Float64Array; v: Float64Array } {
+  const n = values.length;
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = values[i];
+    t[i] = p[0];
+    v[i] = parseValue(p[1]);
+  }
+  return { t, v };
+}
+
+/** Integrate a per-second rate sampled every `step` seconds into a cumulative counter starting at 0. */
+export function integrateRate(v: Float64Array, step: number): Float64Array {
+  const out = new Float64Array(v.length);
+  let c = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0 && v[i] === v[i] && v[i] > 0) c += v[i] * step;
+    out[i] = c;
+  }
+  return out;
+}
+
+export interface FetchTarget {
+  /** Directory mode: one document per source group. */
+  dir?: string;
+  /** File mode: one document. */
+  file?: string;
+  /** In memory (analyze --prometheus). */
+  memory?: boolean;
+}
+
+export interface RunFetchResult extends FetchReport {
+  /** In memory mode: one source per document. */
+  sources: InputSource[];
+  /** Files written (exports and sidecar). */
+  written: string[];
+}
+
+/** Discover, fetch and write. Throws InputError on anything the user must fix. */
+export async function runFetch(o: FetchOptions, target: FetchTarget, onProgress?: (msg: string) => void): Promise<RunFetchResult> {
+  const client = new PromClient({ url: o.url, headers: o.headers, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: o.concurrency });
+  const targets: ByteTarget[] = [];
+  try {
+    return await runWith(client, o, target, targets, onProgress);
+  } catch (e) {
+    await Promise.all(targets.map((t) => t.abort()));
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
+async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget, targets: ByteTarget[], onProgress?: (msg: string) => void): Promise<RunFetchResult> {
+  const say = onProgress ?? (() => {});
+  say(`discovering series at ${client.display}…`);
+  const disc = await discover(client, o.start, o.end, o.selector, o.aggregate);
+  const window = `${formatRfc3339(o.start)} .. ${formatRfc3339(o.end)}`;
+  if (disc.total === 0) {
+    throw new InputError({
+      code: 'NO_DATA',
+      file: client.display,
+      message: `no vLLM, DCGM or process series between ${window}${o.selector ? ` matching {${o.selector}}` : ''}`,
+      hint: 'check the window (data older than the retention is gone), the selector, and that Prometheus scrapes vLLM (/metrics)',
+    });
+  }
+  const rateWindow = promDuration(Math.max(4 * o.step, 60));
+  const tasks = o.aggregate ? aggregateTasks(disc, o, rateWindow) : rawTasks(disc, o);
+
+  // One document per group in directory mode, one in total otherwise.
+  const docFor = new Map<SourceGroup, { doc: ExportDocument; target: ByteTarget; name: string; group: SourceGroup | 'all' }>();
+  const groupsWithData = GROUPS.filter((g) => disc.found[g].size > 0);
+  const open = (name: string, group: SourceGroup | 'all') => {
+    let t: ByteTarget;
+    if (target.memory) t = new MemoryTarget();
+    else if (target.dir) t = new FileTarget(`${target.dir}/${name}`);
+    else t = new FileTarget(target.file!);
+    targets.push(t);
+    return { doc: new ExportDocument(t), target: t, name, group };
+  };
+  if (target.dir || target.memory) {
+    for (const g of groupsWithData) docFor.set(g, open(`${g}.json`, g));
+  } else {
+    const one = open(target.file!, 'all');
+    for (const g of groupsWithData) docFor.set(g, one);
+  }
+
+  const gaps: Gap[] = [];
+  const serverWarnings = new Set<string>(disc.warnings);
+  let done = 0;
+  let samples = 0;
+  let series = 0;
+  const plans = tasks.map((task) => {
+    let maxSteps = MAX_POINTS_PER_SERIES;
+    if (task.kind === 'raw' && task.seriesCount > 0) maxSteps = Math.max(1, Math.min(maxSteps, Math.floor(o.maxSamplesPerRequest / task.seriesCount)));
+    return { task, chunks: chunkWindows(o.start, o.end, o.step, maxSteps) };
+  });
+  const totalRequests = plans.reduce((n, p) => n + p.chunks.length, 0);
+
+  const runTask = async (plan: (typeof plans)[number]): Promise<ExportSeries[]> => {
+    const { task, chunks } = plan;
+    const results = await Promise.all(
+      chunks.map(async (c) => {
+        try {
+          let r;
+          if (task.kind === 'raw') {
+            // First chunk [start, b]; later ones (a, b] = [a + 1 ms, b]: no sample is read twice.
+            const rangeMs = Math.round((c.b - c.a) * 1000) - (c.first ? 0 : 1);
+            const q = `${task.expr}[${rangeMs}ms]`;
+            r = rangeMs < 0 ? undefined : await client.api<{ resultType: string; result: MatrixEntry[] }>('query', [['query', q], ['time', formatApiTime(c.b)]]);
+          } else {
+            r = await client.api<{ resultType: string; result: MatrixEntry[] }>('query_range', [
+              ['query', task.expr],
+              ['start', formatApiTime(c.a)],
+              ['end', formatApiTime(c.b)],
+              ['step', formatApiTime(o.step)],
+            ]);
+          }
+          done++;
+          say(`fetching ${done}/${totalRequests} requests, ${series} series, ${(samples / 1e6).toFixed(1)} M samples`);
+          if (!r) return [];
+          for (const w of r.warnings) serverWarnings.add(w);
+          if (r.data.resultType !== 'matrix') throw new InputError({ code: 'PROMETHEUS_HTTP', file: client.display, message: `expected a matrix for ${task.expr}, got ${r.data.resultType}` });
+          return r.data.result;
+        } catch (e) {
+          if (!(e instanceof InputError) || !o.allowGaps || e.code === 'BAD_OPTION' || /HTTP 40[0134]\b|rejected the query/.test(e.message)) throw e;
+          gaps.push({ query: task.expr, start: c.a, end: c.b, error: e.message });
+          done++;
+          return [];
+        }
+      }),
+    );
+    const bySeries = new Map<string, Parts>();
+    for (const res of results) {
+      for (const entry of res) {
+        const metric: Record<string, string> = { ...entry.metric };
+        if (task.rename) metric.__name__ = task.rename;
+        if (task.addLabels) Object.assign(metric, task.addLabels);
+        const key = labelsKey(metric);
+        let p = bySeries.get(key);
+        if (!p) bySeries.set(key, (p = new Parts(metric)));
+        const { t, v } = toArrays(entry.values ?? []);
+        p.t.push(t);
+        p.v.push(v);
+      }
+    }
+    const out: ExportSeries[] = [];
+    for (const key of [...bySeries.keys()].sort()) {
+      const p = bySeries.get(key)!;
+      const { t, v } = p.concat();
+      out.push({ metric: p.metric, t, v: task.kind === 'counter' ? integrateRate(v, o.step) : v });
+    }
+    return out;
+  };
+
+  // Tasks run ahead of the writer by a bounded window; results are written in task order (stable files).
+  const LOOKAHEAD = Math.max(2, o.concurrency * 2);
+  const running: Promise<ExportSeries[]>[] = [];
+  let next = 0;
+  const launch = () => {
+    while (next < plans.length && running.length < LOOKAHEAD) {
+      const p = runTask(plans[next++]);
+      p.catch(() => {}); // rejections are awaited below, in order
+      running.push(p);
+    }
+  };
+  launch();
+  for (let i = 0; i < plans.length; i++) {
+    let out: ExportSeries[];
+    try {
+      out = await running.shift()!;
+    } catch (e) {
+      // Let requests in flight end before the caller removes the partial files.
+      await Promise.allSettled(running);
+      throw e;
+    }
+    launch();
+    const d = docFor.get(plans[i].task.group)!;
+    for (const s of out) {
+      await d.doc.series(s);
+      series++;
+      samples += s.t.length;
+    }
+  }
+
+  const queries = tasks.map((t) => t.expr);
+  const warnings: string[] = [];
+  for (const g of gaps) warnings.push(`vllm-tune fetch: no data for ${formatRfc3339(g.start)} .. ${formatRfc3339(g.end)} of ${g.query}: the request failed after its retries (${g.error})`);
+  for (const w of serverWarnings) warnings.push(w);
+  if (o.aggregate) warnings.push('vllm-tune fetch --aggregate: series are aggregated over replicas (label "aggregation"); per-replica diagnoses need raw series (fetch without --aggregate)');
+
+  const found: Record<SourceGroup, string[]> = { vllm: [...disc.found.vllm.keys()], dcgm: [...disc.found.dcgm.keys()], process: [...disc.found.process.keys()] };
+  const meta: ExportMeta = {
+    tool: 'vllm-tune fetch',
+    version: VERSION,
+    source: client.display,
+    start: formatRfc3339(o.start),
+    end: formatRfc3339(o.end),
+    startUnix: o.start,
+    endUnix: o.end,
+    stepSeconds: o.step,
+    selector: o.selector ? `{${o.selector}}` : '',
+    mode: o.aggregate ? 'aggregate' : 'raw',
+    ...(o.aggregate ? { rateWindow } : {}),
+    discovery: discoverySelectors(o.selector),
+    queries,
+    found,
+    notFound: disc.notFound,
+    gaps,
+    headers: client.headerNames(),
+    requests: client.stats.requests,
+    retries: client.stats.retries,
+    responseBytes: client.stats.bytes,
+    series,
+    samples,
+  };
+  const uniqueDocs = [...new Set(docFor.values())];
+  if (target.dir) meta.files = Object.fromEntries(uniqueDocs.map((d) => [d.group, d.name]));
+  for (const d of uniqueDocs) await d.doc.finish(warnings, meta);
+
+  const written: string[] = [];
+  const sources: InputSource[] = [];
+  if (target.memory) {
+    for (const d of uniqueDocs) sources.push(partsSource((d.target as MemoryTarget).parts, `${client.display} (${d.group}, ${meta.start} .. ${meta.end})`));
+  } else {
+    for (const d of uniqueDocs) written.push((d.target as FileTarget).final);
+  }
+  return { meta, warnings, sources, written };
+}
+
+/** Kinds, for callers that want to describe what a name is. */
+export { catalogEntry, groupOf };
