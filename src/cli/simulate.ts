@@ -1,4 +1,102 @@
-// `vllm-tune simulate` — STUB, not implemented yet.
-import type { Command } from 'commander';
+// `vllm-tune simulate`: run a named scenario of the vLLM serving simulator and write its exports.
 
-export function register(_program: Command): void {}
+import path from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { SCENARIOS, parseFormats, runScenario, writeExports, type ExportFormat } from '../simulate/index.js';
+import { scenarioReadme } from '../simulate/readme.js';
+import { writeTextFile } from '../simulate/writers.js';
+
+interface SimulateFlags {
+  scenario?: string;
+  out?: string;
+  seed: string;
+  format: string;
+  hours?: string;
+  replicas?: string;
+  interval: string;
+  list?: boolean;
+  datasets?: string;
+  readme: boolean;
+}
+
+function num(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v)) throw new InputError({ code: 'BAD_OPTION', message: `${flag} ${JSON.stringify(raw)} is not a number` });
+  return v;
+}
+
+/** Write one scenario into `dir` (exports + README) and return the files. */
+export async function simulateToDir(
+  name: string,
+  dir: string,
+  p: { seed: number; hours?: number; replicas?: number; interval: number; formats: ExportFormat[]; readme: boolean; command: string },
+): Promise<string[]> {
+  const run = runScenario(name, { seed: p.seed, hours: p.hours, replicas: p.replicas, scrapeIntervalSeconds: p.interval });
+  const files = await writeExports(dir, run.results, p.formats, run.meta);
+  if (p.readme) {
+    const readme = path.join(dir, 'README.md');
+    await writeTextFile(readme, scenarioReadme(run, files, p.command));
+    files.push(readme);
+  }
+  return files;
+}
+
+export function register(program: Command): void {
+  program
+    .command('simulate')
+    .description('Simulate vLLM replicas serving a request stream (a named scenario) and write the exports a real deployment would produce.')
+    .option('--scenario <name>', 'scenario to run (see --list)')
+    .option('--out <dir>', 'output directory')
+    .option('--seed <n>', 'random seed: the same seed gives byte-identical output', '1')
+    .option('--format <list>', 'comma list of json, json.gz, openmetrics, csv, log', 'json,log')
+    .option('--hours <h>', 'simulated duration (default: the scenario\'s)')
+    .option('--replicas <n>', 'number of replicas (default: the scenario\'s)')
+    .option('--interval <s>', 'scrape interval in seconds', '10')
+    .option('--no-readme', 'do not write README.md next to the exports')
+    .option('--list', 'list the scenarios with a one-line description')
+    .option('--datasets <dir>', 'regenerate every scenario into <dir>/<scenario>/ (metrics.json.gz, logs, README.md)')
+    .action(async (o: SimulateFlags) => {
+      if (o.list) {
+        const w = Math.max(...SCENARIOS.map((s) => s.name.length));
+        for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(w)}  ${s.summary}\n`);
+        return;
+      }
+      const seed = num('--seed', o.seed)!;
+      if (!Number.isInteger(seed) || seed < 0) throw new InputError({ code: 'BAD_OPTION', message: `--seed ${o.seed} must be a non-negative integer` });
+      const interval = num('--interval', o.interval)!;
+      const hours = num('--hours', o.hours);
+      const replicas = num('--replicas', o.replicas);
+      if (o.datasets) {
+        for (const s of SCENARIOS) {
+          const dir = path.join(o.datasets, s.name);
+          const files = await simulateToDir(s.name, dir, {
+            seed,
+            interval,
+            hours,
+            replicas,
+            formats: ['json.gz', 'log'],
+            readme: true,
+            command: `vllm-tune simulate --scenario ${s.name} --seed ${seed} --format json.gz,log --out datasets/${s.name}`,
+          });
+          process.stdout.write(`${s.name}: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
+        }
+        return;
+      }
+      if (!o.scenario) throw new InputError({ code: 'BAD_OPTION', message: 'simulate needs --scenario <name> (or --list, or --datasets <dir>)', hint: 'run `vllm-tune simulate --list`' });
+      if (!o.out) throw new InputError({ code: 'BAD_OPTION', message: 'simulate needs --out <dir>' });
+      const formats = parseFormats(o.format);
+      const extra = [o.hours ? ` --hours ${o.hours}` : '', o.replicas ? ` --replicas ${o.replicas}` : '', o.interval !== '10' ? ` --interval ${o.interval}` : ''].join('');
+      const files = await simulateToDir(o.scenario, o.out, {
+        seed,
+        interval,
+        hours,
+        replicas,
+        formats,
+        readme: o.readme,
+        command: `vllm-tune simulate --scenario ${o.scenario} --seed ${seed} --format ${formats.join(',')}${extra} --out ${o.out}`,
+      });
+      process.stdout.write(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+    });
+}

@@ -1,0 +1,278 @@
+// The named scenarios: each a fleet of replicas, a workload and (for most) one fault, chosen so that
+// one pathology follows from the mechanism. Their READMEs say what happens and what a correct
+// diagnosis says; the numbers in them are measured from the run itself (see readme.ts).
+
+import { GPUS, MODELS } from './presets.js';
+import type { FaultSpec, ReplicaSpec, StreamSpec } from './types.js';
+
+export interface ScenarioParams {
+  hours: number;
+  replicas: number;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line, for `--list`. */
+  summary: string;
+  defaultHours: number;
+  defaultReplicas: number;
+  /** What happens and when (Markdown paragraphs); `{T}` placeholders are not used: times are stated in minutes. */
+  story: string;
+  /** What a correct diagnosis says (Markdown bullet list). */
+  diagnosis: string;
+  /** Input warnings the scenario causes on purpose (ingest warning codes). */
+  expectedWarnings: string[];
+  build(p: ScenarioParams): ReplicaSpec[];
+}
+
+const MIN = 60;
+const HOUR = 3600;
+
+/** Chat traffic with a handful of popular system prompts. */
+function chat(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
+  return {
+    name: 'chat',
+    rate: { rps, diurnal: { amplitude: 0.2, periodSeconds: 6 * HOUR, phase: 0 } },
+    prompt: { median: 350, sigma: 0.8 },
+    output: { median: 180, sigma: 0.7 },
+    maxTokens: [512, 1024, 1024, 2048],
+    prefix: { share: 0.7, count: 6, length: { median: 600, sigma: 0.3 }, zipf: 1 },
+    ...extra,
+  };
+}
+
+function replica(i: number, over: Partial<ReplicaSpec>): ReplicaSpec {
+  return {
+    instance: `10.0.0.${11 + i}:8000`,
+    hostname: `gpu-node-${i + 1}`,
+    gpu: GPUS['h100-80gb'],
+    model: MODELS['llama-3.1-8b'],
+    tensorParallelSize: 1,
+    maxNumSeqs: 256,
+    maxNumBatchedTokens: 8192,
+    maxModelLen: 8192,
+    blockSize: 16,
+    gpuMemoryUtilization: 0.9,
+    enablePrefixCaching: true,
+    enableChunkedPrefill: true,
+    kvCacheDtype: 'auto',
+    streams: [chat(5)],
+    faults: [],
+    baseRssBytes: 3.1e9 + i * 0.07e9,
+    vllmVersion: '0.11.0',
+    ...over,
+  };
+}
+
+function fleet(n: number, make: (i: number) => Partial<ReplicaSpec>): ReplicaSpec[] {
+  const out: ReplicaSpec[] = [];
+  for (let i = 0; i < n; i++) out.push(replica(i, make(i)));
+  return out;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'healthy-baseline',
+    summary: 'Llama-3.1-8B on H100, chat traffic well inside capacity; nothing is wrong',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Two replicas of Llama-3.1-8B-Instruct, each on one H100 80GB, serve chat traffic of about 5 requests/s ' +
+      'each with a gentle daily swing (±20 %). Seven in ten requests start with one of six popular system ' +
+      'prompts, so prefix caching hits. The KV pool is far larger than the working set, the queue stays ' +
+      'empty and no request is preempted.',
+    diagnosis:
+      '- No finding above info: latencies inside the chat targets (TTFT well under 500 ms, inter-token latency ' +
+      'under 50 ms), no queue, no preemptions, no memory growth.\n' +
+      '- Recommendations, if any, are informational (e.g. the KV pool is oversized for this traffic).',
+    expectedWarnings: [],
+    build: (p) => fleet(p.replicas, () => ({ streams: [chat(5)] })),
+  },
+  {
+    name: 'kv-cache-thrashing',
+    summary: 'Llama-3.1-8B with gpu_memory_utilization 0.3 and max_num_seqs 256 under long-context RAG traffic: KV pool exhausted, preemptions',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Qwen2.5-7B-Instruct on one L4 (24 GB) per replica leaves a small KV pool (see the log: GPU KV cache size). ' +
+      'The traffic is retrieval-augmented: prompts of several thousand tokens and answers of a few hundred. ' +
+      'max_num_seqs is left at 256, so the scheduler admits far more sequences than the pool holds; as they ' +
+      'decode and need new blocks, the newest ones are preempted and recomputed later. The load rises in the ' +
+      'second quarter of the hour (a step from 0.25 to 0.4 requests/s per replica at minute 15), after which KV ' +
+      'usage sits near 100 %, preemptions climb steadily, the queue builds and TTFT rises.',
+    diagnosis:
+      '- KV_CACHE_THRASHING (critical): KV usage near 1.0 with a sustained preemption rate from about minute 15, ' +
+      'followed by a growing queue and rising TTFT.\n' +
+      '- Fix: lower max_num_seqs to what the pool holds (KV tokens ÷ tokens per sequence from the prompt and ' +
+      'generation histograms, with headroom), and/or enlarge the pool (kv_cache_dtype fp8, a GPU with more memory, ' +
+      'or tensor parallelism).\n' +
+      '- QUEUE_BUILDUP may accompany it as a consequence, not a separate cause.',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, () => ({
+        gpuMemoryUtilization: 0.3,
+        maxModelLen: 16384,
+        maxNumBatchedTokens: 8192,
+        maxNumSeqs: 256,
+        streams: [
+          {
+            name: 'rag',
+            rate: { rps: 1.2, steps: [{ at: 15 * MIN, rps: 2.0 }] },
+            prompt: { median: 3500, sigma: 0.45 },
+            output: { median: 450, sigma: 0.5 },
+            maxTokens: [1024, 2048],
+            prefix: { share: 0.5, count: 3, length: { median: 500, sigma: 0.2 }, zipf: 1 },
+          },
+        ],
+      })),
+  },
+  {
+    name: 'prefill-starvation',
+    summary: 'A 15-minute burst of 16k-token prompts with max_num_batched_tokens 16384: prefill saturates, queue and TTFT explode',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Llama-3.1-8B on H100 with max_model_len 32768 and a large token budget (max_num_batched_tokens 32768). ' +
+      'Chat traffic runs throughout. From minute 20 to minute 35 a batch job sends about 1.6 requests/s per ' +
+      'replica of very long prompts (median 20,000 tokens) with short answers. Each step now carries up to 32k ' +
+      'prefill tokens: prefill throughput, not KV memory, is the bottleneck, so the queue grows and TTFT of every ' +
+      'request (chat included) jumps by orders of magnitude, while decodes keep being scheduled first every step.',
+    diagnosis:
+      '- PREFILL_STARVATION (critical) between minute 20 and about minute 35–40: TTFT p95 rises from well under a ' +
+      'second to tens of seconds and the queue grows; inter-token latency rises much less than TTFT (steps get ' +
+      'longer, but decodes are never starved of a slot) and KV usage stays moderate, so this is not thrashing.\n' +
+      '- Fix: a smaller max_num_batched_tokens (e.g. 8192) to bound step time for decodes, and capacity (another ' +
+      'replica) or a separate pool for the long-prompt batch job.',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, () => ({
+        maxModelLen: 32768,
+        maxNumBatchedTokens: 16384,
+        streams: [
+          chat(5),
+          {
+            name: 'long-prompts',
+            rate: { rps: 1.6, window: { start: 20 * MIN, end: 35 * MIN } },
+            prompt: { median: 16000, sigma: 0.25 },
+            output: { median: 16, sigma: 0.5 },
+            maxTokens: [64],
+          },
+        ],
+      })),
+  },
+  {
+    name: 'underutilized-demand',
+    summary: 'Llama-3.1-8B on H100 at 0.3 requests/s: the GPU idles because there is no demand',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'The same deployment as the healthy baseline, but only about 0.3 requests/s reach each replica. The GPU ' +
+      'is busy a small fraction of the time, batches are tiny, KV usage stays at a few percent and nothing ever ' +
+      'waits.',
+    diagnosis:
+      '- GPU_UNDERUTILIZED, demand-bound (warning/info): low GPU utilisation and small batches with an empty queue.\n' +
+      '- Fix: consolidate replicas (fewer GPUs or a smaller GPU), not vLLM settings; raising max_num_seqs would ' +
+      'change nothing.',
+    expectedWarnings: [],
+    build: (p) => fleet(p.replicas, () => ({ streams: [chat(0.3)] })),
+  },
+  {
+    name: 'underutilized-config',
+    summary: 'max_num_seqs 8 with a queue: batches stay tiny, the GPU is under-used while requests wait',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Llama-3.1-8B on H100 with max_num_seqs set to 8. About 4.5 requests/s per replica arrive — traffic an H100 ' +
+      'serves easily at batch 64 — but at most 8 sequences run at once, so every step is a tiny, memory-bound ' +
+      'batch. num_requests_running sits at 8, a queue forms and swings with the load, KV usage stays low and TTFT ' +
+      'is dominated by queue time.',
+    diagnosis:
+      '- GPU_UNDERUTILIZED, config-bound (warning): running pinned at max_num_seqs (8) while requests wait, ' +
+      'KV usage low, batches small.\n' +
+      '- QUEUE_BUILDUP / LATENCY_SLO_BREACH on TTFT as the visible symptom.\n' +
+      '- Fix: raise max_num_seqs (the KV pool holds hundreds of these sequences; 128–256 is safe here).',
+    expectedWarnings: [],
+    build: (p) => fleet(p.replicas, () => ({ maxNumSeqs: 8, streams: [chat(3.7)] })),
+  },
+  {
+    name: 'memory-leak',
+    summary: 'Replica 1 leaks about 1.2 GB/h of host memory at flat load over 3 hours',
+    defaultHours: 3,
+    defaultReplicas: 2,
+    story:
+      'Healthy traffic on both replicas for three hours. The API server process of the first replica ' +
+      '(10.0.0.11:8000) leaks host memory: process_resident_memory_bytes grows by about 1.2 GB per hour from ' +
+      'the start, while the second replica stays flat. Load, latency and GPU memory (DCGM framebuffer use, ' +
+      'preallocated by vLLM) do not change.',
+    diagnosis:
+      '- MEMORY_LEAK (warning) on 10.0.0.11:8000 only: a steady, significant upward trend of resident memory ' +
+      'at flat load; GPU framebuffer flat.\n' +
+      '- Nothing on 10.0.0.12:8000. No vLLM setting fixes a leak: restart the process on a schedule and report it ' +
+      'upstream; the trend gives the time until the host runs out.',
+    expectedWarnings: [],
+    build: (p) => fleet(p.replicas, (i) => ({ streams: [chat(5)], faults: i === 0 ? [{ kind: 'memory-leak', start: 0, bytesPerHour: 1.2e9 }] : [] })),
+  },
+  {
+    name: 'prefix-cache-misses',
+    summary: 'Prefix caching on, but every request carries its own long system prompt: hit rate near zero',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Llama-3.1-8B on H100 with enable_prefix_caching=True. Nine in ten requests start with a long (≈1,200-token) ' +
+      'system prompt, but the prompts are personalised: drawn from hundreds of thousands of variants, so almost ' +
+      'none repeats while its blocks are still cached. The prefix cache is queried for every prompt token and ' +
+      'almost never hits; all prompt tokens are recomputed. Latencies stay acceptable at this load.',
+    diagnosis:
+      '- PREFIX_CACHE_MISSES (info/warning): prefix_cache_hits / prefix_cache_queries near 0 with caching on, ' +
+      'although prompts are long.\n' +
+      '- Fix: put the shared part of the prompt first and the per-user part last so prefixes are shared; ' +
+      'otherwise caching gives nothing here (disabling it saves little).',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, () => ({
+        streams: [chat(4, { prefix: { share: 0.9, count: 200000, length: { median: 1200, sigma: 0.2 }, zipf: 0 }, prompt: { median: 200, sigma: 0.6 } })],
+      })),
+  },
+  {
+    name: 'replica-restart',
+    summary: 'Replica 2 restarts at minute 55 (2.5 min down): counters reset, process_start_time changes',
+    defaultHours: 2,
+    defaultReplicas: 2,
+    story:
+      'Healthy traffic on both replicas. At minute 55 the engine process of the second replica (10.0.0.12:8000) ' +
+      'dies; its in-flight requests are lost and its /metrics endpoint is down for 150 s (no samples). A new ' +
+      'process starts: counters and histograms restart from zero, process_start_time_seconds jumps, the prefix ' +
+      'cache starts cold. The log shows the crash and a second start-up.',
+    diagnosis:
+      '- No pathology: a counter reset and a gap of about 2.5 minutes on 10.0.0.12:8000 that rates must survive ' +
+      '(rate()/increase() semantics), and a warm-up after the restart that must not be mistaken for an incident.\n' +
+      '- The report should mention the restart (process_start_time_seconds changed) as context.',
+    expectedWarnings: [],
+    build: (p) => fleet(p.replicas, (i) => ({ streams: [chat(5)], faults: i === 1 ? [{ kind: 'restart', at: 55 * MIN, downSeconds: 150 }] : [] })),
+  },
+  {
+    name: 'fleet-one-degraded',
+    summary: 'Two replicas, one GPU throttles its clocks at minute 30: only that replica slows down',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Both replicas serve the same chat traffic. At minute 30 the GPU of the second replica (10.0.0.12:8000, ' +
+      'gpu-node-2) starts throttling its SM clock to 35 % of boost (thermal or power capping): ' +
+      'DCGM_FI_DEV_SM_CLOCK drops from 1980 to 693 MHz, every step takes longer (compute slows with the clock, ' +
+      'memory-bound decode less so), inter-token latency rises by about half and TTFT roughly doubles on that ' +
+      'replica, more requests run concurrently and GPU utilisation goes up, while the first replica is unchanged.',
+    diagnosis:
+      '- A per-replica finding on 10.0.0.12:8000 only, from minute 30: THROUGHPUT_DROP-like slowdown: ' +
+      'inter-token latency up by about half and TTFT about doubled, with the SM clock drop as the evidence of a hardware cause.\n' +
+      '- Fleet averages dilute it: the diagnosis must be per replica. No vLLM setting fixes it; drain the node ' +
+      'and check cooling / power capping.',
+    expectedWarnings: [],
+    build: (p) => fleet(p.replicas, (i) => ({ streams: [chat(5)], faults: i === 1 ? [{ kind: 'slow-gpu', start: 30 * MIN, clockFactor: 0.35 }] : [] })),
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
+
+export type { FaultSpec };

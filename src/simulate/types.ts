@@ -1,0 +1,83 @@
+// Inputs of a simulation: replicas (hardware, model, vLLM settings), their request streams and faults.
+
+import type { GpuPreset, ModelPreset } from './presets.js';
+
+/** Requests per second over time (seconds since the start of the run). */
+export interface RateProfile {
+  /** Base rate, requests/s. */
+  rps: number;
+  /** Sinusoidal day curve: rate × (1 + amplitude × sin(2π t / period + phase)). */
+  diurnal?: { amplitude: number; periodSeconds: number; phase?: number };
+  /** Step changes: from `at` seconds on, the base rate is `rps`. */
+  steps?: { at: number; rps: number }[];
+  /** Windows outside which the stream is silent (for bursts); rate × factor inside. */
+  window?: { start: number; end: number };
+}
+
+export interface LengthDist {
+  /** Median tokens of a log-normal. */
+  median: number;
+  /** Sigma of the underlying normal. */
+  sigma: number;
+}
+
+export interface PrefixSpec {
+  /** Share of requests that start with one of the shared system prompts. */
+  share: number;
+  /** Number of distinct system prompts. */
+  count: number;
+  /** Their lengths (log-normal, drawn once per prompt). */
+  length: LengthDist;
+  /** Popularity skew across prompts (0 = uniform, 1 = Zipf). */
+  zipf: number;
+}
+
+export interface StreamSpec {
+  name: string;
+  rate: RateProfile;
+  /** Prompt tokens after the shared prefix (or the whole prompt when there is none). */
+  prompt: LengthDist;
+  /** Output length the model would produce if not cut by max_tokens. */
+  output: LengthDist;
+  /** max_tokens values sent by clients (one is drawn per request, uniformly). */
+  maxTokens: number[];
+  prefix?: PrefixSpec;
+}
+
+export type FaultSpec =
+  | { kind: 'memory-leak'; start: number; bytesPerHour: number }
+  | { kind: 'slow-gpu'; start: number; end?: number; clockFactor: number }
+  | { kind: 'restart'; at: number; downSeconds: number };
+
+export interface ReplicaSpec {
+  /** Prometheus `instance` label of the vLLM endpoint, e.g. `10.0.0.11:8000`. */
+  instance: string;
+  /** Host name (dcgm-exporter's `Hostname` label). */
+  hostname: string;
+  gpu: GpuPreset;
+  model: ModelPreset;
+  tensorParallelSize: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  maxModelLen: number;
+  blockSize: number;
+  gpuMemoryUtilization: number;
+  enablePrefixCaching: boolean;
+  enableChunkedPrefill: boolean;
+  kvCacheDtype: string;
+  /** Override the KV pool size computed from memory (vLLM's num_gpu_blocks_override). */
+  numGpuBlocksOverride?: number;
+  streams: StreamSpec[];
+  faults: FaultSpec[];
+  /** Resident memory of the API server process at start, bytes. */
+  baseRssBytes: number;
+  vllmVersion: string;
+}
+
+export interface SimOptions {
+  seed: number;
+  /** Unix seconds of the first scrape. */
+  startTime: number;
+  durationSeconds: number;
+  scrapeIntervalSeconds: number;
+}
