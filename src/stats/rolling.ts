@@ -159,27 +159,36 @@ function sortedMedian(a: Float64Array, m: number): number {
 }
 
 /**
- * Median absolute deviation from `med` of sorted a[0..m): the median of |a[i] − med|, found in O(m) by
- * merging the two sorted runs of deviations (left of the median, read backwards, and right of it).
+ * Median absolute deviation from `med` of sorted a[0..m): the median of |a[i] − med|. The deviations form
+ * two sorted runs — left of the median read backwards, and right of it — so the k-th smallest deviation is
+ * found by a binary search over how many come from the left run: O(log m), no copy.
  */
 function sortedMad(a: Float64Array, m: number, med: number): number {
-  let r = 0;
-  while (r < m && a[r] < med) r++;
-  let l = r - 1;
+  let r = 0; // first index with a[r] ≥ med; left run L[i] = med − a[r − 1 − i], right run R[j] = a[r + j] − med
+  let hi = m;
+  while (r < hi) {
+    const mid = (r + hi) >>> 1;
+    if (a[mid] < med) r = mid + 1;
+    else hi = mid;
+  }
   const k1 = (m - 1) >> 1;
   const k2 = m >> 1;
-  let d1 = 0;
-  let d2 = 0;
-  for (let k = 0; k <= k2; k++) {
-    let d: number;
-    if (l < 0) d = a[r++] - med;
-    else if (r >= m) d = med - a[l--];
-    else if (med - a[l] <= a[r] - med) d = med - a[l--];
-    else d = a[r++] - med;
-    if (k === k1) d1 = d;
-    if (k === k2) d2 = d;
+  return k1 === k2 ? kthDeviation(a, m, r, med, k1) : (kthDeviation(a, m, r, med, k1) + kthDeviation(a, m, r, med, k2)) / 2;
+}
+
+/** k-th smallest (0-based) of the merged runs L and R described in `sortedMad`. */
+function kthDeviation(a: Float64Array, m: number, r: number, med: number, k: number): number {
+  let lo = Math.max(0, k + 1 - (m - r));
+  let up = Math.min(k + 1, r);
+  while (lo < up) {
+    const i = (lo + up) >>> 1; // take i from L, k + 1 − i from R
+    if (med - a[r - 1 - i] < a[r + k - i] - med) lo = i + 1;
+    else up = i;
   }
-  return (d1 + d2) / 2;
+  const j = k + 1 - lo;
+  const fromL = lo > 0 ? med - a[r - lo] : -Infinity;
+  const fromR = j > 0 ? a[r + j - 1] - med : -Infinity;
+  return fromL > fromR ? fromL : fromR;
 }
 
 /** Median and MAD of a whole array, NaN ignored. NaN for an all-NaN or empty array. */
@@ -214,8 +223,8 @@ export function robustZScore(v: Float64Array): Float64Array {
 
 /**
  * Rolling robust z-score: each point against the median/MAD of the `window` samples before it.
- * The baseline is kept sorted (binary-search insert/delete, O(window) per step), so a step costs
- * O(window) rather than a sort.
+ * The baseline is kept sorted: each step replaces the outgoing value by the incoming one in place
+ * (O(distance between their ranks)), and the MAD comes from the sorted window in O(log window).
  */
 export function rollingRobustZScore(v: Float64Array, opts: RollingOptions): Float64Array {
   checkWindow(opts.window);
@@ -225,16 +234,6 @@ export function rollingRobustZScore(v: Float64Array, opts: RollingOptions): Floa
   const z = new Float64Array(n);
   const win = new Float64Array(w);
   let m = 0;
-  const find = (x: number): number => {
-    let lo = 0;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (win[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
   for (let i = 0; i < n; i++) {
     const x = v[i];
     if (x !== x || m < need) z[i] = NaN;
@@ -243,18 +242,43 @@ export function rollingRobustZScore(v: Float64Array, opts: RollingOptions): Floa
       z[i] = robustScore(x, med, sortedMad(win, m, med));
     }
     const out = i - w;
-    if (out >= 0) {
-      const y = v[out];
-      if (y === y) {
-        const p = find(y);
-        win.copyWithin(p, p + 1, m);
+    const y = out >= 0 ? v[out] : NaN;
+    const hasX = x === x;
+    if (y === y) {
+      // Find y (binary search), then slide the entries between y's slot and x's place by one and drop x
+      // in: one pass over the span between the two ranks instead of a full delete plus a full insert.
+      let lo = 0;
+      let hi = m;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (win[mid] < y) lo = mid + 1;
+        else hi = mid;
+      }
+      let q = lo;
+      if (hasX) {
+        if (x > y) {
+          while (q + 1 < m && win[q + 1] < x) {
+            win[q] = win[q + 1];
+            q++;
+          }
+        } else {
+          while (q > 0 && win[q - 1] > x) {
+            win[q] = win[q - 1];
+            q--;
+          }
+        }
+        win[q] = x;
+      } else {
+        for (; q < m - 1; q++) win[q] = win[q + 1];
         m--;
       }
-    }
-    if (x === x) {
-      const p = find(x);
-      win.copyWithin(p + 1, p, m);
-      win[p] = x;
+    } else if (hasX) {
+      let q = m;
+      while (q > 0 && win[q - 1] > x) {
+        win[q] = win[q - 1];
+        q--;
+      }
+      win[q] = x;
       m++;
     }
   }

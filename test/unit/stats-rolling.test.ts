@@ -123,6 +123,9 @@ describe('robust z', () => {
     for (let i = 0; i < n; i++) {
       const base = v.subarray(Math.max(0, i - w), i);
       const { median, mad, n: cnt } = medianMad(base);
+      // independent MAD: sort the absolute deviations and take their median
+      const dev = Float64Array.from([...base].filter((x) => !Number.isNaN(x)), (x) => Math.abs(x - median)).sort();
+      if (cnt > 0) expect(mad).toBe(dev.length % 2 ? dev[dev.length >> 1] : (dev[dev.length / 2 - 1] + dev[dev.length / 2]) / 2);
       if (Number.isNaN(v[i]) || cnt < 10) {
         expect(Number.isNaN(z[i])).toBe(true);
         continue;
