@@ -1,0 +1,235 @@
+// The analysis view: memoized, shared derived data over the MetricSet — an evaluation grid, series
+// per replica, gauges aligned on the grid, counter rates (PromQL `rate`), window totals, and histogram
+// quantiles (PromQL `histogram_quantile`). Detectors read only this, never the raw inputs.
+
+import type { MetricSet, Series } from '../model/series.js';
+import type { ServingConfig } from '../model/serving-config.js';
+import { histogramParts } from '../model/metric-catalog.js';
+import { evalGrid, histogramQuantile, histogramQuantileDetail, rate, sumAligned } from '../stats/promql.js';
+import { alignToGrid } from '../stats/resample.js';
+import { replicaIdOf, typicalStep } from './inventory.js';
+import { SLO_PROFILES, type SloTargets } from './slo.js';
+
+/** `fleet` or a replica id (instance / pod / engine). */
+export type Scope = string;
+export const FLEET: Scope = 'fleet';
+
+/** Prometheus's default lookback: a gauge sample is "current" for 5 minutes. */
+export const LOOKBACK_SECONDS = 300;
+
+export interface HistogramWindow {
+  /** Upper bounds, ascending, ending in +Inf. */
+  les: number[];
+  /** Observations per cumulative bucket over the window (reset-aware increase). */
+  counts: number[];
+  /** Observations and their sum over the window (from `_count` / `_sum`). */
+  count: number;
+  sum: number;
+}
+
+export interface QuantileDetail {
+  value: number;
+  /** Bucket the quantile fell in. */
+  lower: number;
+  /** +Inf when the rank fell in the +Inf bucket (the value is then only a lower bound). */
+  upper: number;
+  /** The bucket is too wide to trust the value closely (see stats/promql.ts). */
+  wide: boolean;
+}
+
+export class AnalysisView {
+  readonly step: number;
+  readonly rateWindow: number;
+  readonly grid: Float64Array;
+  readonly start: number;
+  readonly end: number;
+  readonly replicas: Scope[];
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(
+    readonly metrics: MetricSet,
+    readonly config: ServingConfig,
+    /** Latency targets chosen with --slo (detectors compare against them). */
+    readonly slo: SloTargets = SLO_PROFILES.chat,
+  ) {
+    const range = metrics.timeRange();
+    const step = typicalStep(metrics.series) ?? 0;
+    this.step = step > 0 ? step : 10;
+    // Four scrapes per rate window, at least a minute: what Grafana dashboards for vLLM use.
+    this.rateWindow = Math.max(60, 4 * this.step);
+    this.start = range?.start ?? 0;
+    this.end = range?.end ?? 0;
+    this.grid = range && range.end > range.start ? evalGrid(range.start, range.end, this.step) : new Float64Array(0);
+    const ids = new Set<string>();
+    for (const s of metrics.series) if (s.name.startsWith('vllm:')) ids.add(replicaIdOf(s.labels));
+    this.replicas = [...ids].sort();
+  }
+
+  private memo<T>(key: string, f: () => T): T {
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const v = f();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  /** Series of a canonical name within a scope, optionally matching labels. */
+  series(name: string, scope: Scope = FLEET, match?: Record<string, string>): Series[] {
+    const all = this.metrics.get(name, match);
+    return scope === FLEET ? all : all.filter((s) => replicaIdOf(s.labels) === scope);
+  }
+
+  has(name: string): boolean {
+    return this.metrics.has(name);
+  }
+
+  /** Scopes worth reporting: the fleet, plus each replica when there are several. */
+  scopes(): Scope[] {
+    return this.replicas.length > 1 ? [FLEET, ...this.replicas] : [FLEET];
+  }
+
+  /** Last value at or before each grid point within the lookback, NaN when stale. */
+  aligned(s: Series): Float64Array {
+    return this.memo(`align:${s.name}:${JSON.stringify(s.labels)}`, () => alignToGrid(s.t, s.v, this.grid, { stalenessSeconds: LOOKBACK_SECONDS }));
+  }
+
+  /** A gauge on the grid: summed or averaged across the scope's series (NaN where none is current). */
+  gauge(name: string, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'sum'): Float64Array | null {
+    return this.memo(`gauge:${name}:${scope}:${agg}`, () => {
+      const list = this.series(name, scope);
+      if (!list.length || this.grid.length === 0) return null;
+      return combine(list.map((s) => this.aligned(s)), agg);
+    });
+  }
+
+  /** Per-second rate of a counter on the grid (PromQL rate over `rateWindow`), summed over series. */
+  rate(name: string, scope: Scope = FLEET, match?: Record<string, string>): Float64Array | null {
+    return this.memo(`rate:${name}:${scope}:${JSON.stringify(match ?? {})}`, () => {
+      const list = this.series(name, scope, match);
+      if (!list.length || this.grid.length === 0) return null;
+      return combine(list.map((s) => rate(s.t, s.v, this.grid, this.rateWindow)), 'sum');
+    });
+  }
+
+  /** Total increase of a counter over the whole window (sum of deltas, resets counted as restarts from 0). */
+  total(name: string, scope: Scope = FLEET, match?: Record<string, string>): number | null {
+    const list = this.series(name, scope, match);
+    if (!list.length) return null;
+    let sum = 0;
+    for (const s of list) sum += windowIncrease(s.v);
+    return sum;
+  }
+
+  /** A histogram's observations over the whole window, summed over the scope's series by `le`. */
+  histogram(base: string, scope: Scope = FLEET): HistogramWindow | null {
+    return this.memo(`hist:${base}:${scope}`, () => {
+      const parts = histogramParts(base);
+      const buckets = this.series(parts.bucket, scope);
+      if (!buckets.length) return null;
+      const byLe = new Map<number, number>();
+      for (const s of buckets) {
+        const le = parseLe(s.labels.le);
+        if (Number.isNaN(le)) continue;
+        byLe.set(le, (byLe.get(le) ?? 0) + windowIncrease(s.v));
+      }
+      const les = [...byLe.keys()].sort((a, b) => a - b);
+      if (!les.length || les[les.length - 1] !== Infinity) return null;
+      return {
+        les,
+        counts: les.map((le) => byLe.get(le)!),
+        count: this.total(parts.count, scope) ?? byLe.get(Infinity)!,
+        sum: this.total(parts.sum, scope) ?? NaN,
+      };
+    });
+  }
+
+  /** Quantile of a histogram over the whole window, with the bucket it fell in. */
+  quantile(base: string, q: number, scope: Scope = FLEET): QuantileDetail | null {
+    const h = this.histogram(base, scope);
+    if (!h || h.counts[h.counts.length - 1] <= 0) return null;
+    const d = histogramQuantileDetail(q, h.les, h.counts);
+    if (d.kind === 'invalid' || Number.isNaN(d.value)) return null;
+    return { value: d.value, lower: d.lower, upper: d.kind === 'overflow' ? Infinity : d.upper, wide: d.wide };
+  }
+
+  /** Mean of a histogram over the window (`_sum` / `_count`). */
+  histogramMean(base: string, scope: Scope = FLEET): number | null {
+    const h = this.histogram(base, scope);
+    if (!h || !(h.count > 0) || !Number.isFinite(h.sum)) return null;
+    return h.sum / h.count;
+  }
+
+  /** A histogram quantile on the grid from bucket rates (sum by le of rate), NaN where no traffic. */
+  quantileSeries(base: string, q: number, scope: Scope = FLEET): Float64Array | null {
+    return this.memo(`qs:${base}:${q}:${scope}`, () => {
+      const buckets = this.series(histogramParts(base).bucket, scope);
+      if (!buckets.length || !this.grid.length) return null;
+      const byLe = new Map<number, Float64Array[]>();
+      for (const s of buckets) {
+        const le = parseLe(s.labels.le);
+        if (Number.isNaN(le)) continue;
+        let l = byLe.get(le);
+        if (!l) byLe.set(le, (l = []));
+        l.push(rate(s.t, s.v, this.grid, this.rateWindow));
+      }
+      const les = [...byLe.keys()].sort((a, b) => a - b);
+      const summed = les.map((le) => combine(byLe.get(le)!, 'sum'));
+      const out = new Float64Array(this.grid.length);
+      const counts = new Float64Array(les.length);
+      for (let i = 0; i < out.length; i++) {
+        let ok = true;
+        for (let j = 0; j < les.length; j++) {
+          counts[j] = summed[j][i];
+          if (Number.isNaN(counts[j])) ok = false;
+        }
+        out[i] = ok && counts[les.length - 1] > 0 ? histogramQuantile(q, les, counts) : NaN;
+      }
+      return out;
+    });
+  }
+
+  /** A serving setting's value, or undefined when no source gives it. */
+  setting(key: string): string | number | boolean | undefined {
+    return this.config.values[key]?.value;
+  }
+
+  num(key: string): number | undefined {
+    const v = this.setting(key);
+    return typeof v === 'number' ? v : undefined;
+  }
+}
+
+export function parseLe(le: string | undefined): number {
+  if (le === undefined) return NaN;
+  if (le === '+Inf' || le === 'Inf' || le === 'inf') return Infinity;
+  return Number(le);
+}
+
+/** Increase of a cumulative counter over its samples; a drop is a reset (the new value counts from 0). */
+export function windowIncrease(v: Float64Array): number {
+  let inc = 0;
+  for (let i = 1; i < v.length; i++) {
+    const d = v[i] - v[i - 1];
+    inc += d >= 0 ? d : v[i];
+  }
+  return inc;
+}
+
+/** Combine aligned arrays point-wise ignoring NaN; NaN where all are NaN. */
+export function combine(arrays: Float64Array[], agg: 'sum' | 'avg' | 'max'): Float64Array {
+  if (agg === 'sum') return sumAligned(arrays);
+  const n = arrays[0].length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let acc = agg === 'max' ? -Infinity : 0;
+    let k = 0;
+    for (const a of arrays) {
+      const x = a[i];
+      if (Number.isNaN(x)) continue;
+      k++;
+      if (agg === 'max') acc = x > acc ? x : acc;
+      else acc += x;
+    }
+    out[i] = k === 0 ? NaN : agg === 'avg' ? acc / k : acc;
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+// KV swapping (v0 engines): requests whose KV blocks were moved to CPU memory.
+
+import { defineDetector, insufficient, issue, ok, shareWhere } from './define-detector.js';
+import { nanSummary } from '../stats/summary.js';
+
+export default defineDetector({
+  id: 'kv-swapping',
+  requires: ['vllm:num_requests_swapped'],
+  perReplica: true,
+  options: {},
+  detect(view, _o, scope) {
+    const sw = view.gauge('vllm:num_requests_swapped', scope, 'sum');
+    if (!sw) return insufficient('no swapped-requests samples (a v1 engine does not swap)');
+    const s = nanSummary(sw);
+    const cpu = view.gauge('vllm:cpu_cache_usage_perc', scope, 'avg');
+    const evidence = { swappedMax: s.max, swappedMean: s.mean, timeSwappingRatio: shareWhere(sw, (x) => x > 0), cpuCacheUsageMaxRatio: cpu ? nanSummary(cpu).max : null };
+    return (s.max ?? 0) > 0 ? issue(evidence) : ok(evidence);
+  },
+});
