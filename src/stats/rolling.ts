@@ -43,6 +43,14 @@ class SlidingMoments {
     this.mean += d / this.n;
     this.m2 += d * (x - this.mean);
   }
+  /** Replace y (in the window) by x with the count unchanged: one update instead of add + remove. */
+  replace(x: number, y: number, invN: number): void {
+    const oldMean = this.mean;
+    const newMean = oldMean + (x - y) * invN;
+    this.mean = newMean;
+    this.m2 += (x - y) * (x - newMean + y - oldMean);
+    if (this.m2 < 0) this.m2 = 0;
+  }
   remove(x: number): void {
     if (this.n <= 1) {
       this.n = 0;
@@ -96,13 +104,15 @@ export function rollingMeanStd(v: Float64Array, opts: RollingOptions): { mean: F
   const mean = new Float64Array(n);
   const std = new Float64Array(n);
   const acc = new SlidingMoments();
+  const invW = 1 / w;
   for (let i = 0; i < n; i++) {
     if (i % RESYNC === 0 && i > 0) acc.reset(v, Math.max(0, i - w), i);
     const x = v[i];
-    if (x === x) acc.add(x);
     const out = i - w;
-    if (out >= 0) {
-      const y = v[out];
+    const y = out >= 0 ? v[out] : NaN;
+    if (x === x && y === y && acc.n === w) acc.replace(x, y, invW);
+    else {
+      if (x === x) acc.add(x);
       if (y === y) acc.remove(y);
     }
     if (acc.n >= need) {
@@ -129,6 +139,7 @@ export function rollingZScore(v: Float64Array, opts: RollingOptions): Float64Arr
   const n = v.length;
   const z = new Float64Array(n);
   const acc = new SlidingMoments();
+  const invW = 1 / w;
   for (let i = 0; i < n; i++) {
     // acc holds v[i − w … i − 1]
     if (i % RESYNC === 0 && i > 0) acc.reset(v, Math.max(0, i - w), i);
@@ -139,10 +150,11 @@ export function rollingZScore(v: Float64Array, opts: RollingOptions): Float64Arr
       const s = acc.std();
       z[i] = s > 0 ? d / s : d === 0 ? 0 : d > 0 ? Infinity : -Infinity;
     }
-    if (x === x) acc.add(x);
     const out = i - w;
-    if (out >= 0) {
-      const y = v[out];
+    const y = out >= 0 ? v[out] : NaN;
+    if (x === x && y === y && acc.n === w) acc.replace(x, y, invW);
+    else {
+      if (x === x) acc.add(x);
       if (y === y) acc.remove(y);
     }
   }
