@@ -43,7 +43,7 @@ const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOU
 const TLS_CODE_RE = /^(?:CERT_|ERR_TLS_|ERR_SSL_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(?:VERIFY|GET)_|HOSTNAME_MISMATCH$)/;
 
 /** Parse and check a base URL; returns it without credentials plus the Basic auth header if any. */
-export function parseBaseUrl(raw: string): { base: URL; display: string; basicAuth?: string } {
+export function parseBaseUrl(raw: string): { base: URL; basePath: string; display: string; basicAuth?: string } {
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -62,9 +62,10 @@ export function parseBaseUrl(raw: string): { base: URL; display: string; basicAu
   u.search = '';
   u.hash = '';
   // Users paste the API path or the UI path; the base is what comes before /api/v1.
-  u.pathname = u.pathname.replace(/\/api\/v1(?:\/.*)?$/, '').replace(/\/graph\/?$/, '').replace(/\/+$/, '');
-  const display = `${u.origin}${u.pathname}`;
-  return { base: u, display, ...(basicAuth ? { basicAuth } : {}) };
+  const basePath = u.pathname.replace(/\/api\/v1(?:\/.*)?$/, '').replace(/\/graph\/?$/, '').replace(/\/+$/, '');
+  u.pathname = basePath || '/';
+  const display = `${u.origin}${basePath}`;
+  return { base: u, basePath, display, ...(basicAuth ? { basicAuth } : {}) };
 }
 
 /** Strip `user:pass@` from URL-like text before it goes into a message. */
@@ -86,6 +87,7 @@ export class PromClient {
   readonly display: string;
   readonly stats: ClientStats = { requests: 0, retries: 0, bytes: 0 };
   private readonly base: URL;
+  private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
@@ -96,8 +98,9 @@ export class PromClient {
   private readonly agent: http.Agent;
 
   constructor(opts: ClientOptions) {
-    const { base, display, basicAuth } = parseBaseUrl(opts.url);
+    const { base, basePath, display, basicAuth } = parseBaseUrl(opts.url);
     this.base = base;
+    this.basePath = basePath;
     this.display = display;
     this.headers = { ...(basicAuth ? { authorization: basicAuth } : {}), ...lowerKeys(opts.headers ?? {}) };
     this.timeoutMs = opts.timeoutMs ?? 60_000;
@@ -154,7 +157,7 @@ export class PromClient {
 
   private endpointUrl(endpoint: string): URL {
     const u = new URL(this.base.href);
-    u.pathname = `${this.base.pathname}/api/v1/${endpoint}`;
+    u.pathname = `${this.basePath}/api/v1/${endpoint}`;
     return u;
   }
 

@@ -91,15 +91,28 @@ interface MatrixEntry {
   values?: [number, string][];
 }
 
-/** Chunks of one expression: [start, end] windows of at most `maxSteps` steps, non-overlapping. */
-export function chunkWindows(start: number, end: number, step: number, maxSteps: number): { a: number; b: number; first: boolean }[] {
+/**
+ * Chunks of one expression, each at most `maxSteps` steps.
+ * - 'grid' (query_range): evaluation points a, a+step, … ≤ b, so (b − a)/step ≤ maxSteps − 1 < 11,000;
+ *   consecutive chunks continue the same grid (next a = b + step).
+ * - 'raw' (range selectors): contiguous windows [start, b₀], (b₀, b₁], … — `a` is the previous `b`,
+ *   excluded (`first` tells the one chunk whose start is included).
+ */
+export function chunkWindows(start: number, end: number, step: number, maxSteps: number, mode: 'grid' | 'raw' = 'grid'): { a: number; b: number; first: boolean }[] {
   const out: { a: number; b: number; first: boolean }[] = [];
   const startMs = Math.round(start * 1000);
   const endMs = Math.round(end * 1000);
-  const stepMs = Math.round(step * 1000);
-  const spanMs = Math.max(stepMs, maxSteps * stepMs);
+  const stepMs = Math.max(1, Math.round(step * 1000));
+  const spanMs = Math.max(1, maxSteps) * stepMs;
+  if (mode === 'raw') {
+    for (let a = startMs; ; a += spanMs) {
+      const b = Math.min(endMs, a + spanMs);
+      out.push({ a: a / 1000, b: b / 1000, first: a === startMs });
+      if (b >= endMs) break;
+    }
+    return out;
+  }
   for (let a = startMs; a <= endMs; a += spanMs) {
-    // Points of a chunk: a, a+step, … ≤ b, so (b − a)/step ≤ maxSteps − 1 < 11,000.
     const b = Math.min(endMs, a + spanMs - stepMs);
     out.push({ a: a / 1000, b: b / 1000, first: a === startMs });
     if (b === endMs) break;
@@ -281,7 +294,7 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
   const plans = tasks.map((task) => {
     let maxSteps = MAX_POINTS_PER_SERIES;
     if (task.kind === 'raw' && task.seriesCount > 0) maxSteps = Math.max(1, Math.min(maxSteps, Math.floor(o.maxSamplesPerRequest / task.seriesCount)));
-    return { task, chunks: chunkWindows(o.start, o.end, o.step, maxSteps) };
+    return { task, chunks: chunkWindows(o.start, o.end, o.step, maxSteps, task.kind === 'raw' ? 'raw' : 'grid') };
   });
   const totalRequests = plans.reduce((n, p) => n + p.chunks.length, 0);
 
