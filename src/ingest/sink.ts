@@ -146,8 +146,10 @@ export class SampleSink {
       }
       if (t.length === 0) continue;
       if (t.length === 1) singleSample++;
-      // Copy out of the over-allocated buffers so memory matches what is kept.
-      out.push({ name: acc.resolved.name, labels: acc.labels, t: t.slice(), v: v.slice() });
+      // Copy out of over-allocated buffers so memory matches what is kept; buffers that are exactly
+      // full (adapters that pass the exact expectedSamples) are handed over without a copy.
+      const exact = t.length === t.buffer.byteLength / 8 && t.byteOffset === 0;
+      out.push({ name: acc.resolved.name, labels: acc.labels, t: exact ? t : t.slice(), v: exact ? v : v.slice() });
     }
     const w = [...this.warnings];
     if (unorderedSeries) w.push({ code: 'OUT_OF_ORDER', count: unorderedSeries, message: `${unorderedSeries} series had out-of-order samples; they were sorted by time` });
