@@ -84,13 +84,9 @@ function scanPair(b: Buffer, i: number, n: number): number {
       i = e + 1;
     } else {
       // NaN, ±Inf, or not a number: read the whole string.
-      let q = i;
-      while (q < n && b[q] !== 0x22) q += b[q] === 0x5c ? 2 : 1;
-      if (q >= n) return PAIR_NEED_MORE;
-      const sv = specialValue(b.toString('latin1', i, q));
-      pairOk = sv !== undefined;
-      pairV = sv ?? NaN;
-      i = q + 1;
+      const q = slowValue(b, i, n, false);
+      if (q < 0) return PAIR_NEED_MORE;
+      i = q;
     }
   } else {
     // Not Prometheus' own form, but some tools write the value as a bare JSON number.
@@ -115,6 +111,25 @@ function scanPair(b: Buffer, i: number, n: number): number {
     return PAIR_ERROR;
   }
   return i + 1;
+}
+
+const POW10 = new Float64Array(23);
+for (let i = 0, x = 1; i < 23; i++, x *= 10) POW10[i] = x;
+
+/**
+ * The value string starting at `b[i]` (just after its opening quote) when it is not a short plain
+ * decimal. Sets pairV/pairOk; returns the index after the closing quote, or PAIR_NEED_MORE.
+ * `plain`: the bytes are known to be `-?digits[.digits]` (only too long for the fast path).
+ */
+function slowValue(b: Buffer, i: number, n: number, plain: boolean): number {
+  let q = i;
+  while (q < n && b[q] !== 0x22) q += b[q] === 0x5c ? 2 : 1;
+  if (q >= n) return PAIR_NEED_MORE;
+  const text = b.toString('latin1', i, q);
+  const x = plain ? Number(text) : specialValue(text);
+  pairOk = x !== undefined;
+  pairV = x ?? NaN;
+  return q + 1;
 }
 
 type ResultShape = 'matrix' | 'vector' | 'scalar' | 'string' | 'empty' | 'unknown';
@@ -426,6 +441,10 @@ class PromJsonReader {
   /**
    * The hot loop: pairs of a `values` array from the read position until `]` (returns true) or the
    * end of the buffer (returns false; the read position stays before the incomplete pair).
+   *
+   * Everything is inlined for the common form `[1732269600.781,"0.4375"]` (plain decimals of at most
+   * 15 significant digits, any whitespace); anything else in a pair — exponents, long mantissas,
+   * NaN/±Inf, a bare-number value — goes through the general `scanPair`/`slowValue`.
    */
   private scanPairs(): boolean {
     const r = this.r;
@@ -435,13 +454,18 @@ class PromJsonReader {
     let expectComma = this.expectComma;
     let st = this.st;
     let sv = this.sv;
+    let cap = st.length;
     let k = this.k;
     let done = false;
-    for (;;) {
+    let c = 0;
+    outer: for (;;) {
       let q = p;
-      while (q < n && isWs(b[q])) q++;
-      if (q >= n) break;
-      let c = b[q];
+      for (;;) {
+        if (q >= n) break outer;
+        c = b[q];
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) q++;
+        else break;
+      }
       if (c === 0x5d) {
         p = q + 1;
         done = true;
@@ -453,26 +477,173 @@ class PromJsonReader {
           throw r.syntaxError(`expected ',' or ']' in a values array, found ${describeByte(c)}`, r.base + q);
         }
         q++;
-        while (q < n && isWs(b[q])) q++;
-        if (q >= n) break;
-        c = b[q];
+        for (;;) {
+          if (q >= n) break outer;
+          c = b[q];
+          if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) q++;
+          else break;
+        }
       }
       if (c !== 0x5b) {
         this.k = k;
         throw c === 0x5d ? r.syntaxError("a value must follow ','", r.base + q) : this.shapeError(`expected a [time, "value"] pair, found ${describeByte(c)}`, r.base + q);
       }
-      const e = scanPair(b, q, n);
+      const pairStart = q;
+      let t = 0;
+      let v = 0;
+      let ok = true;
+      fast: {
+        q++;
+        if (q >= n) break outer;
+        c = b[q];
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (++q >= n) break outer;
+          c = b[q];
+        }
+        // timestamp: digits [. digits]. Digits accumulate in int32 groups of 9 (`a`), flushed into
+        // the double `m`; with ≤ 15 digits in all, m is exact and one division rounds correctly.
+        const ts = q;
+        let m = 0;
+        let a = 0;
+        let g = 0;
+        let d = c - 0x30;
+        while (d >>> 0 < 10) {
+          a = a * 10 + d;
+          if (++g === 9) {
+            m = m * 1e9 + a;
+            a = 0;
+            g = 0;
+          }
+          if (++q >= n) break outer;
+          d = b[q] - 0x30;
+        }
+        let nd = q - ts;
+        let fd = 0;
+        if (d === -2 /* '.' */) {
+          const fs = ++q;
+          if (q >= n) break outer;
+          d = b[q] - 0x30;
+          while (d >>> 0 < 10) {
+            a = a * 10 + d;
+            if (++g === 9) {
+              m = m * 1e9 + a;
+              a = 0;
+              g = 0;
+            }
+            if (++q >= n) break outer;
+            d = b[q] - 0x30;
+          }
+          fd = q - fs;
+        }
+        if (nd === 0 || nd + fd > 15 || d === 0x35 /* 'e' */ || d === 0x15 /* 'E' */) break fast;
+        m = m * POW10[g] + a;
+        t = fd === 0 ? m : m / POW10[fd];
+        c = d + 0x30;
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (++q >= n) break outer;
+          c = b[q];
+        }
+        if (c !== 0x2c) break fast;
+        if (++q >= n) break outer;
+        c = b[q];
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (++q >= n) break outer;
+          c = b[q];
+        }
+        if (c !== 0x22) break fast;
+        // value: "[-]digits[.digits]"
+        if (++q >= n) break outer;
+        const vs = q;
+        let neg = false;
+        d = b[q] - 0x30;
+        if (d === -3 /* '-' */) {
+          neg = true;
+          if (++q >= n) break outer;
+          d = b[q] - 0x30;
+        }
+        const vi = q;
+        m = 0;
+        a = 0;
+        g = 0;
+        while (d >>> 0 < 10) {
+          a = a * 10 + d;
+          if (++g === 9) {
+            m = m * 1e9 + a;
+            a = 0;
+            g = 0;
+          }
+          if (++q >= n) break outer;
+          d = b[q] - 0x30;
+        }
+        nd = q - vi;
+        fd = 0;
+        if (d === -2) {
+          const fs = ++q;
+          if (q >= n) break outer;
+          d = b[q] - 0x30;
+          while (d >>> 0 < 10) {
+            a = a * 10 + d;
+            if (++g === 9) {
+              m = m * 1e9 + a;
+              a = 0;
+              g = 0;
+            }
+            if (++q >= n) break outer;
+            d = b[q] - 0x30;
+          }
+          fd = q - fs;
+        }
+        if (d === -14 /* '"' */ && nd > 0 && nd + fd <= 15) {
+          m = m * POW10[g] + a;
+          v = fd === 0 ? m : m / POW10[fd];
+          if (neg) v = -v;
+          q++;
+        } else {
+          // NaN, ±Inf, exponents, long mantissas, not a number
+          const e = slowValue(b, vs, n, d === -14 && nd > 0);
+          if (e < 0) break outer; // the closing quote is in the next chunk
+          v = pairV;
+          ok = pairOk;
+          q = e;
+        }
+        if (q >= n) break outer;
+        c = b[q];
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (++q >= n) break outer;
+          c = b[q];
+        }
+        if (c !== 0x5d) break fast;
+        q++;
+        if (ok) {
+          if (k === cap) {
+            this.k = k;
+            this.grow();
+            st = this.st;
+            sv = this.sv;
+            cap = st.length;
+          }
+          st[k] = t;
+          sv[k] = v;
+          k++;
+        } else this.badValues++;
+        p = q;
+        expectComma = true;
+        continue outer;
+      }
+      // General path for this pair.
+      const e = scanPair(b, pairStart, n);
       if (e < 0) {
         if (e === PAIR_NEED_MORE) break;
         this.k = k;
         throw this.pairError();
       }
       if (pairOk) {
-        if (k === st.length) {
+        if (k === cap) {
           this.k = k;
           this.grow();
           st = this.st;
           sv = this.sv;
+          cap = st.length;
         }
         st[k] = pairT;
         sv[k] = pairV;

@@ -10,6 +10,10 @@
 import { InputError } from '../../errors.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Bytes of a new chunk copied into a bridge buffer after the carried bytes. */
+const BRIDGE_BYTES = 16 * 1024;
+/** Carry at most this much through a bridge; longer carries are concatenated with the chunk. */
+const BRIDGE_MAX_CARRY = 64 * 1024;
 
 /** `true|false|null` or a JSON number. */
 const WORD_RE = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$/;
@@ -51,6 +55,9 @@ export class JsonByteReader {
   /** Absolute offset from which bytes must be kept across `fill()`, or -1. */
   private keepAbs = -1;
   private ended = false;
+  /** The chunk whose first BRIDGE_BYTES follow `bridgeCarry` carried bytes in `buf` (a bridge). */
+  private pending: Buffer | undefined;
+  private bridgeCarry = 0;
   private readonly it: AsyncIterator<Buffer>;
 
   constructor(
@@ -65,13 +72,37 @@ export class JsonByteReader {
     return this.base + this.pos;
   }
 
-  /** Total bytes seen so far (the input's length once `fill()` returned false). */
+  /** Total bytes seen so far (the input's length once `fill()` returned false; no bridge is then open). */
   get seen(): number {
     return this.base + this.buf.length;
   }
 
-  /** Append the next non-empty chunk. Bytes before `pos` (and before the capture mark) are dropped. */
+  /**
+   * Make more bytes available after the end of `buf`; false at the end of input. Bytes before `pos`
+   * (and before the capture mark) are dropped.
+   *
+   * The bytes still needed from the old window are usually a few (one sample cut by the chunk
+   * boundary). Rather than copying the whole new chunk after them, a small bridge buffer holds
+   * them plus the first BRIDGE_BYTES of the new chunk; once the reader is past the carried bytes,
+   * the next `fill()` switches to the new chunk itself.
+   */
   async fill(): Promise<boolean> {
+    const from = this.keepAbs >= 0 ? Math.min(this.keepAbs - this.base, this.pos) : this.pos;
+    const pending = this.pending;
+    if (pending) {
+      this.pending = undefined;
+      if (from >= this.bridgeCarry) {
+        // Everything still needed lies in the new chunk: switch to it.
+        this.base += this.bridgeCarry;
+        this.pos -= this.bridgeCarry;
+        this.buf = pending;
+      } else {
+        this.buf = Buffer.concat([this.buf.subarray(from), pending.subarray(BRIDGE_BYTES)]);
+        this.base += from;
+        this.pos -= from;
+      }
+      return true;
+    }
     if (this.ended) return false;
     for (;;) {
       const r = await this.it.next();
@@ -81,11 +112,20 @@ export class JsonByteReader {
       }
       const c = r.value;
       if (c.length === 0) continue;
-      const from = this.keepAbs >= 0 ? Math.min(this.keepAbs - this.base, this.pos) : this.pos;
-      if (from >= this.buf.length) {
+      const carry = this.buf.length - from;
+      if (carry <= 0) {
         this.base += this.buf.length;
         this.pos -= this.buf.length;
         this.buf = c;
+      } else if (carry <= BRIDGE_MAX_CARRY && c.length > 4 * BRIDGE_BYTES) {
+        const bridge = Buffer.allocUnsafe(carry + BRIDGE_BYTES);
+        this.buf.copy(bridge, 0, from);
+        c.copy(bridge, carry, 0, BRIDGE_BYTES);
+        this.buf = bridge;
+        this.base += from;
+        this.pos -= from;
+        this.pending = c;
+        this.bridgeCarry = carry;
       } else {
         this.buf = Buffer.concat([this.buf.subarray(from), c]);
         this.base += from;
