@@ -1,0 +1,86 @@
+// What the GPU-profile analysis hands to the report and the diagnoses ("Where GPU time goes").
+// Built by src/derive/kernel-breakdown.ts from KernelProfiles. Times in ns, shares 0–1.
+
+import { z } from 'zod';
+
+export const CATEGORY_IDS = ['attention', 'gemm', 'moe_gemm', 'communication', 'memory', 'other'] as const;
+
+export const TopKernel = z.object({ name: z.string(), count: z.number(), totalNs: z.number(), meanNs: z.number(), sub: z.string().optional() });
+export type TopKernel = z.infer<typeof TopKernel>;
+
+export const CategoryShare = z.object({
+  category: z.enum(CATEGORY_IDS),
+  ns: z.number(),
+  /** Share of the device's GPU activity time (sum of kernel + memcpy + memset durations). */
+  share: z.number(),
+  count: z.number(),
+  top: z.array(TopKernel),
+});
+export type CategoryShare = z.infer<typeof CategoryShare>;
+
+export const Unknown = z.object({ what: z.string(), reason: z.string() });
+export type Unknown = z.infer<typeof Unknown>;
+
+export const GapSummary = z.object({
+  count: z.number(),
+  totalNs: z.number(),
+  p50Ns: z.number(),
+  p90Ns: z.number(),
+  maxNs: z.number(),
+  totalOverNs: z.record(z.string(), z.number()),
+  countOver: z.record(z.string(), z.number()),
+});
+
+export const DeviceBreakdown = z.object({
+  /** Human label: "rank 0, GPU 2" or "GPU 0" and the file. */
+  label: z.string(),
+  file: z.string(),
+  format: z.string(),
+  rank: z.number().nullable(),
+  device: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  gpuActivity: z.boolean(),
+  /** Sum of all GPU activity durations (may exceed busy time when streams overlap). */
+  activityNs: z.number(),
+  categories: z.array(CategoryShare),
+  /** Dense and MoE GEMM apart, for the diagnoses. */
+  gemmDenseNs: z.number(),
+  gemmMoeNs: z.number(),
+  memoryByDirectionNs: z.record(z.string(), z.number()),
+  /** Where a timeline or a wall time exists. */
+  idle: z
+    .object({
+      source: z.enum(['timeline', 'wall-seconds']),
+      spanNs: z.number(),
+      busyNs: z.number(),
+      idleNs: z.number(),
+      idleShare: z.number(),
+      gaps: GapSummary.nullable(),
+    })
+    .nullable(),
+  overlap: z
+    .object({ commNs: z.number(), computeNs: z.number(), overlapNs: z.number(), overlapShareOfComm: z.number() })
+    .nullable(),
+  launch: z.object({
+    kernels: z.number(),
+    shortKernels: z.number().nullable(),
+    shortShare: z.number().nullable(),
+    thresholdNs: z.number(),
+    launchCalls: z.number().nullable(),
+    meanLaunchCallNs: z.number().nullable(),
+    graphLaunches: z.number().nullable(),
+    graphKernels: z.number().nullable(),
+    cudaGraphs: z.enum(['used', 'not-seen', 'unknown']),
+  }),
+  unknown: z.array(Unknown),
+  notes: z.array(z.string()),
+});
+export type DeviceBreakdown = z.infer<typeof DeviceBreakdown>;
+
+export const GpuBreakdown = z.object({
+  devices: z.array(DeviceBreakdown),
+  /** Across devices with GPU activity: mean shares (each device weighs the same). */
+  fleet: z.object({ devices: z.number(), categoryShares: z.record(z.string(), z.number()), idleShare: z.number().nullable() }),
+  unknown: z.array(Unknown),
+});
+export type GpuBreakdown = z.infer<typeof GpuBreakdown>;

@@ -1,0 +1,91 @@
+// "## Where GPU time goes": the GpuBreakdown as Markdown. Pure and deterministic: fixed number
+// formatting, stable order, kernel names escaped for tables.
+
+import type { DeviceBreakdown, GpuBreakdown } from '../model/gpu-result.js';
+
+/** Escape text for a Markdown table cell: pipes, backticks, angle brackets, newlines. */
+export function mdCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, '\\`').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+export function fmtNs(ns: number): string {
+  const a = Math.abs(ns);
+  if (a >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
+  if (a >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (a >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${Math.round(ns)} ns`;
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+const TITLES: Record<string, string> = {
+  attention: 'attention',
+  gemm: 'GEMM (dense)',
+  moe_gemm: 'GEMM (MoE grouped)',
+  communication: 'communication',
+  memory: 'memory copies/sets',
+  other: 'other',
+};
+
+function shortName(name: string, max = 90): string {
+  return name.length > max ? `${name.slice(0, max - 1)}…` : name;
+}
+
+function device(d: DeviceBreakdown): string[] {
+  const out: string[] = [];
+  out.push(`### ${mdCell(d.label)}${d.deviceName ? ` — ${mdCell(d.deviceName)}` : ''}`);
+  out.push('');
+  if (!d.gpuActivity) {
+    out.push('No GPU activity in this profile (CPU-only).');
+    for (const n of d.notes) out.push(`- ${mdCell(n)}`);
+    out.push('');
+    return out;
+  }
+  out.push('| category | time | share | kernels |');
+  out.push('|---|---:|---:|---:|');
+  for (const c of d.categories) out.push(`| ${TITLES[c.category]} | ${fmtNs(c.ns)} | ${pct(c.share)} | ${c.count} |`);
+  if (d.idle) {
+    out.push(`| idle${d.idle.source === 'wall-seconds' ? ' (from --wall-seconds)' : ''} | ${fmtNs(d.idle.idleNs)} | ${pct(d.idle.idleShare)} of ${fmtNs(d.idle.spanNs)} | |`);
+  }
+  out.push('');
+  out.push(`Shares are of the summed GPU activity time (${fmtNs(d.activityNs)}); idle is a share of the profiled span.`);
+  const dirs = Object.keys(d.memoryByDirectionNs).sort();
+  if (dirs.length) out.push(`Memory by direction: ${dirs.map((k) => `${k} ${fmtNs(d.memoryByDirectionNs[k])}`).join(', ')}.`);
+  if (d.idle?.gaps && d.idle.gaps.count > 0) {
+    const g = d.idle.gaps;
+    out.push(`Idle gaps: ${g.count}, median ${fmtNs(g.p50Ns)}, p90 ${fmtNs(g.p90Ns)}, longest ${fmtNs(g.maxNs)}; ${fmtNs(g.totalOverNs['1000000'] ?? 0)} of idle in gaps over 1 ms (${g.countOver['1000000'] ?? 0} gaps).`);
+  }
+  if (d.overlap) out.push(`Communication ${fmtNs(d.overlap.commNs)}, of which ${pct(d.overlap.overlapShareOfComm)} overlapped with compute.`);
+  const l = d.launch;
+  const launchBits: string[] = [`${l.kernels} kernels`];
+  if (l.shortKernels !== null && l.shortShare !== null) launchBits.push(`${l.shortKernels} (${pct(l.shortShare)}) shorter than ${fmtNs(l.thresholdNs)}`);
+  if (l.meanLaunchCallNs !== null) launchBits.push(`mean launch call ${fmtNs(l.meanLaunchCallNs)}`);
+  launchBits.push(l.cudaGraphs === 'used' ? `CUDA graphs used (${l.graphLaunches ?? 0} graph launches, ${l.graphKernels ?? 0} graph kernels)` : l.cudaGraphs === 'not-seen' ? 'no CUDA graph launches seen' : 'CUDA graph use unknown');
+  out.push(`Launches: ${launchBits.join('; ')}.`);
+  out.push('');
+  const withTop = d.categories.filter((c) => c.top.length > 0);
+  if (withTop.length) {
+    out.push('| category | kernel | count | total | mean |');
+    out.push('|---|---|---:|---:|---:|');
+    for (const c of withTop) for (const k of c.top) out.push(`| ${TITLES[c.category]} | \`${mdCell(shortName(k.name))}\` | ${k.count} | ${fmtNs(k.totalNs)} | ${fmtNs(k.meanNs)} |`);
+    out.push('');
+  }
+  for (const u of d.unknown) out.push(`- Unknown — ${mdCell(u.what)}: ${mdCell(u.reason)}.`);
+  for (const n of d.notes) out.push(`- ${mdCell(n)}`);
+  if (d.unknown.length || d.notes.length) out.push('');
+  return out;
+}
+
+export function renderGpuSection(gpu: GpuBreakdown): string {
+  const out: string[] = ['## Where GPU time goes', ''];
+  if (gpu.devices.length === 0) {
+    out.push('No GPU profile was given.', '');
+    return out.join('\n');
+  }
+  if (gpu.fleet.devices > 1) {
+    out.push(`Mean over ${gpu.fleet.devices} devices: ${Object.entries(gpu.fleet.categoryShares).filter(([, v]) => v > 0).map(([k, v]) => `${TITLES[k]} ${pct(v)}`).join(', ')}${gpu.fleet.idleShare !== null ? `; idle ${pct(gpu.fleet.idleShare)}` : ''}.`, '');
+  }
+  for (const d of gpu.devices) out.push(...device(d));
+  for (const u of gpu.unknown) out.push(`- Unknown — ${mdCell(u.what)}: ${mdCell(u.reason)}.`);
+  return out.join('\n').replace(/\n+$/, '\n');
+}

@@ -1,0 +1,112 @@
+// GpuBreakdown from profiles, the Markdown section, and the GPU diagnoses (threshold edges and
+// recommendations computed from the shares).
+
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kernelBreakdown } from '../../src/derive/kernel-breakdown.js';
+import { renderGpuSection, mdCell } from '../../src/report/gpu-section.js';
+import { diagnoseGpu, ATTENTION_SHARE_WARN } from '../../src/diagnoses/gpu/index.js';
+import { GpuBreakdown } from '../../src/model/gpu-result.js';
+import { Finding } from '../../src/model/result.js';
+import { readKinetoProfile } from '../../src/ingest/from-kineto.js';
+import { KernelClassifier } from '../../src/ingest/profile/classify.js';
+import { fileSource } from '../../src/ingest/source.js';
+import type { KernelProfile } from '../../src/model/profile.js';
+import type { ServingConfig } from '../../src/model/serving-config.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const TRACES = path.resolve(here, '../../../shared/fixtures/real/traces');
+const noConfig: ServingConfig = { values: {}, conflicts: [] };
+const config = (v: Record<string, string | number | boolean>): ServingConfig => ({ values: Object.fromEntries(Object.entries(v).map(([k, value]) => [k, { value, source: 'flag' as const }])), conflicts: [] });
+
+function summary(kernels: [string, KernelProfile['kernels'][number]['category'], number, number][], extra: Partial<KernelProfile> = {}): KernelProfile {
+  return { file: 'k.csv', format: 'nsys-csv', kernels: kernels.map(([name, category, count, totalNs]) => ({ name, category, count, totalNs })), gpuActivity: true, ...extra };
+}
+
+describe('kernelBreakdown', () => {
+  it('shares, top kernels, unknown idle for a summary; idle from --wall-seconds', () => {
+    const p = summary([['flash_fwd', 'attention', 10, 5_000_000], ['nvjet_a', 'gemm', 20, 3_000_000], ['fused_moe_kernel', 'moe_gemm', 5, 1_000_000], ['nccl', 'communication', 2, 1_000_000]]);
+    const g = kernelBreakdown([p]);
+    expect(GpuBreakdown.parse(g)).toEqual(g);
+    const d = g.devices[0];
+    expect(d.categories.map((c) => [c.category, c.ns, c.share])).toEqual([['attention', 5e6, 0.5], ['gemm', 3e6, 0.3], ['moe_gemm', 1e6, 0.1], ['communication', 1e6, 0.1], ['memory', 0, 0], ['other', 0, 0]]);
+    expect(d.categories[0].top).toEqual([{ name: 'flash_fwd', count: 10, totalNs: 5e6, meanNs: 500_000 }]);
+    expect([d.gemmDenseNs, d.gemmMoeNs]).toEqual([3e6, 1e6]);
+    expect(d.idle).toBeNull();
+    expect(d.unknown.map((u) => u.what)).toEqual(['idle time', 'communication overlap', 'CUDA graph use', 'launch pressure']);
+    const w = kernelBreakdown([p], { wallSeconds: 0.02 }).devices[0];
+    expect(w.idle).toMatchObject({ source: 'wall-seconds', spanNs: 20e6, busyNs: 10e6, idleNs: 10e6, idleShare: 0.5 });
+  });
+
+  it('real vLLM graph-execution trace: MoE apart, graphs used, idle from the timeline', async () => {
+    const f = 'inference__vllm_decode_full__graph_execution.json.gz';
+    const { profile } = await readKinetoProfile(await fileSource(path.join(TRACES, f), f), new KernelClassifier());
+    const g = kernelBreakdown([profile]);
+    const d = g.devices[0];
+    expect(d.label).toBe(`rank 0 (${f})`);
+    expect(d.gemmMoeNs).toBe(7_034_595);
+    expect(d.launch.cudaGraphs).toBe('used');
+    expect(d.idle?.source).toBe('timeline');
+    expect(d.idle!.idleNs).toBe(profile.devices![0].idleNs);
+    const md = renderGpuSection(g);
+    expect(md.startsWith('## Where GPU time goes\n')).toBe(true);
+    expect(md).toContain('| GEMM (MoE grouped) | 7.03 ms |');
+    expect(renderGpuSection(g)).toBe(md); // deterministic
+  });
+
+  it('CPU-only profile → "no GPU activity" and nothing evaluated', () => {
+    const g = kernelBreakdown([{ file: 'cpu.json', format: 'kineto-trace', kernels: [], gpuActivity: false, rank: 3 }]);
+    expect(g.unknown).toEqual([{ what: 'GPU time', reason: 'no GPU activity in the profiles given (CPU-only)' }]);
+    expect(renderGpuSection(g)).toContain('No GPU activity in this profile (CPU-only).');
+    const r = diagnoseGpu(g, noConfig);
+    expect(r.findings).toEqual([]);
+    expect(r.notEvaluated.map((n) => n.code)).toEqual(['COMMUNICATION_BOUND', 'GPU_IDLE_GAPS', 'ATTENTION_BOUND', 'GEMM_BOUND']);
+  });
+
+  it('escapes kernel names for Markdown tables', () => {
+    expect(mdCell('a|b `c` <d>')).toBe('a\\|b \\`c\\` &lt;d&gt;');
+    const g = kernelBreakdown([summary([['void k<int>|x`y`', 'other', 1, 1000]])]);
+    expect(renderGpuSection(g)).toContain('`void k&lt;int&gt;\\|x\\`y\\``');
+  });
+});
+
+describe('diagnoseGpu', () => {
+  it('ATTENTION_BOUND at the threshold edge, with kv_cache_dtype and max_num_seqs computed', () => {
+    const at = (share: number) => kernelBreakdown([summary([['flash_fwd', 'attention', 1, share * 1e6], ['nvjet', 'gemm', 1, (1 - share) * 1e6]])]);
+    expect(diagnoseGpu(at(ATTENTION_SHARE_WARN - 0.01), noConfig).findings.map((f) => f.code)).toEqual(['GEMM_BOUND']); // 61% GEMM, attention just under
+    const r = diagnoseGpu(at(0.5), config({ max_num_seqs: 256, kv_cache_dtype: 'auto' }));
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['ATTENTION_BOUND', 'warning']]);
+    const f = Finding.parse(r.findings[0]);
+    // max_num_seqs: 256 × (1 − (0.5 − 0.4)) = 230.4 → rounded to a multiple of 8 = 232
+    expect(f.recommendations.map((x) => [x.setting, x.from, x.to])).toEqual([['kv_cache_dtype', 'auto', 'fp8'], ['max_num_seqs', 256, 232]]);
+    expect(f.doc).toBe('docs/findings/ATTENTION_BOUND.md');
+    // GPU_IDLE_GAPS cannot be judged on a summary without --wall-seconds
+    expect(r.notEvaluated).toEqual([{ code: 'GPU_IDLE_GAPS', reason: 'no timeline and no --wall-seconds: idle time unknown' }]);
+  });
+
+  it('COMMUNICATION_BOUND with TP halved and custom all-reduce; GEMM_BOUND with fp8', () => {
+    const p = summary([['ncclDevKernel_AllReduce', 'communication', 10, 3e6], ['nvjet', 'gemm', 10, 7e6]]);
+    p.kernels[0].sub = 'nccl';
+    const r = diagnoseGpu(kernelBreakdown([p]), config({ tensor_parallel_size: 4, max_num_seqs: 128 }));
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['COMMUNICATION_BOUND', 'warning'], ['GEMM_BOUND', 'warning']]);
+    expect(r.findings[0].recommendations.map((x) => [x.setting, x.to])).toEqual([['tensor_parallel_size', 2], ['disable_custom_all_reduce', false]]);
+    expect(r.findings[1].recommendations.map((x) => [x.setting, x.to])).toEqual([['quantization', 'fp8'], ['max_num_seqs', 256]]);
+    expect(r.findings[0].evidence.commShare).toBeCloseTo(0.3, 12);
+  });
+
+  it('GPU_IDLE_GAPS from a timeline: enforce_eager off and async scheduling', () => {
+    const p: KernelProfile = {
+      ...summary([['k', 'other', 100, 100_000]]),
+      devices: [{ device: '0', spanNs: 1_000_000, busyNs: 500_000, idleNs: 500_000, gaps: { count: 99, totalNs: 500_000, p50Ns: 5000, p90Ns: 6000, maxNs: 9000, totalOverNs: {}, countOver: {} } }],
+      shortKernels: { thresholdNs: 5000, count: 90, totalNs: 80_000 },
+      launches: { launchCalls: 100, launchCallNs: 500_000, graphLaunches: 0, graphKernels: 0 },
+    };
+    p.kernels[0].device = '0';
+    const r = diagnoseGpu(kernelBreakdown([p]), config({ enforce_eager: true }));
+    const f = r.findings.find((x) => x.code === 'GPU_IDLE_GAPS')!;
+    expect(f.severity).toBe('critical'); // 50% ≥ 40%
+    expect(f.recommendations.map((x) => [x.setting, x.from, x.to, x.confidence])).toEqual([['enforce_eager', true, false, 'high'], ['async_scheduling', null, true, 'medium']]);
+    expect(f.evidence.gapCount).toBe(99);
+  });
+});
