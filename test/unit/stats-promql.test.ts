@@ -144,6 +144,14 @@ describe('rate / increase', () => {
     expect([...out.subarray(1)]).toEqual([10, 20, 20, 20]);
   });
 
+  it('accepts eval times in any order', () => {
+    const t = at(0, 10, 20, 30, 40);
+    const v = f(0, 10, 20, 30, 40);
+    const up = increase(t, v, f(B + 20, B + 30, B + 40), 20);
+    const down = increase(t, v, f(B + 40, B + 30, B + 20), 20);
+    expect([...down]).toEqual([...up].reverse());
+  });
+
   it('skips NaN values (staleness markers)', () => {
     expect([...increase(at(0, 10, 20, 30), f(0, NaN, 20, 30), f(B + 30), 30)]).toEqual([30]);
     expect(Number.isNaN(increase(at(0, 10), f(NaN, 5), f(B + 10), 10)[0])).toBe(true);
