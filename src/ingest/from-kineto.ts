@@ -11,7 +11,7 @@ import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
 import { ProfileBuilder, type GpuActivityKind } from './profile/builder.js';
-import { Cat, KinetoScanner, eventName, type ScannedEvent } from './profile/kineto-scanner.js';
+import { Cat, KinetoScanner, internedName, nameHas, type ScannedEvent } from './profile/kineto-scanner.js';
 
 const PH_X = 88; // 'X'
 
@@ -39,9 +39,13 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
       const stream = ev.stream === ev.stream ? String(ev.stream) : ev.tidNum === ev.tidNum ? String(ev.tidNum) : (ev.tidStr ?? '?');
       const kind: GpuActivityKind = cat === Cat.Kernel ? 'kernel' : cat === Cat.Memcpy ? 'memcpy' : 'memset';
       const corr = ev.correlation === ev.correlation ? ev.correlation : undefined;
-      builder.add(kind, device, stream, eventName(ev), startNs, ev.durNs, corr, ev.graphId > 0);
+      builder.add(kind, device, stream, internedName(ev), startNs, ev.durNs, corr, ev.graphId > 0);
     } else if (cat === Cat.Runtime) {
-      builder.runtime(eventName(ev), ev.durNs === ev.durNs ? ev.durNs : 0);
+      // Runtime calls are counted from their name bytes (no string per call).
+      const dur = ev.durNs === ev.durNs ? ev.durNs : 0;
+      if (nameHas(ev, 'GraphLaunch')) builder.runtime('GraphLaunch', dur);
+      else if (nameHas(ev, 'LaunchKernel') || nameHas(ev, 'LaunchCooperativeKernel')) builder.runtime('LaunchKernel', dur);
+      else builder.runtime('', dur);
     }
   };
   const scanner = new KinetoScanner(src.display, onEvent);

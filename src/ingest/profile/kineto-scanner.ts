@@ -505,6 +505,42 @@ export class KinetoScanner {
   }
 }
 
+/** Interned names: decoding the same kernel name millions of times costs more than comparing bytes. */
+const internMap = new Map<number, { bytes: Buffer; str: string }[]>();
+
+/** Name of the current event, interned by its bytes (no string is built for a name seen before). */
+export function internedName(ev: ScannedEvent): string {
+  const b = ev.buf;
+  const s = ev.nameStart;
+  const e = ev.nameEnd;
+  const n = e - s;
+  // cheap hash: length, and up to 24 sampled bytes (the tail of template names differs most)
+  let h = n * 2654435761;
+  const step = n > 24 ? (n / 24) | 0 : 1;
+  for (let i = s; i < e; i += step) h = Math.imul(h ^ b[i], 16777619);
+  h = Math.imul(h ^ b[e - 1 >= s ? e - 1 : s], 16777619) >>> 0;
+  let bucket = internMap.get(h);
+  if (bucket) {
+    for (const x of bucket) if (x.bytes.length === n && b.compare(x.bytes, 0, n, s, e) === 0) return x.str;
+  } else internMap.set(h, (bucket = []));
+  const str = eventName(ev);
+  if (internMap.size < 100_000) bucket.push({ bytes: Buffer.from(b.subarray(s, e)), str });
+  return str;
+}
+
+/** True when the name bytes contain `lit` (ASCII), without building a string. */
+export function nameHas(ev: ScannedEvent, lit: string): boolean {
+  const b = ev.buf;
+  const n = lit.length;
+  const c0 = lit.charCodeAt(0);
+  outer: for (let i = ev.nameStart; i + n <= ev.nameEnd; i++) {
+    if (b[i] !== c0) continue;
+    for (let k = 1; k < n; k++) if (b[i + k] !== lit.charCodeAt(k)) continue outer;
+    return true;
+  }
+  return false;
+}
+
 /** Decode the name of the current event (resolving JSON escapes only when there are any). */
 export function eventName(ev: ScannedEvent): string {
   const b = ev.buf;
