@@ -49,13 +49,16 @@ function runDiagnoses(view: AnalysisView, signals: Signal[]): { findings: Findin
   const findings: Finding[] = [];
   const notEvaluated: { code: string; reason: string }[] = [];
   const byKey = new Map(signals.map((s) => [`${s.id}@${s.scope}`, s]));
+  // Fleet-only detectors (DCGM utilisation, OOM risk) speak for every replica too.
+  const fleetOnly = new Set(DETECTORS.filter((d) => !d.perReplica).map((d) => d.id));
+  const lookup = (id: string, scope: string) => byKey.get(`${id}@${scope}`) ?? (fleetOnly.has(id) ? byKey.get(`${id}@${FLEET}`) : undefined);
   for (const d of DIAGNOSES) {
     const scopes = d.perReplica ? view.scopes() : [FLEET];
     const reasons = new Set<string>();
     let notEvaluatedScopes = 0;
     const found: Finding[] = [];
     for (const scope of scopes) {
-      const ctx: DiagnosisContext = { view, scope, signal: (id) => byKey.get(`${id}@${scope}`) };
+      const ctx: DiagnosisContext = { view, scope, signal: (id) => lookup(id, scope) };
       try {
         const o = d.diagnose(ctx);
         if (o.kind === 'finding') found.push(toFinding(d, scope, o));
@@ -77,7 +80,11 @@ function runDiagnoses(view: AnalysisView, signals: Signal[]): { findings: Findin
     else findings.push(...perReplica);
     if (found.length === 0 && notEvaluatedScopes === scopes.length) notEvaluated.push({ code: d.code, reason: [...reasons].sort().join('; ') });
   }
-  return { findings, notEvaluated };
+  const explained = (f: Finding): boolean => {
+    const causes = DIAGNOSES.find((d) => d.code === f.code)?.explainedBy ?? [];
+    return findings.some((g) => causes.includes(g.code) && (g.scope === f.scope || g.scope === FLEET || f.scope === FLEET));
+  };
+  return { findings: findings.filter((f) => !explained(f)), notEvaluated };
 }
 
 export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Result {

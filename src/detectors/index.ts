@@ -13,6 +13,7 @@ import swapping from './swapping.js';
 import throughputDrop from './throughput-drop.js';
 import oomRisk from './oom-risk.js';
 import restarts from './restarts.js';
+import replicaSlowdown from './replica-slowdown.js';
 
 export const DETECTORS: readonly AnyDetector[] = [
   kvPressure,
@@ -29,4 +30,5 @@ export const DETECTORS: readonly AnyDetector[] = [
   throughputDrop,
   oomRisk,
   restarts,
+  replicaSlowdown,
 ] as AnyDetector[];

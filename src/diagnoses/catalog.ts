@@ -13,6 +13,7 @@ export const FINDING_TEXT = {
   THROUGHPUT_DROP: { title: 'Throughput drop while work was waiting' },
   OOM_RISK: { title: 'Out-of-memory risk on the GPU' },
   REPLICA_RESTART: { title: 'Replica restarted during the window' },
+  REPLICA_SLOWDOWN: { title: 'One replica is much slower than its peers' },
 } as const;
 
 export type FindingCode = keyof typeof FINDING_TEXT;

@@ -23,6 +23,8 @@ export interface DiagnosisDef {
   needs: readonly string[];
   /** Whether it is evaluated per replica (else fleet only). */
   perReplica: boolean;
+  /** Root causes that explain this symptom: when one of them is found in the same scope (or the fleet), this finding is dropped. */
+  explainedBy?: readonly string[];
   diagnose(ctx: DiagnosisContext): DiagnosisOutcome;
 }
 

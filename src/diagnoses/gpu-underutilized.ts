@@ -23,7 +23,9 @@ export default defineDiagnosis({
     if (!q || q.status === 'insufficient-data' || !kv || kv.status === 'insufficient-data') return notEvaluated('needs waiting-requests and KV-usage gauges');
     const kvP95 = ev(kv, 'kvP95Ratio') ?? 1;
     // Config-bound: the scheduler cap holds the batch small while requests wait and KV has room.
-    if (plateau?.status === 'issue' && q.status === 'issue' && kvP95 < KV_ROOM_RATIO) {
+    // Fast steps (TBT within target) show the GPU has room: a busy GPU at the cap is not under-used.
+    const tbtOk = signal('latency-tbt')?.status !== 'issue';
+    if (plateau?.status === 'issue' && q.status === 'issue' && kvP95 < KV_ROOM_RATIO && tbtOk) {
       const recs: Recommendation[] = [];
       const cap = kvCapacity(view);
       const fp = sequenceFootprint(view, scope);
@@ -37,7 +39,7 @@ export default defineDiagnosis({
       return {
         kind: 'finding',
         severity: 'warning',
-        summary: `config-bound: the running batch sat at its cap (${ev(plateau, 'capRequests')} requests, ${ev(plateau, 'capSource') === null ? '' : String(plateau.evidence.capSource)}) with requests waiting for ${Math.round((ev(plateau, 'atCapWithQueueRatio') ?? 0) * 100)}% of the window, while KV usage p95 was only ${(kvP95 * 100).toFixed(0)}%.`,
+        summary: `config-bound: the running batch sat at its cap (${ev(plateau, 'capRequests')} requests, from ${String(plateau.evidence.capSource)}) with requests waiting for ${Math.round((ev(plateau, 'atCapWithQueueRatio') ?? 0) * 100)}% of the window, while KV usage p95 was only ${(kvP95 * 100).toFixed(0)}%.`,
         evidence: { kind: 'config-bound', runningMax: ev(plateau, 'runningMax'), capRequests: ev(plateau, 'capRequests'), atCapWithQueueRatio: ev(plateau, 'atCapWithQueueRatio'), kvP95Ratio: kvP95, waitingMax: ev(q, 'waitingMax'), gpuUtilMeanPercent: ev(gpu, 'gpuUtilMeanPercent') },
         recommendations: recs,
       };

@@ -12,6 +12,7 @@ import latencySloBreach from './latency-slo-breach.js';
 import throughputDrop from './throughput-drop.js';
 import oomRisk from './oom-risk.js';
 import replicaRestart from './replica-restart.js';
+import replicaSlowdown from './replica-slowdown.js';
 
 export const DIAGNOSES: readonly DiagnosisDef[] = [
   kvCacheThrashing,
@@ -25,4 +26,5 @@ export const DIAGNOSES: readonly DiagnosisDef[] = [
   throughputDrop,
   oomRisk,
   replicaRestart,
+  replicaSlowdown,
 ];

@@ -37,7 +37,7 @@ export default defineDiagnosis({
     const gmu = view.num('gpu_memory_utilization');
     if (gmu !== undefined && gmu < 0.92) {
       const to = Math.min(0.92, Math.round((gmu + 0.05) * 100) / 100);
-      recs.push({ setting: 'gpu_memory_utilization', from: gmu, to, because: `KV usage reached ${((ev(kv, 'kvMaxRatio') ?? 0) * 100).toFixed(0)}% with ${(1 - gmu) * 100}% of GPU memory left outside vLLM's budget; ${to} grows the KV pool by roughly ${Math.round(((to - gmu) / gmu) * 100)}% of the budget`, expectedEffect: 'more KV blocks, fewer preemptions', risk: 'less room for other processes on the GPU and for activation spikes', confidence: 'medium' });
+      recs.push({ setting: 'gpu_memory_utilization', from: gmu, to, because: `KV usage reached ${((ev(kv, 'kvMaxRatio') ?? 0) * 100).toFixed(0)}% with ${Math.round((1 - gmu) * 100)}% of GPU memory left outside vLLM's budget; ${to} grows the KV pool by roughly ${Math.round(((to - gmu) / gmu) * 100)}% of the budget`, expectedEffect: 'more KV blocks, fewer preemptions', risk: 'less room for other processes on the GPU and for activation spikes', confidence: 'medium' });
     }
     const dtype = view.setting('kv_cache_dtype');
     if (dtype === undefined || dtype === 'auto') {

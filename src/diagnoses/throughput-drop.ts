@@ -6,6 +6,8 @@ export default defineDiagnosis({
   code: 'THROUGHPUT_DROP',
   needs: ['throughput-drop'],
   perReplica: true,
+  // Prefill-heavy steps and recomputed preemptions are where the output tokens went.
+  explainedBy: ['PREFILL_STARVATION', 'KV_CACHE_THRASHING'],
   diagnose({ signal }) {
     const s = signal('throughput-drop');
     const why = missing(s, 'throughput-drop');
