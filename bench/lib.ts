@@ -26,6 +26,8 @@ export interface BenchCase {
   prepare(outDir: string): Promise<BenchPrepared>;
   /** Do the work being measured, in a fresh process. */
   run(prepared: BenchPrepared): Promise<BenchRunResult>;
+  /** Run only when named on the command line (e.g. a case whose input takes long to generate). */
+  optIn?: boolean;
   /** Whether the floor (raw 1 MiB chunk read of the file) makes sense for this case. */
   floor?: boolean;
   /** Targets, printed next to the result (not asserted). */

@@ -60,6 +60,10 @@ async function main(): Promise<void> {
   for (const f of files) {
     const c = await loadCase(f);
     if (wanted.length && !wanted.includes(c.id)) continue;
+    if (!wanted.length && c.optIn) {
+      console.log(`\n## ${c.id}: skipped (opt-in: \`npm run bench -- ${c.id}\`)`);
+      continue;
+    }
     console.log(`\n## ${c.id}: ${c.title}`);
     const prepared = await c.prepare(outDir);
     const mb = prepared.bytes / 1e6;
