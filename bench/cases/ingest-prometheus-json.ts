@@ -193,14 +193,14 @@ export async function runPromJson(prepared: BenchPrepared): Promise<BenchRunResu
   return { items: samples, itemName: 'samples', check: { ...check, matchesMeta: ok ? 'yes' : 'NO' } };
 }
 
-// 8 replicas × 151 series × 9,250 samples ≈ 11.2M samples, ≈ 300 MB.
-const SPEC: PromJsonBenchSpec = { replicas: 8, samplesPerSeries: 9250, seed: 20261122 };
+// 8 replicas × 151 series × 10,000 samples ≈ 12.1M samples, ≈ 300 MB.
+const SPEC: PromJsonBenchSpec = { replicas: 8, samplesPerSeries: 10000, seed: 20261122 };
 /** Retained samples × 16 bytes (t and v as float64), for the RSS target. */
 export const retainedMb = (spec: PromJsonBenchSpec) => (seriesOf(spec.replicas).length * spec.samplesPerSeries * 16) / 1e6;
 
 const benchCase: BenchCase = {
   id: 'ingest-prometheus-json',
-  title: 'Prometheus query_range JSON (~300 MB, 11.2M samples) through ingest()',
+  title: 'Prometheus query_range JSON (~300 MB, 12.1M samples) through ingest()',
   prepare: (outDir) => preparePromJson(outDir, 'prometheus-query-range-300mb', SPEC),
   run: runPromJson,
   targets: { mbPerSecond: 200, peakRssMb: Math.round(2 * retainedMb(SPEC) + 150) },

@@ -500,44 +500,57 @@ class PromJsonReader {
           if (++q >= n) break outer;
           c = b[q];
         }
-        // timestamp: digits [. digits]. Digits accumulate in int32 groups of 9 (`a`), flushed into
-        // the double `m`; with ≤ 15 digits in all, m is exact and one division rounds correctly.
-        const ts = q;
-        let m = 0;
+        // timestamp: digits [. digits]. The first 9 integer digits accumulate in int32 (`a`), any
+        // more in the double `m`; the fraction (≤ 9 digits) in int32 `f`. With ≤ 15 digits in all,
+        // `m·10^fd + f` is exact and one division rounds correctly (Clinger's fast path).
+        let d = 0;
         let a = 0;
-        let g = 0;
-        let d = c - 0x30;
-        while (d >>> 0 < 10) {
+        let lim = q + 9 < n ? q + 9 : n;
+        const ts = q;
+        for (;;) {
+          d = c - 0x30;
+          if (d >>> 0 >= 10) break;
           a = a * 10 + d;
-          if (++g === 9) {
-            m = m * 1e9 + a;
-            a = 0;
-            g = 0;
+          if (++q >= lim) {
+            if (q >= n) break outer;
+            break;
           }
-          if (++q >= n) break outer;
-          d = b[q] - 0x30;
+          c = b[q];
+        }
+        let m: number = a;
+        if (q - ts === 9) {
+          c = b[q];
+          for (;;) {
+            d = c - 0x30;
+            if (d >>> 0 >= 10) break;
+            m = m * 10 + d;
+            if (++q >= n) break outer;
+            c = b[q];
+          }
         }
         let nd = q - ts;
         let fd = 0;
+        let f = 0;
         if (d === -2 /* '.' */) {
           const fs = ++q;
+          lim = q + 9 < n ? q + 9 : n;
           if (q >= n) break outer;
-          d = b[q] - 0x30;
-          while (d >>> 0 < 10) {
-            a = a * 10 + d;
-            if (++g === 9) {
-              m = m * 1e9 + a;
-              a = 0;
-              g = 0;
+          c = b[q];
+          for (;;) {
+            d = c - 0x30;
+            if (d >>> 0 >= 10) break;
+            f = f * 10 + d;
+            if (++q >= lim) {
+              if (q >= n) break outer;
+              d = b[q] - 0x30;
+              break;
             }
-            if (++q >= n) break outer;
-            d = b[q] - 0x30;
+            c = b[q];
           }
           fd = q - fs;
         }
-        if (nd === 0 || nd + fd > 15 || d === 0x35 /* 'e' */ || d === 0x15 /* 'E' */) break fast;
-        m = m * POW10[g] + a;
-        t = fd === 0 ? m : m / POW10[fd];
+        if (nd === 0 || nd + fd > 15 || d >>> 0 < 10 || d === 0x35 /* 'e' */ || d === 0x15 /* 'E' */) break fast;
+        t = fd === 0 ? m : (m * POW10[fd] + f) / POW10[fd];
         c = d + 0x30;
         while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
           if (++q >= n) break outer;
@@ -551,51 +564,63 @@ class PromJsonReader {
           c = b[q];
         }
         if (c !== 0x22) break fast;
-        // value: "[-]digits[.digits]"
+        // value: "[-]digits[.digits]", same scheme
         if (++q >= n) break outer;
         const vs = q;
         let neg = false;
-        d = b[q] - 0x30;
-        if (d === -3 /* '-' */) {
+        c = b[q];
+        if (c === 0x2d /* '-' */) {
           neg = true;
           if (++q >= n) break outer;
-          d = b[q] - 0x30;
+          c = b[q];
         }
         const vi = q;
-        m = 0;
         a = 0;
-        g = 0;
-        while (d >>> 0 < 10) {
+        lim = q + 9 < n ? q + 9 : n;
+        for (;;) {
+          d = c - 0x30;
+          if (d >>> 0 >= 10) break;
           a = a * 10 + d;
-          if (++g === 9) {
-            m = m * 1e9 + a;
-            a = 0;
-            g = 0;
+          if (++q >= lim) {
+            if (q >= n) break outer;
+            break;
           }
-          if (++q >= n) break outer;
-          d = b[q] - 0x30;
+          c = b[q];
+        }
+        m = a;
+        if (q - vi === 9) {
+          c = b[q];
+          for (;;) {
+            d = c - 0x30;
+            if (d >>> 0 >= 10) break;
+            m = m * 10 + d;
+            if (++q >= n) break outer;
+            c = b[q];
+          }
         }
         nd = q - vi;
         fd = 0;
+        f = 0;
         if (d === -2) {
           const fs = ++q;
+          lim = q + 9 < n ? q + 9 : n;
           if (q >= n) break outer;
-          d = b[q] - 0x30;
-          while (d >>> 0 < 10) {
-            a = a * 10 + d;
-            if (++g === 9) {
-              m = m * 1e9 + a;
-              a = 0;
-              g = 0;
+          c = b[q];
+          for (;;) {
+            d = c - 0x30;
+            if (d >>> 0 >= 10) break;
+            f = f * 10 + d;
+            if (++q >= lim) {
+              if (q >= n) break outer;
+              d = b[q] - 0x30;
+              break;
             }
-            if (++q >= n) break outer;
-            d = b[q] - 0x30;
+            c = b[q];
           }
           fd = q - fs;
         }
         if (d === -14 /* '"' */ && nd > 0 && nd + fd <= 15) {
-          m = m * POW10[g] + a;
-          v = fd === 0 ? m : m / POW10[fd];
+          v = fd === 0 ? m : (m * POW10[fd] + f) / POW10[fd];
           if (neg) v = -v;
           q++;
         } else {

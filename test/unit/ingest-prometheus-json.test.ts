@@ -337,6 +337,35 @@ describe('chunk boundaries', () => {
   });
 });
 
+describe('large chunks (bridge buffers across chunk boundaries)', () => {
+  it('a ~1 MB response with long labels and a long skipped member reads the same at chunk sizes above and below 64 KiB', async () => {
+    const result = [];
+    for (let s = 0; s < 30; s++) {
+      const values: [number, string][] = [];
+      for (let i = 0; i < 1200; i++) values.push([1732269600 + i * 10 + 0.125, String((s * 1200 + i) / 8)]);
+      // every 7th series carries a 40 KB label value: a token longer than the 16 KiB bridge
+      const metric: Record<string, string> = { __name__: `m${s}`, instance: `i${s}` };
+      if (s % 7 === 3) metric.long = 'x'.repeat(40_000) + `é${s}`;
+      result.push({ metric, values });
+    }
+    const doc = { status: 'success', stats: { note: 'y'.repeat(100_000), n: [1, 2.5, -3e-4, true, null] }, data: { resultType: 'matrix', result } };
+    const data = Buffer.from(JSON.stringify(doc));
+    expect(data.length).toBeGreaterThan(900_000);
+    const ref = await readSources(sizedSource(data, data.length + 1));
+    expect(ref.samples).toBe(30 * 1200);
+    expect(ref.series).toHaveLength(30);
+    const s10 = find(ref.series, 'm10');
+    expect(s10.labels.long).toBe('x'.repeat(40_000) + 'é10');
+    expect(s10.t[5]).toBe(1732269650.125);
+    expect(s10.v[5]).toBe((10 * 1200 + 5) / 8);
+    const want = plain(ref.series);
+    for (const size of [65_537, 70_001, 100_003, 1 << 20]) {
+      const r = await readSources(sizedSource(data, size));
+      expect(plain(r.series), `chunk size ${size}`).toEqual(want);
+    }
+  });
+});
+
 describe('numbers are bit-exact against JSON.parse + Number()', () => {
   /** Seeded PRNG (mulberry32). */
   function rng(seed: number) {
