@@ -1,8 +1,8 @@
 // The same query_range layout as ingest-prometheus-json at ~1 GB (28 replicas, 42M samples): proves
 // there is no input-size limit from V8's ~512 MiB string cap (whole-file JSON.parse fails here with
 // ERR_STRING_TOO_LONG) and that memory follows the retained samples, not the file size.
-// Opt-in: it runs only when named, `npm run bench -- ingest-prometheus-json-1gb` (generation ≈ 10 s,
-// ≈ 1 GB in bench/out/, ≈ 1.4 GB peak RSS).
+// Opt-in: it runs only when named, `npm run bench -- ingest-prometheus-json-1gb` (generation ≈ 22 s
+// on this shared 2-core machine, ≈ 1 GB in bench/out/, ≈ 760 MB peak RSS for 676 MB of samples).
 
 import type { BenchCase } from '../lib.js';
 import { preparePromJson, retainedMb, runPromJson, type PromJsonBenchSpec } from './ingest-prometheus-json.js';
