@@ -20,6 +20,8 @@ export interface AnalysisOptions {
   /** Report name (file stem). */
   name: string;
   slo?: SloOptions;
+  /** Wall time of summary-only GPU profiles (--wall-seconds). */
+  wallSeconds?: number;
 }
 
 function runDetectors(view: AnalysisView): Signal[] {
@@ -95,7 +97,7 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const signals = hasTimeSeries ? runDetectors(view) : [];
   const diag = hasTimeSeries ? runDiagnoses(view, signals) : { findings: [], notEvaluated: [] as { code: string; reason: string }[] };
   if (!hasTimeSeries && artifacts.metrics.series.length > 0) diag.notEvaluated.push({ code: 'ALL_METRIC_CHECKS', reason: 'the metrics hold a single scrape without a time range; rates, trends and anomalies need a series of scrapes' });
-  const gpu = analyzeGpu(artifacts, view.config);
+  const gpu = analyzeGpu(artifacts, view.config, options.wallSeconds);
   const findings = [...diag.findings, ...gpu.findings];
   const recommendations = mergeRecommendations(findings.flatMap((f) => f.recommendations));
   const result: Result = {

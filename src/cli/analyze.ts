@@ -58,7 +58,7 @@ export function register(program: Command): void {
     if (flags.sloTtft) slo.ttftSeconds = parseDurationSeconds(flags.sloTtft, '--slo-ttft');
     if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');
     if (flags.sloE2e) slo.e2eSeconds = parseDurationSeconds(flags.sloE2e, '--slo-e2e');
-    const result = runAnalysis(artifacts, { name, slo });
+    const result = runAnalysis(artifacts, { name, slo, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
     const files = renderReport(result, artifacts, { charts: flags.charts, json: flags.json ?? false, outDir: flags.out });
     const written = await writeFilesAtomically(flags.out, files);
     endProgress(flags.quiet);

@@ -2,6 +2,7 @@
 // itself (validated by this schema), and Markdown/SVG are rendered from it.
 
 import { z } from 'zod';
+import { GpuBreakdown } from './gpu-result.js';
 
 export const Severity = z.enum(['info', 'warning', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -215,7 +216,7 @@ export const ResultSchema = z.object({
   /** The merged recommendations as `vllm serve` flags. */
   serveFlags: z.array(z.string()),
   /** GPU-profile breakdown (present when profiles were given). */
-  gpu: z.unknown().optional(),
+  gpu: GpuBreakdown.optional(),
   charts: z.array(ChartRef),
   warnings: z.array(ResultWarning),
 });

@@ -3,6 +3,7 @@
 import type { Artifacts } from '../model/artifacts.js';
 import type { Result } from '../model/result.js';
 import { renderMarkdown } from './markdown.js';
+import { renderGpuSection } from './gpu-section.js';
 
 export interface RenderOptions {
   charts: boolean;
@@ -12,7 +13,7 @@ export interface RenderOptions {
 
 export function renderReport(result: Result, _artifacts: Artifacts, opts: RenderOptions): { name: string; content: string }[] {
   const files: { name: string; content: string }[] = [];
-  files.push({ name: `${result.name}.md`, content: renderMarkdown(result) });
+  files.push({ name: `${result.name}.md`, content: renderMarkdown(result, result.gpu ? { extraSections: [renderGpuSection(result.gpu)] } : {}) });
   if (opts.json) files.push({ name: `${result.name}.json`, content: `${JSON.stringify(result, null, 2)}\n` });
   return files;
 }
