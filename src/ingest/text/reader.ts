@@ -15,7 +15,6 @@
 //   `--scrape-interval` × the number of scrapes read so far in this run, else 0 for a lone scrape.
 //   Several scrapes with no time source are an error (MISSING_TIMESTAMPS).
 
-import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../../errors.js';
 import type { FormatId } from '../../model/artifacts.js';
 import { formatSelector } from '../../model/series.js';
@@ -247,8 +246,79 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
     // Any other comment is harmless and skipped.
   };
 
+  /** Push one parsed sample (`hasT` false: no timestamp in the line). */
+  const store = (st: SeriesState, v: number, hasT: boolean, t: number): void => {
+    if (hasT) {
+      if (tsDiv === 0) decideUnit(t);
+      else if (checkMagnitude && Math.abs(t) > 1e11 !== (tsDiv === 1000)) tsMismatch++;
+      st.acc.push(tsDiv === 1 ? t : t / tsDiv, v);
+      timedSamples++;
+    } else pushUntimed(st, v);
+    pushed++;
+  };
+
+  /** Cached series for the series text `s[a, se)`; undefined when it is new and does not parse as a series. */
+  let prevKey = '';
+  let prevState: SeriesState | undefined;
+  const lookup = (s: string, a: number, se: number): SeriesState | undefined => {
+    if (prevState !== undefined && se - a === prevKey.length && s.startsWith(prevKey, a)) return prevState;
+    const key = s.slice(a, se);
+    let st = cache.get(key);
+    if (st === undefined) {
+      try {
+        parseSeries(key);
+      } catch {
+        return undefined;
+      }
+      if (s.charCodeAt(a) === 0x7b) dumpLines++;
+      st = openSeries(key);
+    }
+    prevKey = key;
+    prevState = st;
+    return st;
+  };
+
+  /** Position of the next `#` in the current chunk string (lines before it cannot hold an exemplar). */
+  let hashPos = -1;
+
+  /**
+   * Fast path for a sample line `s[a, e)` without `#`: the value (and timestamp) tokens are read from
+   * the end, so the label set is never scanned once its text is cached. Returns false when the line
+   * needs the full parse (a `#` in it, odd layout, or new series text that does not parse).
+   */
+  const fastSample = (s: string, a: number, e: number): boolean => {
+    if (hashPos !== -1 && hashPos < a) hashPos = s.indexOf('#', a);
+    if (hashPos !== -1 && hashPos < e) return false;
+    // Tokens separated by single spaces (what every exporter writes); anything else takes the full parse.
+    const sp1 = s.lastIndexOf(' ', e - 1);
+    if (sp1 <= a) return false;
+    const x1 = parseNumberRange(s, sp1 + 1, e);
+    if (x1 === undefined) return false;
+    const sp2 = s.lastIndexOf(' ', sp1 - 1);
+    if (sp2 > a) {
+      // `series value timestamp` when the token before the last is a number (cheap test first: a
+      // number ends in a digit, `.`, or the last letter of Inf/NaN/Infinity).
+      const c = s.charCodeAt(sp1 - 1);
+      if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x66 || c === 0x46 || c === 0x4e || c === 0x6e || c === 0x79) {
+        const x2 = parseNumberRange(s, sp2 + 1, sp1);
+        if (x2 !== undefined) {
+          if (!Number.isFinite(x1)) return false;
+          const st = lookup(s, a, sp2);
+          if (st === undefined) return false;
+          store(st, x2, true, x1);
+          return true;
+        }
+      }
+    }
+    const st = lookup(s, a, sp1);
+    if (st === undefined) return false;
+    store(st, x1, false, 0);
+    return true;
+  };
+
   /** A sample line `s[a, e)`, trimmed. */
   const sample = (s: string, a: number, e: number): void => {
+    if (fastSample(s, a, e)) return;
     let se: number;
     try {
       se = findSeriesEnd(s, a, e);
@@ -314,20 +384,17 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
         if (c !== 0x23) throw syntax(`unexpected text after the timestamp: ${JSON.stringify(s.slice(i, Math.min(e, i + 40)))}`);
         exemplars++;
       }
-      if (tsDiv === 0) decideUnit(t);
-      else if (checkMagnitude && Math.abs(t) > 1e11 !== (tsDiv === 1000)) tsMismatch++;
-      st.acc.push(tsDiv === 1 ? t : t / tsDiv, v);
-      timedSamples++;
+      store(st, v, true, t);
     } else {
       if (i < e) exemplars++;
-      pushUntimed(st, v);
+      store(st, v, false, 0);
     }
-    pushed++;
   };
 
   /** Parse the complete lines of `s[0, end)`; `end` is just past a newline. */
   const lines = (s: string, end: number): void => {
     let pos = 0;
+    hashPos = s.indexOf('#');
     while (pos < end) {
       let nl = s.indexOf('\n', pos);
       if (nl === -1 || nl >= end) nl = end;
@@ -345,29 +412,33 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
     }
   };
 
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
+  // Lines are cut at the last newline byte of each chunk (a newline never occurs inside a UTF-8
+  // sequence), and the bytes after it are carried to the next chunk. Decoding whole lines from one
+  // Buffer gives a flat string: character access on a concatenated (cons) string is much slower.
+  let carry: Buffer | undefined;
   let first = true;
   for await (const chunk of src.chunks()) {
-    let text = carry + decoder.write(chunk);
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte-order mark
-      first = false;
-    }
-    const last = text.lastIndexOf('\n');
+    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const last = buf.lastIndexOf(0x0a);
     if (last === -1) {
-      carry = text;
+      carry = buf;
       if (carry.length > MAX_LINE_CHARS) throw syntax(`line longer than ${MAX_LINE_CHARS >> 20} MiB: not a text exposition`, lineNo + 1);
       continue;
     }
-    carry = text.slice(last + 1);
-    lines(text, last + 1);
+    carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
+    let begin = 0;
+    if (first) {
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) begin = 3; // UTF-8 byte-order mark
+      first = false;
+    }
+    const text = buf.toString('utf8', begin, last + 1);
+    lines(text, text.length);
     sink.countSamples(pushed);
     pushed = 0;
   }
-  const tail = carry + decoder.end();
-  if (tail.length) {
-    lines(tail, tail.length);
+  if (carry && carry.length) {
+    const text = carry.toString('utf8', first && carry[0] === 0xef && carry[1] === 0xbb && carry[2] === 0xbf ? 3 : 0);
+    lines(text, text.length);
     sink.countSamples(pushed);
     pushed = 0;
   }

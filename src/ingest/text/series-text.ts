@@ -131,9 +131,12 @@ export function parseSeries(text: string): ParsedSeries {
   let name = '';
   const labels: Record<string, string> = {};
   if (text.charCodeAt(0) !== 0x7b) {
-    while (i < n && text.charCodeAt(i) !== 0x7b) i++;
+    if (!isNameStart(text.charCodeAt(0))) throw new SeriesSyntaxError('a sample line must start with a metric name', 0);
+    i = 1;
+    while (i < n && isNameChar(text.charCodeAt(i))) i++;
     name = text.slice(0, i);
     if (i === n) return { name, labels };
+    if (text.charCodeAt(i) !== 0x7b) throw new SeriesSyntaxError(`unexpected ${JSON.stringify(text[i])} in the metric name`, i);
   }
   i++; // past `{`
   const skipSpace = () => {

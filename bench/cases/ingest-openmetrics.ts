@@ -1,0 +1,172 @@
+// OpenMetrics backfill file of ~300 MB (the layout `promtool tsdb create-blocks-from openmetrics`
+// takes): two vLLM replicas, gauges, counters with `_created`, a 12-bucket TTFT histogram, 10 s steps
+// over about a week, timestamps in seconds, occasional exemplars, `# EOF`. Series are grouped as the
+// format requires (a histogram's buckets, count and sum interleave per timestamp). Set
+// BENCH_OPENMETRICS_FORM=dump for the same samples as `promtool tsdb dump` lines (ms timestamps).
+//
+// Every value is a multiple of 1/8 below 2^50, so the expected sum is exact in any summation order.
+
+import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchCase, BenchPrepared } from '../lib.js';
+import { ingest } from '../../src/ingest/index.js';
+
+const TARGET_BYTES = Number(process.env.BENCH_OPENMETRICS_MB ?? 300) * 1e6;
+const FORM = process.env.BENCH_OPENMETRICS_FORM === 'dump' ? 'dump' : 'openmetrics';
+const T0 = 1732269600;
+const STEP = 10;
+const REPLICAS = [
+  { instance: '10.0.0.1:8000', engine: '0' },
+  { instance: '10.0.0.2:8000', engine: '0' },
+];
+const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
+const GAUGES = ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc'];
+const COUNTERS = ['vllm:prompt_tokens', 'vllm:generation_tokens', 'vllm:num_preemptions'];
+const HIST = 'vllm:time_to_first_token_seconds';
+const BOUNDS = ['0.001', '0.005', '0.01', '0.02', '0.04', '0.06', '0.08', '0.1', '0.25', '0.5', '1.0', '+Inf'];
+
+/** mulberry32: small seeded PRNG so the input is the same on every machine. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Meta {
+  samples: number;
+  sum: number;
+  series: number;
+  steps: number;
+}
+
+class Out {
+  private buf = '';
+  bytes = 0;
+  constructor(private readonly fd: number) {}
+  line(s: string): void {
+    this.buf += s;
+    if (this.buf.length >= 1 << 20) this.flush();
+  }
+  flush(): void {
+    this.bytes += writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+}
+
+function generate(file: string, steps: number): Meta {
+  const rand = rng(7);
+  const fd = openSync(file, 'w');
+  const out = new Out(fd);
+  let samples = 0;
+  let sum = 0;
+  let series = 0;
+  const dump = FORM === 'dump';
+  const ts = (i: number) => (dump ? String((T0 + i * STEP) * 1000) : String(T0 + i * STEP));
+  const sel = (name: string, r: (typeof REPLICAS)[number], extra = '') =>
+    dump
+      ? `{__name__="${name}", engine="${r.engine}", instance="${r.instance}", job="vllm"${extra ? `, ${extra}` : ''}, model_name="${MODEL}"}`
+      : `${name}{engine="${r.engine}",instance="${r.instance}",job="vllm"${extra ? `,${extra}` : ''},model_name="${MODEL}"}`;
+  const emit = (s: string, v: number, i: number, exemplar = '') => {
+    out.line(`${s} ${v} ${ts(i)}${exemplar}\n`);
+    samples++;
+    sum += v;
+  };
+
+  for (const g of GAUGES) {
+    if (!dump) out.line(`# HELP ${g} vLLM gauge.\n# TYPE ${g} gauge\n`);
+    for (const r of REPLICAS) {
+      const s = sel(g, r);
+      series++;
+      for (let i = 0; i < steps; i++) emit(s, g.endsWith('_perc') ? Math.floor(rand() * 8) / 8 : Math.floor(rand() * 64), i);
+    }
+  }
+  for (const c of COUNTERS) {
+    if (!dump) out.line(`# HELP ${c} vLLM counter.\n# TYPE ${c} counter\n`);
+    for (const r of REPLICAS) {
+      const s = sel(`${c}_total`, r);
+      const cs = sel(`${c}_created`, r);
+      series += 2;
+      let x = 0;
+      for (let i = 0; i < steps; i++) {
+        x += Math.floor(rand() * 500);
+        emit(s, x, i);
+        emit(cs, T0 - 3600, i);
+      }
+    }
+  }
+  if (!dump) out.line(`# HELP ${HIST} Histogram of time to first token in seconds.\n# TYPE ${HIST} histogram\n# UNIT ${HIST} seconds\n`);
+  for (const r of REPLICAS) {
+    const bucketSel = BOUNDS.map((b) => sel(`${HIST}_bucket`, r, `le="${b}"`));
+    const countSel = sel(`${HIST}_count`, r);
+    const sumSel = sel(`${HIST}_sum`, r);
+    series += BOUNDS.length + 2;
+    const cum = new Float64Array(BOUNDS.length);
+    let total = 0;
+    let hsum = 0;
+    for (let i = 0; i < steps; i++) {
+      let acc = 0;
+      for (let b = 0; b < BOUNDS.length; b++) {
+        acc += Math.floor(rand() * 3);
+        cum[b] += acc;
+      }
+      total = cum[BOUNDS.length - 1];
+      hsum += Math.floor(rand() * 40) / 8;
+      for (let b = 0; b < BOUNDS.length; b++) {
+        const ex = !dump && i % 97 === 0 && b === 4 ? ` # {trace_id="${(i * 2654435761) >>> 0}"} 0.031 ${T0 + i * STEP - 1}.5` : '';
+        emit(bucketSel[b], cum[b], i, ex);
+      }
+      emit(countSel, total, i);
+      emit(sumSel, hsum, i);
+    }
+  }
+  if (!dump) out.line('# EOF\n');
+  out.flush();
+  closeSync(fd);
+  return { samples, sum, series, steps };
+}
+
+const bench: BenchCase = {
+  id: 'ingest-openmetrics',
+  title: `${FORM === 'dump' ? 'promtool tsdb dump' : 'OpenMetrics backfill'}, ~${TARGET_BYTES / 1e6} MB, 2 replicas × 24 series, 10 s steps, grouped by series`,
+  async prepare(outDir: string): Promise<BenchPrepared> {
+    const file = path.join(outDir, `ingest-${FORM}-${TARGET_BYTES / 1e6}MB.${FORM === 'dump' ? 'txt' : 'om'}`);
+    const metaFile = `${file}.meta.json`;
+    if (!existsSync(file) || !existsSync(metaFile)) {
+      // Size one step from a small run, then write the whole file.
+      const probe = `${file}.probe`;
+      generate(probe, 100);
+      const perStep = statSync(probe).size / 100;
+      unlinkSync(probe);
+      const steps = Math.ceil(TARGET_BYTES / perStep);
+      const meta = generate(file, steps);
+      writeFileSync(metaFile, JSON.stringify(meta));
+    }
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta;
+    return { file, bytes: statSync(file).size, meta: { samples: meta.samples, sum: meta.sum, series: meta.series, steps: meta.steps } };
+  },
+  async run(prepared: BenchPrepared) {
+    const a = await ingest({ inputs: [prepared.file] });
+    let sum = 0;
+    for (const s of a.metrics.series) for (let i = 0; i < s.v.length; i++) sum += s.v[i];
+    const samples = a.metrics.sampleCount;
+    const expected = prepared.meta!;
+    return {
+      items: samples,
+      itemName: 'samples',
+      check: {
+        samples,
+        sum,
+        series: a.metrics.series.length,
+        ok: samples === expected.samples && sum === expected.sum && a.metrics.series.length === expected.series ? 'yes' : 'NO',
+      },
+    };
+  },
+  targets: { mbPerSecond: 200 },
+};
+
+export default bench;
