@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationSeconds } from '../cli/common.js';
 import { parseTimeArg } from './time.js';
+import { parseBaseUrl } from './client.js';
 
 export interface PrometheusFlags {
   prometheus?: string;
@@ -121,6 +122,7 @@ export function normalizeSelector(text: string | undefined): string {
 
 export function parsePrometheusFlags(f: PrometheusFlags, nowSeconds = Date.now() / 1000, env: NodeJS.ProcessEnv = process.env): FetchOptions {
   if (!f.prometheus) throw new InputError({ code: 'BAD_OPTION', message: '--prometheus <url> is required' });
+  parseBaseUrl(f.prometheus); // a malformed URL is a usage error before any request
   const end = parseTimeArg(f.end ?? 'now', '--end', nowSeconds);
   const start = parseTimeArg(f.start ?? 'now-1h', '--start', nowSeconds);
   if (!(end > start)) throw new InputError({ code: 'BAD_OPTION', message: `--start must be before --end (got ${f.start ?? 'now-1h'} .. ${f.end ?? 'now'})` });
