@@ -38,6 +38,33 @@ export class SeriesAccumulator {
     this.length = n + 1;
   }
 
+  /** Append the first `n` samples of `t`/`v` — the same rules as `push`, one call per batch. */
+  pushMany(t: Float64Array, v: Float64Array, n: number): void {
+    let len = this.length;
+    if (len + n > this.t.length) this.grow(Math.max(len + n, this.t.length * 2));
+    const T = this.t;
+    const V = this.v;
+    let last = len > 0 ? T[len - 1] : NaN; // NaN: the first sample is never out of order
+    let unordered = false;
+    let nan = 0;
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if (x !== x) {
+        nan++;
+        continue;
+      }
+      const ti = t[i];
+      if (ti <= last) unordered = true;
+      T[len] = ti;
+      V[len] = x;
+      len++;
+      last = ti;
+    }
+    this.length = len;
+    this.nanCount += nan;
+    if (unordered) this.unordered = true;
+  }
+
   private grow(cap: number): void {
     const t = new Float64Array(cap);
     t.set(this.t.subarray(0, this.length));
