@@ -123,10 +123,29 @@ for (let i = 0, x = 1; i < 23; i++, x *= 10) POW10[i] = x;
  */
 function slowValue(b: Buffer, i: number, n: number, plain: boolean): number {
   let q = i;
-  while (q < n && b[q] !== 0x22) q += b[q] === 0x5c ? 2 : 1;
+  // `numeric`: only digits, '.', '-', '+', 'e', 'E', starting with a digit or '-digit' (a long
+  // mantissa or an exponent); Number() reads it, and NaN from it means a malformed number.
+  let numeric = !plain && q < n && (b[q] - 0x30) >>> 0 < 10;
+  if (!plain && q + 1 < n && b[q] === 0x2d && (b[q + 1] - 0x30) >>> 0 < 10) numeric = true;
+  while (q < n) {
+    const c = b[q];
+    if (c === 0x22) break;
+    if (c === 0x5c) {
+      numeric = false;
+      q += 2;
+      continue;
+    }
+    if (numeric && (c - 0x30) >>> 0 >= 10 && c !== 0x2e && c !== 0x2d && c !== 0x2b && c !== 0x65 && c !== 0x45) numeric = false;
+    q++;
+  }
   if (q >= n) return PAIR_NEED_MORE;
   const text = b.toString('latin1', i, q);
-  const x = plain ? Number(text) : specialValue(text);
+  let x: number | undefined;
+  if (plain) x = Number(text);
+  else if (numeric) {
+    x = Number(text);
+    if (x !== x) x = undefined;
+  } else x = specialValue(text);
   pairOk = x !== undefined;
   pairV = x ?? NaN;
   return q + 1;
@@ -385,10 +404,7 @@ class PromJsonReader {
     const k = this.k;
     if (k === 0) return;
     const sink = this.ctx.sink;
-    const acc = sink.open(name, labels as Labels, k);
-    const st = this.st;
-    const sv = this.sv;
-    for (let i = 0; i < k; i++) acc.push(st[i], sv[i]);
+    sink.open(name, labels as Labels, k).pushMany(this.st, this.sv, k);
     sink.countSamples(k);
     this.k = 0;
   }

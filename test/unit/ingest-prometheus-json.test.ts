@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promJsonAdapter, sniffPrometheusJson, UNNAMED_METRIC } from '../../src/ingest/from-prometheus-json.js';
-import { SampleSink } from '../../src/ingest/sink.js';
+import { SampleSink, SeriesAccumulator } from '../../src/ingest/sink.js';
+import { resolveMetricName } from '../../src/model/metric-catalog.js';
 import { bufferSource, fileSource, type InputSource } from '../../src/ingest/source.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ServingConfigBuilder } from '../../src/model/serving-config.js';
@@ -466,5 +467,28 @@ describe('through ingest(): detection, merging files, gzip', () => {
 
   it('an error body read through ingest() is PROMETHEUS_ERROR naming the file', async () => {
     await expect(ingest({ inputs: [fx('error-bad-data.json')] })).rejects.toMatchObject({ code: 'PROMETHEUS_ERROR', file: fx('error-bad-data.json') });
+  });
+});
+
+describe('SeriesAccumulator.pushMany (used by this adapter)', () => {
+  it('follows the rules of push: NaN counted and dropped, order flagged, growth across batches', () => {
+    const batches: [number[], number[]][] = [
+      [[10, 20, 30], [1, NaN, 3]],
+      [[40, 30, 50, 60, 70], [4, 5, NaN, 6, 7]],
+    ];
+    const one = new SeriesAccumulator('g', resolveMetricName('g'), {}, 4);
+    const many = new SeriesAccumulator('g', resolveMetricName('g'), {}, 4);
+    for (const [t, v] of batches) {
+      for (let i = 0; i < t.length; i++) one.push(t[i], v[i]);
+      many.pushMany(Float64Array.from(t), Float64Array.from(v), t.length);
+    }
+    expect(Array.from(many.t.subarray(0, many.length))).toEqual([10, 30, 40, 30, 60, 70]);
+    expect(Array.from(many.v.subarray(0, many.length))).toEqual([1, 3, 4, 5, 6, 7]);
+    expect([many.length, many.nanCount, many.unordered]).toEqual([6, 2, true]);
+    expect([one.length, one.nanCount, one.unordered]).toEqual([many.length, many.nanCount, many.unordered]);
+    expect(Array.from(one.t.subarray(0, one.length))).toEqual(Array.from(many.t.subarray(0, many.length)));
+    const ordered = new SeriesAccumulator('g', resolveMetricName('g'), {}, 3);
+    ordered.pushMany(Float64Array.from([1, 2, 3, 99]), Float64Array.from([5, 6, 7, 0]), 3);
+    expect([ordered.length, ordered.unordered, ordered.t.length]).toEqual([3, false, 3]);
   });
 });
