@@ -94,12 +94,14 @@ export const SCENARIOS: Scenario[] = [
     defaultHours: 1,
     defaultReplicas: 2,
     story:
-      'Qwen2.5-7B-Instruct on one L4 (24 GB) per replica leaves a small KV pool (see the log: GPU KV cache size). ' +
-      'The traffic is retrieval-augmented: prompts of several thousand tokens and answers of a few hundred. ' +
-      'max_num_seqs is left at 256, so the scheduler admits far more sequences than the pool holds; as they ' +
-      'decode and need new blocks, the newest ones are preempted and recomputed later. The load rises in the ' +
-      'second quarter of the hour (a step from 0.25 to 0.4 requests/s per replica at minute 15), after which KV ' +
-      'usage sits near 100 %, preemptions climb steadily, the queue builds and TTFT rises.',
+      'Llama-3.1-8B-Instruct on one H100 per replica, but started with gpu_memory_utilization 0.3 (as if the GPU ' +
+      'were shared), which leaves a KV pool of about 54,500 tokens (see the log: GPU KV cache size). The traffic is ' +
+      'retrieval-augmented: prompts of several thousand tokens and answers of a few hundred. max_num_seqs is left at ' +
+      '256, so the scheduler admits more sequences than the pool holds; as they decode and need new blocks, the ' +
+      'newest ones are preempted and recomputed later. Already at 1.2 requests/s KV usage touches 100 % with a few ' +
+      'preemptions; at minute 15 the load steps up to 2 requests/s per replica, after which KV usage sits at 100 %, ' +
+      'about 25 preemptions a minute recompute long prompts, the queue grows without bound and TTFT climbs to minutes, ' +
+      'while only about 12 sequences fit in the pool at a time.',
     diagnosis:
       '- KV_CACHE_THRASHING (critical): KV usage near 1.0 with a sustained preemption rate from about minute 15, ' +
       'followed by a growing queue and rising TTFT.\n' +
@@ -132,17 +134,22 @@ export const SCENARIOS: Scenario[] = [
     defaultHours: 1,
     defaultReplicas: 2,
     story:
-      'Llama-3.1-8B on H100 with max_model_len 32768 and a large token budget (max_num_batched_tokens 32768). ' +
+      'Llama-3.1-8B on H100 with max_model_len 32768 and a large token budget (max_num_batched_tokens 16384). ' +
       'Chat traffic runs throughout. From minute 20 to minute 35 a batch job sends about 1.6 requests/s per ' +
-      'replica of very long prompts (median 20,000 tokens) with short answers. Each step now carries up to 32k ' +
-      'prefill tokens: prefill throughput, not KV memory, is the bottleneck, so the queue grows and TTFT of every ' +
-      'request (chat included) jumps by orders of magnitude, while decodes keep being scheduled first every step.',
+      'replica of very long prompts (median 16,000 tokens) with very short answers (extraction, ≤ 64 tokens). ' +
+      'Prefill demand (≈ 26k tokens/s) now exceeds what the GPU computes, so the queue grows to hundreds and TTFT ' +
+      'of every request, chat included, goes from ~25 ms to a mean of 30–90 s. Because each step carries up to 16k ' +
+      'prefill tokens, steps take hundreds of milliseconds and the decodes scheduled in them slow down too: mean ' +
+      'inter-token latency rises from 9 ms to 150–230 ms, and slow decodes hold their slots, so running climbs to ' +
+      'max_num_seqs (256). KV usage stays below 1 and nothing is preempted. The queue drains within minutes after ' +
+      'the burst.',
     diagnosis:
-      '- PREFILL_STARVATION (critical) between minute 20 and about minute 35–40: TTFT p95 rises from well under a ' +
-      'second to tens of seconds and the queue grows; inter-token latency rises much less than TTFT (steps get ' +
-      'longer, but decodes are never starved of a slot) and KV usage stays moderate, so this is not thrashing.\n' +
-      '- Fix: a smaller max_num_batched_tokens (e.g. 8192) to bound step time for decodes, and capacity (another ' +
-      'replica) or a separate pool for the long-prompt batch job.',
+      '- PREFILL_STARVATION (critical) from minute 20 to about minute 40: TTFT p95 from well under a second to ' +
+      'minutes while the queue grows; KV usage below 1 and no preemptions, so this is not KV thrashing. Note the ' +
+      'inter-token latency rises too (by far less than TTFT in relative terms of the SLO: decodes still get a slot ' +
+      'every step), because the token budget lets each step carry a huge prefill chunk.\n' +
+      '- Fix: a smaller max_num_batched_tokens (e.g. 4096–8192) bounds step time so decodes keep their pace, and ' +
+      'capacity (another replica) or a separate pool for the long-prompt batch job addresses the TTFT.',
     expectedWarnings: [],
     build: (p) =>
       fleet(p.replicas, () => ({
@@ -259,11 +266,11 @@ export const SCENARIOS: Scenario[] = [
       'Both replicas serve the same chat traffic. At minute 30 the GPU of the second replica (10.0.0.12:8000, ' +
       'gpu-node-2) starts throttling its SM clock to 35 % of boost (thermal or power capping): ' +
       'DCGM_FI_DEV_SM_CLOCK drops from 1980 to 693 MHz, every step takes longer (compute slows with the clock, ' +
-      'memory-bound decode less so), inter-token latency rises by about half and TTFT roughly doubles on that ' +
+      'memory-bound decode less so), mean inter-token latency rises by about 70 % and mean TTFT triples on that ' +
       'replica, more requests run concurrently and GPU utilisation goes up, while the first replica is unchanged.',
     diagnosis:
       '- A per-replica finding on 10.0.0.12:8000 only, from minute 30: THROUGHPUT_DROP-like slowdown: ' +
-      'inter-token latency up by about half and TTFT about doubled, with the SM clock drop as the evidence of a hardware cause.\n' +
+      'mean inter-token latency up about 70 % and mean TTFT about tripled, with the SM clock drop as the evidence of a hardware cause.\n' +
       '- Fleet averages dilute it: the diagnosis must be per replica. No vLLM setting fixes it; drain the node ' +
       'and check cooling / power capping.',
     expectedWarnings: [],
