@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../version.js';
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
 
 /** The dataset `vllm-tune analyze` reads when given no inputs. */
-export const DEFAULT_DATASET = 'datasets/default';
+export const DEFAULT_DATASET = 'datasets/kv-cache-thrashing';
 
 interface AnalyzeFlags extends InputFlags {
   out: string;
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     req.onProgress = say;
     const artifacts = await ingest(req);
     say('analysing…');
-    const name = safeName(flags.name ?? path.basename(given ? resolved[0] : 'sample'));
+    const name = safeName(flags.name ?? path.basename(path.resolve(resolved[0])));
     const slo: Parameters<typeof runAnalysis>[1]['slo'] = { profile: flags.slo };
     if (flags.sloTtft) slo.ttftSeconds = parseDurationSeconds(flags.sloTtft, '--slo-ttft');
     if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');

@@ -1,0 +1,86 @@
+// The CLI as a user runs it: the compiled bin/vllm-tune (built by `npm test` before vitest runs).
+
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'bin', 'vllm-tune');
+const real = path.resolve(root, '../shared/fixtures/real/metrics-text');
+
+function run(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, VLLM_TUNE_DEBUG: '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('vllm-tune CLI', () => {
+  it('--version and --help exit 0', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(run(['--version'])).toMatchObject({ code: 0, out: `${pkg.version}\n` });
+    const h = run(['analyze', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.out).toContain('--fail-on');
+  });
+
+  it('inspect --json reads a real vLLM /metrics scrape: config and histogram counts', () => {
+    const r = run(['inspect', '--json', path.join(real, 'hardware-aware-router__02ce4b09-7c48-46de-97b9-ac73bb373920.prom')]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.config.values.num_gpu_blocks).toMatchObject({ value: 22538, source: 'cache_config_info' });
+    expect(j.config.values.gpu_memory_utilization.value).toBe(0.88);
+    expect(j.inputs[0].format).toBe('prometheus-text');
+    const ttftCount = j.inventory.metrics.find((m: { name: string }) => m.name === 'vllm:time_to_first_token_seconds_count');
+    expect(ttftCount.series).toBe(1);
+  });
+
+  it('analyze with no inputs reports on the bundled dataset', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'vt-'));
+    const r = run(['analyze', '--out', out, '--json', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/kv-cache-thrashing\.md: \d+ findings/);
+    const result = JSON.parse(readFileSync(path.join(out, 'kv-cache-thrashing.json'), 'utf8'));
+    expect(result.findings.map((f: { code: string }) => f.code)).toContain('KV_CACHE_THRASHING');
+    expect(readFileSync(path.join(out, 'kv-cache-thrashing.md'), 'utf8')).toContain('vllm serve <model>');
+  });
+
+  it('--fail-on critical exits 1 when a critical finding exists, 0 otherwise', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'vt-'));
+    expect(run(['analyze', 'datasets/kv-cache-thrashing', '--out', out, '--fail-on', 'critical', '-q']).code).toBe(1);
+    expect(run(['analyze', 'datasets/healthy-baseline', '--out', out, '--fail-on', 'warning', '-q']).code).toBe(0);
+  });
+
+  describe('bad input: one line naming the file and the error code, exit 2, nothing written', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vt-bad-'));
+    const valid = readFileSync(path.join(root, 'test/fixtures/prometheus-json/matrix-min.json'));
+    writeFileSync(path.join(dir, 'empty.json'), '');
+    writeFileSync(path.join(dir, 'random.bin'), Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x10, 0x00, 0x7f]));
+    writeFileSync(path.join(dir, 'truncated.json.gz'), gzipSync(valid).subarray(0, 20));
+    const cases: [string, string][] = [
+      [path.join(dir, 'empty.json'), 'EMPTY_INPUT'],
+      [path.join(dir, 'random.bin'), 'UNRECOGNISED_FORMAT'],
+      [path.join(dir, 'truncated.json.gz'), 'TRUNCATED_GZIP'],
+      [path.join(root, 'test/fixtures/prometheus-json/syntax-error.json'), 'JSON_SYNTAX'],
+      [path.join(root, 'test/fixtures/prometheus-json/error-bad-data.json'), 'PROMETHEUS_ERROR'],
+      [path.join(root, 'test/fixtures/csv/no-time.csv'), 'CSV_NO_TIME_COLUMN'],
+      [path.join(root, 'test/fixtures/parquet/lzo-codec.parquet'), 'PARQUET_UNSUPPORTED'],
+      [path.join(dir, 'does-not-exist.json'), 'NOT_FOUND'],
+    ];
+    for (const [file, code] of cases) {
+      it(code, () => {
+        const out = mkdtempSync(path.join(os.tmpdir(), 'vt-out-'));
+        const r = run(['analyze', file, '--out', out, '-q']);
+        expect(r.code).toBe(2);
+        const lines = r.err.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain(`[${code}]`);
+        expect(lines[0]).toContain(path.basename(file));
+        expect(r.err).not.toMatch(/\n\s+at /);
+        expect(readdirSync(out)).toEqual([]);
+      });
+    }
+  });
+});
