@@ -267,6 +267,9 @@ describe('bad input', () => {
     expect(e3.code).toBe('NOT_PROMETHEUS_RESPONSE');
     expect(e3.message).toContain('timestamp');
     expect(e3.position).toEqual({ byte: 84 });
+    // an array of arrays is neither series nor a scalar pair
+    const e4 = await readError(bufferSource(Buffer.from('[[1732269600,"1"]]'), 'w.json'));
+    expect([e4.code, e4.position]).toEqual(['NOT_PROMETHEUS_RESPONSE', { byte: 1 }]);
   });
 
   it('a JSON syntax error is JSON_SYNTAX at its byte offset', async () => {
