@@ -273,7 +273,8 @@ class PromJsonReader {
       throw new InputError({
         code: 'PROMETHEUS_ERROR',
         file: this.file,
-        position: { byte: startAbs },
+        // the position helps only when the error body is one of several responses in the file
+        ...(startAbs > 0 ? { position: { byte: startAbs } } : {}),
         message: `Prometheus answered with an error: ${errorType ?? 'unknown error type'}: ${error ?? '(no message)'}`,
         hint: errorType === 'bad_data' ? 'fix the query parameters (PromQL, start/end/step; at most 11,000 points per series) and export again' : 'fix the query or the server and export again; this file holds no samples',
       });

@@ -251,8 +251,12 @@ describe('bad input', () => {
     expect(e.file).toBe('err.json');
     expect(e.message).toContain('bad_data');
     expect(e.message).toContain('exceeded maximum resolution of 11,000 points per timeseries');
-    expect(e.position).toEqual({ byte: 0 });
-    expect(e.hint).toBeTruthy();
+    expect(e.position).toBeUndefined();
+    expect(e.hint).toContain('11,000 points');
+    // an error body after another response in the same file: its offset is given
+    const a = bytes('overlap-a.json');
+    const e2 = await readError(bufferSource(Buffer.concat([a, bytes('error-bad-data.json')]), 'two.json'));
+    expect([e2.code, e2.position]).toEqual(['PROMETHEUS_ERROR', { byte: a.length }]);
   });
 
   it('a JSON object that is no Prometheus response is NOT_PROMETHEUS_RESPONSE with a hint', async () => {
