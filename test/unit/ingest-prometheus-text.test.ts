@@ -190,6 +190,37 @@ describe('timestamped forms', () => {
     expect(a.warnings.some((w) => w.code === 'TIMESTAMP_UNIT')).toBe(true);
   });
 
+  it('lines and UTF-8 characters cut by 1 MiB chunk boundaries, and a line longer than a chunk', async () => {
+    // 3 series rotating (the next-series prediction), label values with 2- and 3-byte characters,
+    // line lengths varying so chunk boundaries fall everywhere; one 1.5 MiB label value.
+    const notes = ['café', 'naïve ✓', 'plain'];
+    let text = '';
+    let n = 0;
+    let sum = 0;
+    for (let i = 0; text.length < 2_600_000; i++) {
+      const v = (i % 977) + 0.5;
+      text += `utf8_gauge{note="${notes[i % 3]}",pad="${'x'.repeat(i % 13)}"} ${v} ${1700000000 + Math.floor(i / 3) * 10}\n`;
+      n++;
+      sum += v;
+    }
+    const long = 'é'.repeat(800_000); // 1.6 MB in UTF-8
+    text += `long_label{v="${long}"} 7 1700000000\n`;
+    const buf = Buffer.from(text, 'utf8');
+    expect(buf.length).toBeGreaterThan(4 << 20);
+    const a = await ingest({ inputs: [], sources: [bufferSource(buf, 'chunks.txt')] });
+    expect(a.inputs[0].samples).toBe(n + 1);
+    let got = 0;
+    let count = 0;
+    for (const s of a.metrics.get('utf8_gauge')) {
+      expect(notes).toContain(s.labels.note);
+      for (const x of s.v) got += x;
+      count += s.v.length;
+    }
+    expect(count).toBe(n);
+    expect(got).toBe(sum);
+    expect(one(a, 'long_label').labels.v).toBe(long);
+  });
+
   it('gzip-compressed OpenMetrics reads the same', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vt-promtext-'));
     const gz = path.join(dir, 'backfill.om.gz');
