@@ -180,6 +180,14 @@ export function rawTasks(d: Discovery, o: FetchOptions): Task[] {
   return tasks;
 }
 
+/** `fetch [#########...........]  45% 120/266 requests, 34 series, 1.2 M samples` (a TTY line). */
+export function progressBar(done: number, total: number, series: number, samples: number): string {
+  const width = 24;
+  const f = total > 0 ? Math.min(1, done / total) : 1;
+  const full = Math.round(f * width);
+  return `fetch [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.round(f * 100)).padStart(3)}% ${done}/${total} requests, ${series} series, ${(samples / 1e6).toFixed(1)} M samples`;
+}
+
 /** Samples of one series across chunks, in chunk order. */
 class Parts {
   t: Float64Array[] = [];
@@ -318,7 +326,7 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
             ]);
           }
           done++;
-          say(`fetching ${done}/${totalRequests} requests, ${series} series, ${(samples / 1e6).toFixed(1)} M samples`);
+          say(progressBar(done, totalRequests, series, samples));
           if (!r) return [];
           for (const w of r.warnings) serverWarnings.add(w);
           if (r.data.resultType !== 'matrix') throw new InputError({ code: 'PROMETHEUS_HTTP', file: client.display, message: `expected a matrix for ${task.expr}, got ${r.data.resultType}` });

@@ -70,7 +70,10 @@ export async function startPrometheus(opts: { omText?: string; omFile?: string; 
   await fsp.writeFile(cfg, 'global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n');
   const child = spawn(
     'prometheus',
-    [`--config.file=${cfg}`, `--storage.tsdb.path=${dataDir}`, '--storage.tsdb.retention.time=100y', '--web.listen-address=127.0.0.1:0', '--log.level=info'],
+    [`--config.file=${cfg}`, `--storage.tsdb.path=${dataDir}`, '--storage.tsdb.retention.time=100y',
+      // No compaction of the backfilled blocks while tests and benchmarks query them.
+      '--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h',
+      '--web.listen-address=127.0.0.1:0', '--log.level=info'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   live.add(child);
