@@ -279,6 +279,21 @@ describe('scrapes without timestamps', () => {
     expect(one(a, 'vllm:num_requests_running')).toMatchObject({ t: [1714564800, 1714564815, 1714564830], v: [1, 4, 2] });
   });
 
+  it('`# EOF` ends a scrape in concatenated OpenMetrics even when no series repeats', async () => {
+    const text = '# TYPE a gauge\na 1\n# EOF\n# TYPE b gauge\nb 2\n# EOF\n';
+    const a = await ingest({ inputs: [], sources: [bufferSource(Buffer.from(text), 'om-concat.txt')], options: { scrapeIntervalSeconds: 10 } });
+    expect(a.inputs[0]).toMatchObject({ format: 'openmetrics', detail: '2 scrapes, no timestamps; times from --scrape-interval 10 s' });
+    expect(one(a, 'a').t).toEqual([0]);
+    expect(one(a, 'b').t).toEqual([10]);
+  });
+
+  it('untimed samples in a file with timestamps are kept with a MIXED_TIMESTAMPS warning', async () => {
+    const a = await ingest({ inputs: [], sources: [bufferSource(Buffer.from('a 1 1700000000000\nb 2\n'), 'mixed.txt')] });
+    expect(one(a, 'a').t).toEqual([1700000000]);
+    expect(one(a, 'b').t).toEqual([0]);
+    expect(a.warnings.find((w) => w.code === 'MIXED_TIMESTAMPS')?.count).toBe(1);
+  });
+
   it('a directory of scrapes named by epoch', async () => {
     const a = await ingest({ inputs: [fx('epoch-dir')] });
     expect(a.inputs.map((i) => i.detail)).toEqual([

@@ -119,7 +119,6 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
   let prevScrapeTime: number | undefined;
   let pendingSepTime: number | undefined;
   const sourcesUsed = new Set<TimeSource>();
-  let separators = 0;
 
   const syntax = (message: string, line = lineNo): InputError =>
     new InputError({ code: 'TEXT_SYNTAX', file: src.display, position: { line }, message, hint: SYNTAX_HINT });
@@ -262,7 +261,6 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
     if (t !== undefined) {
       endScrape();
       pendingSepTime = t;
-      separators++;
     }
     // Any other comment is harmless and skipped.
   };
@@ -354,7 +352,6 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
       if (t !== undefined) {
         endScrape();
         pendingSepTime = t;
-        separators++;
         return;
       }
       throw syntax(`${err.message}: ${JSON.stringify(s.slice(a, Math.min(e, a + 80)))}`);
@@ -367,8 +364,7 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
         if (t !== undefined) {
           endScrape();
           pendingSepTime = t;
-          separators++;
-          return;
+            return;
         }
         throw syntax(i >= e ? `no value after ${JSON.stringify(s.slice(a, se))}` : `unexpected ${JSON.stringify(s[i])} after the metric name ${JSON.stringify(s.slice(a, se))}`);
       }
@@ -388,7 +384,6 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
       if (t !== undefined) {
         endScrape();
         pendingSepTime = t;
-        separators++;
         return;
       }
       throw syntax(`value ${JSON.stringify(s.slice(vs, i))} is not a number`);
@@ -513,6 +508,14 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
       message: `${src.display}: ${nativeHistograms} native histogram samples were skipped (only classic _bucket/_sum/_count histograms are read)`,
     });
   }
+  if (timedSamples && untimedSamples) {
+    ctx.warn({
+      code: 'MIXED_TIMESTAMPS',
+      file: src.display,
+      count: untimedSamples,
+      message: `${src.display}: ${untimedSamples} samples have no timestamp while ${timedSamples} do; the untimed ones were placed at their scrape's time (${[...sourcesUsed].join(', ')})`,
+    });
+  }
   if (tsMismatch) {
     ctx.warn({
       code: 'TIMESTAMP_UNIT',
@@ -521,6 +524,5 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
       message: `${src.display}: ${tsMismatch} timestamps have a different magnitude than the first one (read as ${tsDiv === 1 ? 'seconds' : 'milliseconds'}); the file may mix units`,
     });
   }
-  void separators;
   return { format, detail: parts.join('; ') };
 }
