@@ -167,6 +167,16 @@ describe('timestamped forms', () => {
     expect(one(a, 'vllm_router_info').labels.note).toBe('tab\there "quoted" café');
   });
 
+  it('real promtool 2.42 dump of the backfilled OpenMetrics fixture reads back to the same series', async () => {
+    const om = await ingest({ inputs: [fx('openmetrics-seconds.om')] });
+    const dump = await ingest({ inputs: [fx('promtool-dump-of-openmetrics.txt')] });
+    expect(dump.inputs[0]).toMatchObject({ format: 'promtool-dump', samples: 26, series: 11 });
+    const flat = (a: Artifacts) => a.metrics.series.map((x) => ({ name: x.name, labels: x.labels, t: Array.from(x.t), v: Array.from(x.v) }));
+    expect(flat(dump)).toEqual(flat(om));
+    expect(flat(dump).length).toBe(11); // promtool reported 11 series and 26 samples when it built the block
+    expect(dump.metrics.sampleCount).toBe(25); // the NaN sample is dropped with a warning
+  });
+
   it('a dump line holding a native histogram is skipped with a warning', async () => {
     const text = '{__name__="h", job="x"} {count:5, sum:10, [-1,1]:2} 1700000000000\n{__name__="g", job="x"} 2 1700000000000\n';
     const a = await ingest({ inputs: [], sources: [bufferSource(Buffer.from(text), 'native.txt')] });
