@@ -11,7 +11,7 @@ import type { InputSource } from './source.js';
 import type { Labels } from '../model/series.js';
 import { InputError } from '../errors.js';
 import { JsonByteReader, describeByte } from './json/reader.js';
-import { NUM_NEED_MORE, numValue, scanNumber, specialValue } from './json/number.js';
+import { NUM_NEED_MORE, longDecimal, numValue, scanNumber, specialValue } from './json/number.js';
 
 /** Name given to series whose `metric` has no `__name__` (results of expressions like `rate(…)`). */
 export const UNNAMED_METRIC = '__unnamed__';
@@ -84,7 +84,7 @@ function scanPair(b: Buffer, i: number, n: number): number {
       i = e + 1;
     } else {
       // NaN, ±Inf, or not a number: read the whole string.
-      const q = slowValue(b, i, n, false);
+      const q = slowValue(b, i, n);
       if (q < 0) return PAIR_NEED_MORE;
       i = q;
     }
@@ -126,33 +126,41 @@ for (let i = 0, x = 1; i < 23; i++, x *= 10) POW10[i] = x;
 /**
  * The value string starting at `b[i]` (just after its opening quote) when it is not a short plain
  * decimal. Sets pairV/pairOk; returns the index after the closing quote, or PAIR_NEED_MORE.
- * `plain`: the bytes are known to be `-?digits[.digits]` (only too long for the fast path).
  */
-function slowValue(b: Buffer, i: number, n: number, plain: boolean): number {
+function slowValue(b: Buffer, i: number, n: number): number {
   let q = i;
-  // `numeric`: only digits, '.', '-', '+', 'e', 'E', starting with a digit or '-digit' (a long
-  // mantissa or an exponent); Number() reads it, and NaN from it means a malformed number.
-  let numeric = !plain && q < n && (b[q] - 0x30) >>> 0 < 10;
-  if (!plain && q + 1 < n && b[q] === 0x2d && (b[q + 1] - 0x30) >>> 0 < 10) numeric = true;
+  // plain: `-?digits[.digits]` (a long mantissa); numeric: only number bytes (an exponent form).
+  let numeric = q < n && ((b[q] - 0x30) >>> 0 < 10 || (b[q] === 0x2d && q + 1 < n && (b[q + 1] - 0x30) >>> 0 < 10));
+  let plain = numeric;
+  let dots = 0;
+  if (q < n && b[q] === 0x2d) q++;
   while (q < n) {
     const c = b[q];
     if (c === 0x22) break;
     if (c === 0x5c) {
-      numeric = false;
+      numeric = plain = false;
       q += 2;
       continue;
     }
-    if (numeric && (c - 0x30) >>> 0 >= 10 && c !== 0x2e && c !== 0x2d && c !== 0x2b && c !== 0x65 && c !== 0x45) numeric = false;
+    if ((c - 0x30) >>> 0 >= 10) {
+      if (c === 0x2e) {
+        if (++dots > 1) plain = false;
+      } else {
+        plain = false;
+        if (c !== 0x2d && c !== 0x2b && c !== 0x65 && c !== 0x45) numeric = false;
+      }
+    }
     q++;
   }
   if (q >= n) return PAIR_NEED_MORE;
-  const text = latin1(b, i, q);
   let x: number | undefined;
-  if (plain) x = Number(text);
-  else if (numeric) {
-    x = Number(text);
+  if (plain) {
+    x = longDecimal(b, i, q);
+    if (x === undefined) x = Number(latin1(b, i, q));
+  } else if (numeric) {
+    x = Number(latin1(b, i, q));
     if (x !== x) x = undefined;
-  } else x = specialValue(text);
+  } else x = specialValue(latin1(b, i, q));
   pairOk = x !== undefined;
   pairV = x ?? NaN;
   return q + 1;
@@ -651,7 +659,7 @@ class PromJsonReader {
           q++;
         } else {
           // NaN, ±Inf, exponents, long mantissas, not a number
-          const e = slowValue(b, vs, n, d === -14 && nd > 0);
+          const e = slowValue(b, vs, n);
           if (e < 0) break outer; // the closing quote is in the next chunk
           v = pairV;
           ok = pairOk;
