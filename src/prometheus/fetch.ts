@@ -248,7 +248,7 @@ export interface RunFetchResult extends FetchReport {
 
 /** Discover, fetch and write. Throws InputError on anything the user must fix. */
 export async function runFetch(o: FetchOptions, target: FetchTarget, onProgress?: (msg: string) => void): Promise<RunFetchResult> {
-  const client = new PromClient({ url: o.url, headers: o.headers, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: o.concurrency });
+  const client = new PromClient({ url: o.url, headers: o.headers, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: o.concurrency, ...(o.gzip !== undefined ? { gzip: o.gzip } : {}) });
   const targets: ByteTarget[] = [];
   try {
     return await runWith(client, o, target, targets, onProgress);

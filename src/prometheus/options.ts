@@ -43,6 +43,8 @@ export interface FetchOptions {
   allowGaps: boolean;
   /** Most samples one request may return (bounds memory per response). */
   maxSamplesPerRequest: number;
+  /** Ask for gzip; undefined = yes except on loopback. */
+  gzip?: boolean;
 }
 
 export const DEFAULT_STEP_SECONDS = 10;

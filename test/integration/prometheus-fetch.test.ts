@@ -107,6 +107,17 @@ describe.skipIf(!enabled)('fetch from a live Prometheus', () => {
     expectSameMetrics(direct, back.metrics);
   });
 
+  it('gzip-compressed answers (the default off loopback) give the same export in far fewer bytes', async () => {
+    const plain = await fetchAsSources(flags());
+    const o = flags();
+    o.gzip = true;
+    const zipped = await fetchAsSources(o);
+    expect(zipped.meta.responseBytes).toBeLessThan(plain.meta.responseBytes / 4);
+    const a = await ingest({ inputs: [], sources: plain.sources });
+    const b = await ingest({ inputs: [], sources: zipped.sources });
+    expectSameMetrics(a.metrics, b.metrics);
+  });
+
   it('a directory export: one file per source, a sidecar the ingest walker skips', async () => {
     const dir = path.join(tmp, 'dir-out') + path.sep;
     const r = await fetchToPath(flags(), dir);
