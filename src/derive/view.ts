@@ -17,6 +17,9 @@ export const FLEET: Scope = 'fleet';
 /** Prometheus's default lookback: a gauge sample is "current" for 5 minutes. */
 export const LOOKBACK_SECONDS = 300;
 
+/** Most evaluation points per series; longer windows get a coarser grid (see the constructor). */
+export const MAX_GRID_POINTS = 10_000;
+
 export interface HistogramWindow {
   /** Upper bounds, ascending, ending in +Inf. */
   les: number[];
@@ -53,8 +56,13 @@ export class AnalysisView {
     readonly slo: SloTargets = SLO_PROFILES.chat,
   ) {
     const range = metrics.timeRange();
-    const step = typicalStep(metrics.series) ?? 0;
-    this.step = step > 0 ? step : 10;
+    const scrape = typicalStep(metrics.series) ?? 0;
+    const base = scrape > 0 ? scrape : 10;
+    const span = range ? range.end - range.start : 0;
+    // The grid is the scrape step, coarsened to a whole multiple of it when the window would need more
+    // than MAX_GRID_POINTS (a week at 10 s → 70 s): detection at minute resolution over a week loses
+    // nothing a reader acts on, and every per-grid-point computation gets that much cheaper.
+    this.step = base * Math.max(1, Math.ceil(span / base / MAX_GRID_POINTS));
     // Four scrapes per rate window, at least a minute: what Grafana dashboards for vLLM use.
     this.rateWindow = Math.max(60, 4 * this.step);
     this.start = range?.start ?? 0;

@@ -5,6 +5,8 @@
 import { resolveMetricName, type Resolved } from '../model/metric-catalog.js';
 import { labelsKey, type InputWarning, type Labels, type Series, formatSelector } from '../model/series.js';
 
+const EMPTY = new Float64Array(0);
+
 /** Growable pair of typed arrays for one series. Adapters push samples through it. */
 export class SeriesAccumulator {
   t: Float64Array;
@@ -23,6 +25,13 @@ export class SeriesAccumulator {
   ) {
     this.t = new Float64Array(initialCapacity);
     this.v = new Float64Array(initialCapacity);
+  }
+
+  /** Drop the buffers once finish() has taken what it keeps, so they can be collected early. */
+  release(): void {
+    this.t = EMPTY;
+    this.v = EMPTY;
+    this.length = 0;
   }
 
   push(tSeconds: number, value: number): void {
@@ -153,6 +162,7 @@ export class SampleSink {
     const canonicalKeys = new Set<string>();
     for (const [key, acc] of this.accs) if (!key.startsWith('~')) canonicalKeys.add(key);
 
+    const times = new TimeInterner();
     const keys = [...this.accs.keys()].sort();
     for (const key of keys) {
       const acc = this.accs.get(key)!;
@@ -176,7 +186,8 @@ export class SampleSink {
       // Copy out of over-allocated buffers so memory matches what is kept; buffers that are exactly
       // full (adapters that pass the exact expectedSamples) are handed over without a copy.
       const exact = t.length === t.buffer.byteLength / 8 && t.byteOffset === 0;
-      out.push({ name: acc.resolved.name, labels: acc.labels, t: exact ? t : t.slice(), v: exact ? v : v.slice() });
+      out.push({ name: acc.resolved.name, labels: acc.labels, t: times.intern(t, !exact), v: exact ? v : v.slice() });
+      acc.release();
     }
     const w = [...this.warnings];
     if (unorderedSeries) w.push({ code: 'OUT_OF_ORDER', count: unorderedSeries, message: `${unorderedSeries} series had out-of-order samples; they were sorted by time` });
@@ -195,6 +206,34 @@ export class SampleSink {
     }
     return { series: out, warnings: w };
   }
+}
+
+/**
+ * Series scraped together have identical timestamp arrays (every series of one target shares the
+ * scrape times). Sharing one array between them halves the memory of the samples kept: a week of
+ * 10 s data for 8 replicas is 141M samples, 2.3 GB as separate (t, v) pairs, 1.2 GB with shared t.
+ * Arrays are compared in full before they are shared; `Series.t` is never mutated after ingest.
+ */
+class TimeInterner {
+  private readonly byKey = new Map<string, Float64Array[]>();
+
+  /** The shared array equal to `t`, or `t` itself (copied out of its buffer when `copy`). */
+  intern(t: Float64Array, copy: boolean): Float64Array {
+    const n = t.length;
+    const key = `${n}:${t[0]}:${t[n - 1]}:${t[n >> 1]}`;
+    let list = this.byKey.get(key);
+    if (!list) this.byKey.set(key, (list = []));
+    for (const c of list) if (sameArray(c, t)) return c;
+    const own = copy ? t.slice() : t;
+    if (list.length < 8) list.push(own);
+    return own;
+  }
+}
+
+function sameArray(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Stable sort by time; for equal timestamps the last pushed value wins. */
