@@ -11,7 +11,7 @@ import type { InputSource } from './source.js';
 import type { Labels } from '../model/series.js';
 import { InputError } from '../errors.js';
 import { JsonByteReader, describeByte } from './json/reader.js';
-import { NUM_NEED_MORE, longDecimal, numValue, scanNumber, specialValue } from './json/number.js';
+import { NUM_NEED_MORE, exactQuotient, longDecimal, numValue, scanNumber, specialValue } from './json/number.js';
 
 /** Name given to series whose `metric` has no `__name__` (results of expressions like `rate(…)`). */
 export const UNNAMED_METRIC = '__unnamed__';
@@ -653,9 +653,34 @@ class PromJsonReader {
           }
           fd = q - fs;
         }
-        if (d === -14 /* '"' */ && nd > 0 && nd + fd <= 15) {
-          v = fd === 0 ? m : (m * POW10[fd] + f) / POW10[fd];
-          if (neg) v = -v;
+        // More fraction digits (typical of Python floats: 0.43758320540099954): a second group.
+        let f2 = 0;
+        let k2 = 0;
+        if (fd === 9 && d >>> 0 < 10) {
+          const s2 = q;
+          lim = q + 9 < n ? q + 9 : n;
+          c = b[q];
+          for (;;) {
+            d = c - 0x30;
+            if (d >>> 0 >= 10) break;
+            f2 = f2 * 10 + d;
+            if (++q >= lim) {
+              if (q >= n) break outer;
+              d = b[q] - 0x30;
+              break;
+            }
+            c = b[q];
+          }
+          k2 = q - s2;
+        }
+        let x: number | undefined;
+        if (d === -14 /* '"' */ && nd > 0) {
+          if (k2 === 0) {
+            if (nd + fd <= 15) x = fd === 0 ? m : (m * POW10[fd] + f) / POW10[fd];
+          } else if (m < 9007199) x = exactQuotient(m * 1e9 + f, k2, f2, 9 + k2);
+        }
+        if (x !== undefined) {
+          v = neg ? -x : x;
           q++;
         } else {
           // NaN, ±Inf, exponents, long mantissas, not a number

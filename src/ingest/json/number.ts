@@ -165,10 +165,26 @@ export function longDecimal(b: Buffer, i: number, end: number): number | undefin
     else l = l * 10 + (c - 0x30);
     seen++;
   }
-  const p = h * 1e9; // exact
-  const s = p + l; // M rounded once: the correctly rounded value when frac = 0
-  if (frac === 0) return neg ? -s : s;
-  const e = l - (s - p); // M = s + e exactly (Fast2Sum, |p| ≥ |l|)
+  const x = exactQuotient(h, 9, l, frac);
+  if (x === undefined) return undefined;
+  return neg ? -x : x;
+}
+
+const TWO53 = 9007199254740992;
+const POW5 = new Float64Array(23);
+for (let i = 0, x = 1; i < 23; i++, x *= 5) POW5[i] = x;
+
+/**
+ * (h·10^k + l) / 10^frac correctly rounded, for integers 0 ≤ h, l < 2^53 and frac ≤ 22; undefined
+ * when h·10^k is not exact or the result is too close to a rounding midpoint (use Number()).
+ */
+export function exactQuotient(h: number, k: number, l: number, frac: number): number | undefined {
+  if (h * POW5[k] >= TWO53 || frac > 22) return undefined;
+  const p = h * POW10[k]; // exact: h·5^k < 2^53, times 2^k
+  const s = p + l; // M rounded once
+  if (frac === 0) return s;
+  const bv = s - p;
+  const e = p - (s - bv) + (l - bv); // M = s + e exactly (TwoSum)
   const d = POW10[frac];
   const q0 = s / d;
   // q0·d = ph + pl exactly (Dekker)
@@ -188,5 +204,5 @@ export function longDecimal(b: Buffer, i: number, end: number): number | undefin
   F64[0] = x;
   const half = POW2[(U32[HI] >>> 20) & 0x7ff] * 0.5;
   if (half === 0 || Math.abs(off - half) <= half * 9.5367431640625e-7 /* 2^-20 */) return undefined;
-  return neg ? -x : x;
+  return x;
 }
