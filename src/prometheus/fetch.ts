@@ -306,10 +306,11 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
   });
   const totalRequests = plans.reduce((n, p) => n + p.chunks.length, 0);
 
+  type Chunk = { metric: Record<string, string>; t: Float64Array; v: Float64Array }[];
   const runTask = async (plan: (typeof plans)[number]): Promise<ExportSeries[]> => {
     const { task, chunks } = plan;
     const results = await Promise.all(
-      chunks.map(async (c) => {
+      chunks.map(async (c): Promise<Chunk> => {
         try {
           let r;
           if (task.kind === 'raw') {
@@ -330,7 +331,8 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
           if (!r) return [];
           for (const w of r.warnings) serverWarnings.add(w);
           if (r.data.resultType !== 'matrix') throw new InputError({ code: 'PROMETHEUS_HTTP', file: client.display, message: `expected a matrix for ${task.expr}, got ${r.data.resultType}` });
-          return r.data.result;
+          // To typed arrays at once, so the parsed JSON of a chunk is garbage before the next arrives.
+          return r.data.result.map((entry) => ({ metric: entry.metric, ...toArrays(entry.values ?? []) }));
         } catch (e) {
           if (!(e instanceof InputError) || !o.allowGaps || e.code === 'BAD_OPTION' || /HTTP 40[0134]\b|rejected the query/.test(e.message)) throw e;
           gaps.push({ query: task.expr, start: c.a, end: c.b, error: e.message });
@@ -348,9 +350,8 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
         const key = labelsKey(metric);
         let p = bySeries.get(key);
         if (!p) bySeries.set(key, (p = new Parts(metric)));
-        const { t, v } = toArrays(entry.values ?? []);
-        p.t.push(t);
-        p.v.push(v);
+        p.t.push(entry.t);
+        p.v.push(entry.v);
       }
     }
     const out: ExportSeries[] = [];
@@ -362,25 +363,31 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
     return out;
   };
 
-  // Tasks run ahead of the writer by a bounded window; results are written in task order (stable files).
-  const LOOKAHEAD = Math.max(2, o.concurrency * 2);
-  const running: Promise<ExportSeries[]>[] = [];
+  // Tasks run ahead of the writer while fewer than 2 × concurrency of their chunks are pending (enough
+  // to keep the server busy, few enough to bound memory: a task holds its series until written).
+  // Results are written in task order, so files are stable.
+  const running: { p: Promise<ExportSeries[]>; chunks: number }[] = [];
+  let pendingChunks = 0;
   let next = 0;
   const launch = () => {
-    while (next < plans.length && running.length < LOOKAHEAD) {
-      const p = runTask(plans[next++]);
+    while (next < plans.length && (running.length === 0 || pendingChunks < 2 * o.concurrency)) {
+      const plan = plans[next++];
+      const p = runTask(plan);
       p.catch(() => {}); // rejections are awaited below, in order
-      running.push(p);
+      running.push({ p, chunks: plan.chunks.length });
+      pendingChunks += plan.chunks.length;
     }
   };
   launch();
   for (let i = 0; i < plans.length; i++) {
     let out: ExportSeries[];
+    const head = running.shift()!;
+    pendingChunks -= head.chunks;
     try {
-      out = await running.shift()!;
+      out = await head.p;
     } catch (e) {
       // Let requests in flight end before the caller removes the partial files.
-      await Promise.allSettled(running);
+      await Promise.allSettled(running.map((r) => r.p));
       throw e;
     }
     launch();
