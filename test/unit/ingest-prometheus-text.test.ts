@@ -391,13 +391,16 @@ describe('pieces', () => {
   });
 
   it('parseNumberRange agrees with Number() and reads Prometheus special values', () => {
-    for (const s of ['0.7464299201965332', '1.7621345233911502e+09', '67.37902535299918', '1e+06', '2478.0', '-2.5E+2', '0.1', '123456789012345', '1234567890123456789', '.5', '5.']) {
+    for (const s of ['0.7464299201965332', '1.7621345233911502e+09', '67.37902535299918', '1e+06', '2478.0', '-2.5E+2', '0.1', '123456789012345', '1234567890123456789', '.5', '5.', '1.5e-3', '1.69999900025e+09', '4.294967296e+09', '7e-30', '9.5e300', '1e22', '1e23', '-0', '0.000001']) {
       expect(parseNumberRange(`x${s}y`, 1, s.length + 1)).toBe(Number(s));
     }
     expect(parseNumberRange('+Inf', 0, 4)).toBe(Infinity);
     expect(parseNumberRange('-Inf', 0, 4)).toBe(-Infinity);
     expect(parseNumberRange('NaN', 0, 3)).toBeNaN();
     expect(parseNumberRange('1.2.3', 0, 5)).toBeUndefined();
+    expect(parseNumberRange('1e', 0, 2)).toBeUndefined();
+    expect(parseNumberRange('1e+', 0, 3)).toBeUndefined();
+    expect(parseNumberRange('e5', 0, 2)).toBeUndefined();
     expect(parseNumberRange('abc', 0, 3)).toBeUndefined();
   });
 

@@ -71,7 +71,31 @@ export function parseNumberRange(s: string, a: number, b: number): number | unde
       } else break;
     }
   }
-  if (i !== b || digits === 0 || digits > 15) return parseNumberToken(s.slice(a, b));
-  const x = frac === 0 ? m : m / POW10[frac];
+  let exp = 0;
+  if (i < b && (c === 0x65 || c === 0x45) /* e E */ && digits > 0) {
+    i++;
+    let eneg = false;
+    c = s.charCodeAt(i);
+    if (c === 0x2d || c === 0x2b) {
+      eneg = c === 0x2d;
+      i++;
+    }
+    const es = i;
+    while (i < b) {
+      c = s.charCodeAt(i);
+      if (c >= 0x30 && c <= 0x39 && i - es < 6) {
+        exp = exp * 10 + (c - 0x30);
+        i++;
+      } else break;
+    }
+    if (i === es) return undefined; // `1e`, `1e+`
+    if (eneg) exp = -exp;
+  }
+  if (i !== b || digits === 0) return parseNumberToken(s.slice(a, b));
+  // Every character was a digit, `.`, sign or exponent: a decimal number. `Number()` is exact for
+  // the cases Clinger's fast path cannot take (more than 15 digits, large exponents).
+  const p = exp - frac;
+  if (digits > 15 || p < -22 || p > 22) return Number(s.slice(a, b));
+  const x = p === 0 ? m : p < 0 ? m / POW10[-p] : m * POW10[p];
   return neg ? -x : x;
 }

@@ -232,16 +232,21 @@ export async function readTextExposition(src: InputSource, ctx: IngestContext): 
   const comment = (s: string, a: number, e: number): void => {
     let i = a + 1;
     while (i < e && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
-    const rest = s.slice(i, e);
-    if (rest.startsWith('HELP ') || rest === 'HELP') return;
-    if (rest.startsWith('TYPE ')) {
-      const type = rest.slice(5).trim().split(/\s+/)[1];
-      if (type && OM_TYPES.has(type) && !omMarked) {
-        omMarked = true;
-        omReason = `OpenMetrics # TYPE ${type}`;
+    // `# HELP` and `# TYPE` are most comment lines of a scrape: recognised without slicing.
+    const c0 = s.charCodeAt(i);
+    const sp = s.charCodeAt(i + 4);
+    if (c0 === 0x48 /* H */ && (sp === 0x20 || i + 4 === e) && s.charCodeAt(i + 1) === 0x45 && s.charCodeAt(i + 2) === 0x4c && s.charCodeAt(i + 3) === 0x50) return;
+    if (c0 === 0x54 /* T */ && sp === 0x20 && s.charCodeAt(i + 1) === 0x59 && s.charCodeAt(i + 2) === 0x50 && s.charCodeAt(i + 3) === 0x45) {
+      if (!omMarked) {
+        const type = s.slice(i + 5, e).trim().split(/\s+/)[1];
+        if (type && OM_TYPES.has(type)) {
+          omMarked = true;
+          omReason = `OpenMetrics # TYPE ${type}`;
+        }
       }
       return;
     }
+    const rest = s.slice(i, e);
     if (rest.startsWith('UNIT ')) {
       if (!omMarked) {
         omMarked = true;
