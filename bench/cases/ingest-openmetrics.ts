@@ -12,7 +12,10 @@ import type { BenchCase, BenchPrepared } from '../lib.js';
 import { ingest } from '../../src/ingest/index.js';
 
 const TARGET_BYTES = Number(process.env.BENCH_OPENMETRICS_MB ?? 300) * 1e6;
-const FORM = process.env.BENCH_OPENMETRICS_FORM === 'dump' ? 'dump' : 'openmetrics';
+const FORM_ENV = process.env.BENCH_OPENMETRICS_FORM;
+const FORM: 'openmetrics' | 'dump' | 'scrapes' = FORM_ENV === 'dump' || FORM_ENV === 'scrapes' ? FORM_ENV : 'openmetrics';
+/** Interval passed as --scrape-interval for the `scrapes` form. */
+const SCRAPE_INTERVAL = 15;
 const T0 = 1732269600;
 const STEP = 10;
 const REPLICAS = [
@@ -58,7 +61,54 @@ class Out {
   }
 }
 
+/** Time-major: one whole `/metrics` scrape (HELP/TYPE lines, no timestamps) per step, as `curl … >> all.txt` writes it. */
+function generateScrapes(file: string, steps: number): Meta {
+  const rand = rng(11);
+  const fd = openSync(file, 'w');
+  const out = new Out(fd);
+  let samples = 0;
+  let sum = 0;
+  const sel = (name: string, r: (typeof REPLICAS)[number], extra = '') =>
+    `${name}{engine="${r.engine}",instance="${r.instance}",job="vllm"${extra ? `,${extra}` : ''},model_name="${MODEL}"}`;
+  const emit = (s: string, v: number) => {
+    out.line(`${s} ${v % 1 === 0 ? v.toFixed(1) : String(v)}\n`); // Python client style: `3.0`
+    samples++;
+    sum += v;
+  };
+  const counters = new Float64Array(COUNTERS.length * REPLICAS.length);
+  const cum = new Float64Array(BOUNDS.length * REPLICAS.length);
+  const hsum = new Float64Array(REPLICAS.length);
+  for (let i = 0; i < steps; i++) {
+    for (const g of GAUGES) {
+      out.line(`# HELP ${g} vLLM gauge.\n# TYPE ${g} gauge\n`);
+      for (const r of REPLICAS) emit(sel(g, r), g.endsWith('_perc') ? Math.floor(rand() * 8) / 8 : Math.floor(rand() * 64));
+    }
+    COUNTERS.forEach((c, ci) => {
+      out.line(`# HELP ${c}_total vLLM counter.\n# TYPE ${c}_total counter\n`);
+      REPLICAS.forEach((r, ri) => emit(sel(`${c}_total`, r), (counters[ci * REPLICAS.length + ri] += Math.floor(rand() * 500))));
+      out.line(`# HELP ${c}_created vLLM counter.\n# TYPE ${c}_created gauge\n`);
+      for (const r of REPLICAS) emit(sel(`${c}_created`, r), T0 - 3600);
+    });
+    out.line(`# HELP ${HIST} Histogram of time to first token in seconds.\n# TYPE ${HIST} histogram\n`);
+    REPLICAS.forEach((r, ri) => {
+      let acc = 0;
+      for (let b = 0; b < BOUNDS.length; b++) {
+        acc += Math.floor(rand() * 3);
+        cum[ri * BOUNDS.length + b] += acc;
+        emit(sel(`${HIST}_bucket`, r, `le="${BOUNDS[b]}"`), cum[ri * BOUNDS.length + b]);
+      }
+      hsum[ri] += Math.floor(rand() * 40) / 8;
+      emit(sel(`${HIST}_count`, r), cum[ri * BOUNDS.length + BOUNDS.length - 1]);
+      emit(sel(`${HIST}_sum`, r), hsum[ri]);
+    });
+  }
+  out.flush();
+  closeSync(fd);
+  return { samples, sum, series: 46, steps };
+}
+
 function generate(file: string, steps: number): Meta {
+  if (FORM === 'scrapes') return generateScrapes(file, steps);
   const rand = rng(7);
   const fd = openSync(file, 'w');
   const out = new Out(fd);
@@ -132,9 +182,12 @@ function generate(file: string, steps: number): Meta {
 
 const bench: BenchCase = {
   id: 'ingest-openmetrics',
-  title: `${FORM === 'dump' ? 'promtool tsdb dump' : 'OpenMetrics backfill'}, ~${TARGET_BYTES / 1e6} MB, 2 replicas × 24 series, 10 s steps, grouped by series`,
+  title:
+    FORM === 'scrapes'
+      ? `concatenated /metrics scrapes without timestamps (--scrape-interval ${SCRAPE_INTERVAL}), ~${TARGET_BYTES / 1e6} MB, 46 series per scrape`
+      : `${FORM === 'dump' ? 'promtool tsdb dump' : 'OpenMetrics backfill'}, ~${TARGET_BYTES / 1e6} MB, 2 replicas × 23 series, 10 s steps, grouped by series`,
   async prepare(outDir: string): Promise<BenchPrepared> {
-    const file = path.join(outDir, `ingest-${FORM}-${TARGET_BYTES / 1e6}MB.${FORM === 'dump' ? 'txt' : 'om'}`);
+    const file = path.join(outDir, `ingest-${FORM}-${TARGET_BYTES / 1e6}MB.${FORM === 'openmetrics' ? 'om' : 'txt'}`);
     const metaFile = `${file}.meta.json`;
     if (!existsSync(file) || !existsSync(metaFile)) {
       // Size one step from a small run, then write the whole file.
@@ -150,7 +203,7 @@ const bench: BenchCase = {
     return { file, bytes: statSync(file).size, meta: { samples: meta.samples, sum: meta.sum, series: meta.series, steps: meta.steps } };
   },
   async run(prepared: BenchPrepared) {
-    const a = await ingest({ inputs: [prepared.file] });
+    const a = await ingest({ inputs: [prepared.file], options: FORM === 'scrapes' ? { scrapeIntervalSeconds: SCRAPE_INTERVAL } : {} });
     let sum = 0;
     for (const s of a.metrics.series) for (let i = 0; i < s.v.length; i++) sum += s.v[i];
     const samples = a.metrics.sampleCount;
