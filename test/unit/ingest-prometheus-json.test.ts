@@ -151,6 +151,11 @@ describe('query_range matrix', () => {
     expect(byCode.PROMETHEUS_INFO.message).toContain('metric might not be a counter');
   });
 
+  it('skips a UTF-8 byte order mark', async () => {
+    const withBom = await read(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes('matrix-min.json')]));
+    expect(plain(withBom.series)).toEqual(plain((await read(bytes('matrix-min.json'))).series));
+  });
+
   it('reads the bare data.result array', async () => {
     const r = await read(bytes('bare-result.json'));
     expect(r.detail).toBe('query_range matrix (bare result array)');
