@@ -4,7 +4,8 @@
 // format requires (a histogram's buckets, count and sum interleave per timestamp). Set
 // BENCH_OPENMETRICS_FORM=dump for the same samples as `promtool tsdb dump` lines (ms timestamps).
 //
-// Every value is a multiple of 1/8 below 2^50, so the expected sum is exact in any summation order.
+// Every value is a multiple of 1/8; at the default size the total stays below 2^50, so the expected
+// sum is exact in any summation order (far larger sizes may differ in the last bits).
 
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
