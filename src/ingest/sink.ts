@@ -3,7 +3,7 @@
 // (out-of-order, duplicate timestamps, NaN, single samples, renamed metrics) into warnings.
 
 import { resolveMetricName, type Resolved } from '../model/metric-catalog.js';
-import { labelsKey, type InputWarning, type Labels, type Series, formatSelector } from '../model/series.js';
+import { canonicalLabels, labelsKey, type InputWarning, type Labels, type Series, formatSelector } from '../model/series.js';
 
 const EMPTY = new Float64Array(0);
 
@@ -113,8 +113,9 @@ export class SampleSink {
   }
 
   /** Open (or re-open) the series of a raw metric name and label set. `__name__` must not be in labels. */
-  open(rawName: string, labels: Labels, expectedSamples = 64): SeriesAccumulator {
+  open(rawName: string, rawLabels: Labels, expectedSamples = 64): SeriesAccumulator {
     const resolved = resolveMetricName(rawName);
+    const labels = canonicalLabels(rawLabels);
     // Alias and canonical raw names are kept apart until finish(): when both exist for the same
     // labels (vLLM 0.10/0.11 emit the old and new names side by side), the canonical one wins.
     const key = `${resolved.viaAlias ? '~' : ''}${resolved.name}{${labelsKey(labels)}}`;

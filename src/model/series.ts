@@ -23,6 +23,34 @@ export interface InputWarning {
   count?: number;
 }
 
+/**
+ * Canonical text of a histogram bucket bound (`le`) or summary quantile: the same bound written as
+ * `1`, `1.0` or `1e0` in different files must merge into one series. We use JavaScript's shortest
+ * round-trip form of the number (`String(Number(x))`: `"1.0"` → `"1"`, `"0.0010"` → `"0.001"`,
+ * `"1e21"` → `"1e+21"`); infinities are written `+Inf` / `-Inf` as Prometheus does; text that is not
+ * a number is kept as written.
+ */
+export function canonicalBound(raw: string): string {
+  const t = raw.trim();
+  const lower = t.toLowerCase();
+  if (lower === '+inf' || lower === 'inf' || lower === '+infinity' || lower === 'infinity') return '+Inf';
+  if (lower === '-inf' || lower === '-infinity') return '-Inf';
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return raw;
+  const n = Number(t);
+  return Object.is(n, -0) ? '0' : String(n);
+}
+
+/** Labels with `le` / `quantile` bounds in canonical form, so one bucket merges across inputs and formats. */
+export function canonicalLabels(labels: Labels): Labels {
+  const le = labels.le;
+  const q = labels.quantile;
+  if ((le === undefined || canonicalBound(le) === le) && (q === undefined || canonicalBound(q) === q)) return labels;
+  const out: Record<string, string> = { ...labels };
+  if (le !== undefined) out.le = canonicalBound(le);
+  if (q !== undefined) out.quantile = canonicalBound(q);
+  return out;
+}
+
 /** Stable key of a label set: sorted `k="v"` pairs. */
 export function labelsKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();

@@ -1,7 +1,7 @@
 // The series part of a sample line — `name`, `name{a="b",…}`, or promtool's `{__name__="name", a="b"}` —
 // found quickly on every line (to key a cache) and parsed fully only the first time it is seen.
 
-import type { Labels } from '../../model/series.js';
+import { canonicalBound, type Labels } from '../../model/series.js';
 
 /** A syntax problem at a character offset from the start of the line. */
 export class SeriesSyntaxError extends Error {
@@ -97,22 +97,7 @@ export function unescapeLabelValue(raw: string): string {
   return out;
 }
 
-/**
- * Canonical text of a histogram bucket bound (`le`) or summary quantile: the same bound written as
- * `1`, `1.0` or `1e0` in different files must merge into one series. We use JavaScript's shortest
- * round-trip form of the number (`String(Number(x))`: `"1.0"` → `"1"`, `"0.0010"` → `"0.001"`,
- * `"1e21"` → `"1e+21"`); infinities are written `+Inf` / `-Inf` as Prometheus does; text that is not
- * a number is kept as written.
- */
-export function canonicalBound(raw: string): string {
-  const t = raw.trim();
-  const lower = t.toLowerCase();
-  if (lower === '+inf' || lower === 'inf' || lower === '+infinity' || lower === 'infinity') return '+Inf';
-  if (lower === '-inf' || lower === '-infinity') return '-Inf';
-  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return raw;
-  const n = Number(t);
-  return Object.is(n, -0) ? '0' : String(n);
-}
+export { canonicalBound } from '../../model/series.js';
 
 export interface ParsedSeries {
   name: string;
