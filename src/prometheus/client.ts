@@ -127,11 +127,20 @@ export class PromClient {
 
   /** GET (or POST when the query string is long) `/api/v1/<endpoint>`, retried, within the concurrency bound. */
   async api<T>(endpoint: string, params: [string, string][]): Promise<ApiSuccess<T>> {
+    return this.request<T>(endpoint, params, false);
+  }
+
+  /** Like api(), but a 2xx answer is returned as its bytes, unparsed (for big matrices). */
+  async apiBytes(endpoint: string, params: [string, string][]): Promise<Buffer> {
+    return (await this.request<Buffer>(endpoint, params, true)).data;
+  }
+
+  private async request<T>(endpoint: string, params: [string, string][], bytes: boolean): Promise<ApiSuccess<T>> {
     await this.acquire();
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.once<T>(endpoint, params);
+          return await this.once<T>(endpoint, params, bytes);
         } catch (e) {
           if (!(e instanceof RetryableError)) throw e;
           if (attempt >= this.maxAttempts) throw e.final;
@@ -166,7 +175,7 @@ export class PromClient {
     return u;
   }
 
-  private once<T>(endpoint: string, params: [string, string][]): Promise<ApiSuccess<T>> {
+  private once<T>(endpoint: string, params: [string, string][], bytes = false): Promise<ApiSuccess<T>> {
     const url = this.endpointUrl(endpoint);
     const form = new URLSearchParams(params).toString();
     const usePost = form.length > 3000;
@@ -208,7 +217,9 @@ export class PromClient {
                   throw new RetryableError('corrupt gzip body', new InputError({ code: 'PROMETHEUS_HTTP', file: this.display, message: `${where}: the gzip-compressed answer is corrupt (${(err as Error).message})` }));
                 }
               }
-              resolve(this.interpret<T>(res.statusCode ?? 0, res.headers, body, where));
+              const status = res.statusCode ?? 0;
+              if (bytes && status >= 200 && status < 300) resolve({ data: body as unknown as T, warnings: [], infos: [] });
+              else resolve(this.interpret<T>(status, res.headers, body, where));
             } catch (e) {
               reject(e);
             }

@@ -22,6 +22,7 @@ import { discover, discoverySelectors, groupOf, GROUPS, type Discovery, type Sou
 import { ExportDocument, FileTarget, MemoryTarget, partsSource, type ByteTarget, type ExportSeries } from './export.js';
 import { MAX_POINTS_PER_SERIES, type FetchOptions } from './options.js';
 import { formatApiTime, formatRfc3339, promDuration } from './time.js';
+import { parseMatrix } from './matrix.js';
 
 export interface Gap {
   query: string;
@@ -312,14 +313,14 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
     const results = await Promise.all(
       chunks.map(async (c): Promise<Chunk> => {
         try {
-          let r;
+          let body: Buffer | undefined;
           if (task.kind === 'raw') {
             // First chunk [start, b]; later ones (a, b] = [a + 1 ms, b]: no sample is read twice.
             const rangeMs = Math.round((c.b - c.a) * 1000) - (c.first ? 0 : 1);
             const q = `${task.expr}[${rangeMs}ms]`;
-            r = rangeMs < 0 ? undefined : await client.api<{ resultType: string; result: MatrixEntry[] }>('query', [['query', q], ['time', formatApiTime(c.b)]]);
+            body = rangeMs < 0 ? undefined : await client.apiBytes('query', [['query', q], ['time', formatApiTime(c.b)]]);
           } else {
-            r = await client.api<{ resultType: string; result: MatrixEntry[] }>('query_range', [
+            body = await client.apiBytes('query_range', [
               ['query', task.expr],
               ['start', formatApiTime(c.a)],
               ['end', formatApiTime(c.b)],
@@ -328,11 +329,14 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
           }
           done++;
           say(progressBar(done, totalRequests, series, samples));
-          if (!r) return [];
-          for (const w of r.warnings) serverWarnings.add(w);
-          if (r.data.resultType !== 'matrix') throw new InputError({ code: 'PROMETHEUS_HTTP', file: client.display, message: `expected a matrix for ${task.expr}, got ${r.data.resultType}` });
-          // To typed arrays at once, so the parsed JSON of a chunk is garbage before the next arrives.
-          return r.data.result.map((entry) => ({ metric: entry.metric, ...toArrays(entry.values ?? []) }));
+          if (!body) return [];
+          // Straight from bytes to typed arrays (no JSON.parse: one array per sample is GC-bound).
+          const parsed = await parseMatrix(body, `${client.display}/api/v1/${task.kind === 'raw' ? 'query' : 'query_range'}`);
+          for (const w of parsed.warnings) {
+            if (w.code === 'PROMETHEUS_WARNING' || w.code === 'PROMETHEUS_INFO') serverWarnings.add(w.message);
+            else if (w.code === 'SCALAR_RESULT_IGNORED') throw new InputError({ code: 'PROMETHEUS_HTTP', file: client.display, message: `expected a matrix for ${task.expr}, got a scalar` });
+          }
+          return parsed.series;
         } catch (e) {
           if (!(e instanceof InputError) || !o.allowGaps || e.code === 'BAD_OPTION' || /HTTP 40[0134]\b|rejected the query/.test(e.message)) throw e;
           gaps.push({ query: task.expr, start: c.a, end: c.b, error: e.message });
