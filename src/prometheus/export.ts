@@ -7,32 +7,47 @@ import { promises as fsp } from 'node:fs';
 import { CHUNK_BYTES, type InputSource } from '../ingest/source.js';
 
 export interface ByteTarget {
-  write(s: string): Promise<void>;
+  /** Append text (UTF-8) or bytes (the target may keep the Buffer: pass one that is not reused). */
+  write(s: string | Buffer): Promise<void>;
   /** Finish the document (rename into place for files). */
   close(): Promise<void>;
   /** Drop everything written (delete the temp file). */
   abort(): Promise<void>;
 }
 
+/** Collects writes into ~1 MiB buffers. */
+class Pending {
+  private parts: Buffer[] = [];
+  length = 0;
+  add(s: string | Buffer): void {
+    const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  take(): Buffer {
+    const out = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.length);
+    this.parts = [];
+    this.length = 0;
+    return out;
+  }
+}
+
 /** Buffered writer to a temp file renamed onto `final` by close(). */
 export class FileTarget implements ByteTarget {
   private fh: fsp.FileHandle | undefined;
-  private pending: string[] = [];
-  private pendingLen = 0;
+  private readonly pending = new Pending();
   readonly tmp: string;
   constructor(readonly final: string) {
     this.tmp = `${final}.${process.pid}.tmp`;
   }
-  async write(s: string): Promise<void> {
-    this.pending.push(s);
-    this.pendingLen += s.length;
-    if (this.pendingLen >= CHUNK_BYTES) await this.flush();
+  async write(s: string | Buffer): Promise<void> {
+    this.pending.add(s);
+    if (this.pending.length >= CHUNK_BYTES) await this.flush();
   }
   private async flush(): Promise<void> {
     if (!this.fh) this.fh = await fsp.open(this.tmp, 'w');
-    const buf = Buffer.from(this.pending.join(''), 'utf8');
-    this.pending = [];
-    this.pendingLen = 0;
+    if (this.pending.length === 0) return;
+    const buf = this.pending.take();
     await this.fh.write(buf, 0, buf.length);
   }
   async close(): Promise<void> {
@@ -51,17 +66,13 @@ export class FileTarget implements ByteTarget {
 /** Collects the document in memory as a list of ~1 MiB buffers (no single giant string). */
 export class MemoryTarget implements ByteTarget {
   readonly parts: Buffer[] = [];
-  private pending: string[] = [];
-  private pendingLen = 0;
-  async write(s: string): Promise<void> {
-    this.pending.push(s);
-    this.pendingLen += s.length;
-    if (this.pendingLen >= CHUNK_BYTES) this.flush();
+  private readonly pending = new Pending();
+  async write(s: string | Buffer): Promise<void> {
+    this.pending.add(s);
+    if (this.pending.length >= CHUNK_BYTES) this.flush();
   }
   private flush(): void {
-    if (this.pendingLen) this.parts.push(Buffer.from(this.pending.join(''), 'utf8'));
-    this.pending = [];
-    this.pendingLen = 0;
+    if (this.pending.length) this.parts.push(this.pending.take());
   }
   async close(): Promise<void> {
     this.flush();
@@ -122,6 +133,9 @@ export class ExportDocument {
   private count = 0;
   samples = 0;
   private started = false;
+  // Samples are formatted straight into bytes (no string per sample: that was GC-bound).
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES + 4096);
+  private pos = 0;
   constructor(private readonly target: ByteTarget) {}
 
   private async begin(): Promise<void> {
@@ -130,22 +144,73 @@ export class ExportDocument {
     await this.target.write('{"status":"success","data":{"resultType":"matrix","result":[');
   }
 
+  private async flushBytes(): Promise<void> {
+    if (this.pos === 0) return;
+    await this.target.write(Buffer.from(this.buf.subarray(0, this.pos))); // a copy: buf is reused
+    this.pos = 0;
+  }
+
+  /** Write a non-negative integer < 2^53 as decimal digits at `pos`. */
+  private digits(n: number): void {
+    const b = this.buf;
+    if (n < 10) {
+      b[this.pos++] = 0x30 + n;
+      return;
+    }
+    let len = 0;
+    for (let x = n; x >= 1; x = Math.floor(x / 10)) len++;
+    let p = this.pos + len - 1;
+    for (let x = n; x >= 1; x = Math.floor(x / 10)) b[p--] = 0x30 + (x % 10);
+    this.pos += len;
+  }
+
+  private time(t: number): void {
+    const ms = Math.round(t * 1000);
+    if (ms < 0) {
+      this.pos += this.buf.write(fmtTime(t), this.pos, 'latin1');
+      return;
+    }
+    const whole = Math.floor(ms / 1000);
+    const frac = ms - whole * 1000;
+    this.digits(whole);
+    if (frac !== 0) {
+      const b = this.buf;
+      b[this.pos] = 0x2e;
+      b[this.pos + 1] = 0x30 + Math.floor(frac / 100);
+      b[this.pos + 2] = 0x30 + (Math.floor(frac / 10) % 10);
+      b[this.pos + 3] = 0x30 + (frac % 10);
+      this.pos += 4;
+    }
+  }
+
+  private value(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 9007199254740992) this.digits(v);
+    else this.pos += this.buf.write(fmtValue(v), this.pos, 'latin1');
+  }
+
   async series(s: ExportSeries): Promise<void> {
     await this.begin();
     const n = s.t.length;
     if (n === 0) return;
-    let out = `${this.count ? ',\n' : '\n'}{"metric":${JSON.stringify(s.metric)},"values":[`;
+    await this.target.write(`${this.count ? ',\n' : '\n'}{"metric":${JSON.stringify(s.metric)},"values":[`);
     const t = s.t;
     const v = s.v;
+    const b = this.buf;
     for (let i = 0; i < n; i++) {
-      out += `${i ? ',' : ''}[${fmtTime(t[i])},"${fmtValue(v[i])}"]`;
-      if (out.length >= CHUNK_BYTES) {
-        await this.target.write(out);
-        out = '';
-      }
+      // A pair is at most ~60 bytes ("[", 10+4 digits, ",\"", 24 chars, "\"]", ","): flush with room to spare.
+      if (this.pos > CHUNK_BYTES) await this.flushBytes();
+      if (i) b[this.pos++] = 0x2c;
+      b[this.pos++] = 0x5b;
+      this.time(t[i]);
+      b[this.pos++] = 0x2c;
+      b[this.pos++] = 0x22;
+      this.value(v[i]);
+      b[this.pos++] = 0x22;
+      b[this.pos++] = 0x5d;
     }
-    out += ']}';
-    await this.target.write(out);
+    b[this.pos++] = 0x5d;
+    b[this.pos++] = 0x7d;
+    await this.flushBytes();
     this.count++;
     this.samples += n;
   }
