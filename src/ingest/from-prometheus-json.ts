@@ -67,8 +67,8 @@ function scanPair(b: Buffer, i: number, n: number): number {
   if (i >= n) return PAIR_NEED_MORE;
   if (b[i] !== 0x2c) {
     pairErrAt = i;
-    pairErrShape = false;
-    pairErr = `expected ',' between timestamp and value, found ${describeByte(b[i])}`;
+    pairErrShape = b[i] === 0x5d; // `[t]` is valid JSON of the wrong shape
+    pairErr = pairErrShape ? 'a pair needs a timestamp and a value: [time, "value"]' : `expected ',' between timestamp and value, found ${describeByte(b[i])}`;
     return PAIR_ERROR;
   }
   i++;
@@ -106,8 +106,8 @@ function scanPair(b: Buffer, i: number, n: number): number {
   if (i >= n) return PAIR_NEED_MORE;
   if (b[i] !== 0x5d) {
     pairErrAt = i;
-    pairErrShape = false;
-    pairErr = `expected ']' closing a [time, "value"] pair, found ${describeByte(b[i])}`;
+    pairErrShape = b[i] === 0x2c; // a third element: valid JSON of the wrong shape
+    pairErr = pairErrShape ? 'a pair has more than two elements; expected [time, "value"]' : `expected ']' closing a [time, "value"] pair, found ${describeByte(b[i])}`;
     return PAIR_ERROR;
   }
   return i + 1;

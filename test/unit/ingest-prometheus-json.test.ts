@@ -277,6 +277,11 @@ describe('bad input', () => {
     expect(e3.code).toBe('NOT_PROMETHEUS_RESPONSE');
     expect(e3.message).toContain('timestamp');
     expect(e3.position).toEqual({ byte: 84 });
+    // pairs of the wrong length are valid JSON of the wrong shape
+    for (const [values, at] of [['[[1732269600]]', 72], ['[[1732269600,"1","x"]]', 76], ['[[1,"1"],[2,"2",3]]', 75]] as const) {
+      const e5 = await readError(bufferSource(Buffer.from(`{"status":"success","data":{"result":[{"metric":{},"values":${values}}]}}`), 'v.json'));
+      expect([e5.code, e5.position], values).toEqual(['NOT_PROMETHEUS_RESPONSE', { byte: at }]);
+    }
     // an array of arrays is neither series nor a scalar pair
     const e4 = await readError(bufferSource(Buffer.from('[[1732269600,"1"]]'), 'w.json'));
     expect([e4.code, e4.position]).toEqual(['NOT_PROMETHEUS_RESPONSE', { byte: 1 }]);
