@@ -32,8 +32,8 @@ export function register(program: Command): void {
       const rel = (p: string) => path.relative(process.cwd(), p) || p;
       process.stdout.write(`${r.written.slice(0, -1).map(rel).join(', ')}: ${m.series} series, ${m.samples} samples from ${m.source} (${m.start} .. ${m.end}, ${m.mode}${m.selector ? `, ${m.selector}` : ''}); ${m.requests} requests${m.retries ? `, ${m.retries} retried` : ''}\n`);
       process.stdout.write(`metadata: ${rel(r.written[r.written.length - 1])}\n`);
-      const nf = [...m.notFound.vllm, ...m.notFound.dcgm, ...m.notFound.process];
-      if (nf.length) process.stderr.write(`vllm-tune: not found in the window (unknown, not zero): ${nf.join(', ')}\n`);
+      const nf = (['vllm', 'dcgm', 'process'] as const).filter((g) => m.notFound[g].length).map((g) => `${g}: ${m.notFound[g].join(', ')}`);
+      if (nf.length) process.stderr.write(`vllm-tune: not found in the window (unknown, not zero) — ${nf.join('; ')}\n`);
       for (const w of r.warnings) process.stderr.write(`vllm-tune: warning: ${w}\n`);
     });
 }

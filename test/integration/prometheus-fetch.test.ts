@@ -162,6 +162,10 @@ describe.skipIf(!enabled)('fetch from a live Prometheus', () => {
     const r = await execP(process.execPath, [cli, 'fetch', '--prometheus', server.url, '--start', '2026-01-01T00:00:00Z', '--end', '2026-01-01T02:00:00Z', '--out', out]);
     expect(r.stdout).toMatch(/34 series, \d+ samples from http:\/\/127\.0\.0\.1:\d+ \(2026-01-01T00:00:00Z \.\. 2026-01-01T02:00:00Z, raw\)/);
     expect(r.stdout).toContain(`${path.relative(process.cwd(), out)}`);
+    // Absent metrics are named (absent ≠ zero); no progress line when stderr is not a terminal.
+    expect(r.stderr).toMatch(/^vllm-tune: not found in the window \(unknown, not zero\) — vllm: [^\n]*vllm:inter_token_latency_seconds[^\n]*; dcgm: DCGM_FI_DEV_MEM_COPY_UTIL/);
+    expect(r.stderr).not.toContain('\r');
+    expect(r.stderr).not.toContain('fetch [');
     const insp = await execP(process.execPath, [cli, 'inspect', out]);
     expect(insp.stdout).toContain('vllm:prompt_tokens_total');
     const bad = await execP(process.execPath, [cli, 'fetch', '--prometheus', server.url, '--start', 'yesterday', '--out', out]).catch((e) => e);
