@@ -9,12 +9,13 @@ import { runAnalysis } from '../engine.js';
 import { renderReport } from '../report/index.js';
 import { SLO_PROFILES } from '../derive/slo.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { addPrometheusOptions, fetchAsSources, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
 
 /** The dataset `vllm-tune analyze` reads when given no inputs. */
 export const DEFAULT_DATASET = 'datasets/kv-cache-thrashing';
 
-interface AnalyzeFlags extends InputFlags {
+interface AnalyzeFlags extends InputFlags, PrometheusFlags {
   out: string;
   name?: string;
   json?: boolean;
@@ -42,18 +43,24 @@ export function register(program: Command): void {
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists').choices(['warning', 'critical']))
     .option('--no-charts', 'do not write SVG charts')
     .option('-q, --quiet', 'no progress output');
-  addInputOptions(cmd).action(async (inputs: string[], flags: AnalyzeFlags) => {
-    const given = inputs.length > 0;
+  addPrometheusOptions(addInputOptions(cmd)).action(async (inputs: string[], flags: AnalyzeFlags) => {
+    const live = flags.prometheus !== undefined;
+    const given = inputs.length > 0 || live;
     const resolved = given ? inputs : [path.relative(process.cwd(), path.join(PACKAGE_ROOT, DEFAULT_DATASET)) || '.'];
+    const fetchOpts = live ? parsePrometheusFlags(flags) : undefined;
     if (!given && !existsSync(path.join(PACKAGE_ROOT, DEFAULT_DATASET))) {
       throw new InputError({ code: 'NOT_FOUND', file: DEFAULT_DATASET, message: 'bundled dataset missing', hint: 'pass inputs explicitly' });
     }
     const req = ingestRequestFrom(resolved, flags);
     const say = progress(flags.quiet);
     req.onProgress = say;
+    if (fetchOpts) {
+      const fetched = await fetchAsSources(fetchOpts, say);
+      req.sources = fetched.sources;
+    }
     const artifacts = await ingest(req);
     say('analysing…');
-    const name = safeName(flags.name ?? path.basename(path.resolve(resolved[0])));
+    const name = safeName(flags.name ?? (inputs.length || !live ? path.basename(path.resolve(resolved[0])) : `prometheus-${new URL(flags.prometheus!).hostname}`));
     const slo: Parameters<typeof runAnalysis>[1]['slo'] = { profile: flags.slo };
     if (flags.sloTtft) slo.ttftSeconds = parseDurationSeconds(flags.sloTtft, '--slo-ttft');
     if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');

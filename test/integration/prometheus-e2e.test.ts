@@ -16,6 +16,8 @@ import { simulateToDir } from '../../src/cli/simulate.js';
 import { DEFAULT_START } from '../../src/simulate/index.js';
 import { runAnalysis } from '../../src/engine.js';
 import { havePrometheus, startPrometheus, type PromServer } from './prometheus/server.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const SCENARIO = 'replica-restart'; // replica 2 restarts at minute 55: counters reset
 const HOURS = 1.25;
@@ -97,5 +99,22 @@ describe.skipIf(!havePrometheus())('simulator → Prometheus → fetch/analyze: 
     expect(a.findings.length).toBeGreaterThan(0);
     expect(summary(fetchedFile)).toEqual(a);
     expect(summary(fetchedLive)).toEqual(a);
+  });
+
+  it('the CLI: `analyze --prometheus` and `analyze <direct export>` write the same findings and flags', () => {
+    const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/vllm-tune');
+    const out = path.join(tmp, 'reports');
+    const cli = (args: string[]) => spawnSync(process.execPath, [bin, 'analyze', '--out', out, '--json', '-q', ...args], { encoding: 'utf8' });
+    const live = cli(['--prometheus', server.url, '--start', String(START), '--end', String(END), '--name', 'live']);
+    expect(live.stderr).toBe('');
+    expect(live.status).toBe(0);
+    const file = cli([path.join(tmp, 'sim', 'metrics.json'), '--name', 'file']);
+    expect(file.status).toBe(0);
+    const read = (n: string) => JSON.parse(readFileSync(path.join(out, `${n}.json`), 'utf8')) as { findings: { code: string; scope: string }[]; serveFlags: string[] };
+    const a = read('live');
+    const b = read('file');
+    expect(a.findings.map((f) => `${f.code}@${f.scope}`)).toEqual(b.findings.map((f) => `${f.code}@${f.scope}`));
+    expect(a.findings.length).toBeGreaterThan(0);
+    expect(a.serveFlags).toEqual(b.serveFlags);
   });
 });
