@@ -15,6 +15,7 @@ import { DIAGNOSES } from './diagnoses/index.js';
 import { toFinding, type DiagnosisContext } from './diagnoses/define-diagnosis.js';
 import { mergeRecommendations, serveFlags } from './recommend/merge.js';
 import { analyzeGpu } from './derive/gpu.js';
+import { chartSpecs } from './derive/charts.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -100,6 +101,7 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const gpu = analyzeGpu(artifacts, view.config, options.wallSeconds);
   const findings = [...diag.findings, ...gpu.findings];
   const recommendations = mergeRecommendations(findings.flatMap((f) => f.recommendations));
+  const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
   const result: Result = {
     schemaVersion: 1,
     tool: { name: 'vllm-tune', version: VERSION },
@@ -114,11 +116,11 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     signals,
     findings,
     notEvaluated: [...diag.notEvaluated, ...gpu.notEvaluated],
-    anomalies: hasTimeSeries ? anomalyEpisodes(view) : [],
+    anomalies,
     correlations: hasTimeSeries ? correlations(view) : [],
     recommendations,
     serveFlags: serveFlags(recommendations),
-    charts: [],
+    charts: hasTimeSeries ? chartSpecs(view, findings, anomalies, options.name) : [],
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
   if (gpu.breakdown !== undefined) result.gpu = gpu.breakdown;

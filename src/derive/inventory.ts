@@ -80,7 +80,8 @@ export function buildInventory(a: Artifacts): Inventory {
     metrics.push({
       name,
       kind: entry ? (name.endsWith('_bucket') || name.endsWith('_sum') || name.endsWith('_count') ? `${entry.kind} part` : entry.kind) : 'unknown',
-      unit: entry?.unit ?? 'unknown',
+      // Bucket and count series count observations; only _sum carries the histogram's unit.
+      unit: entry ? (/_(bucket|count)$/.test(name) && entry.kind === 'histogram' ? 'count' : entry.unit) : 'unknown',
       known: entry !== undefined,
       v0Only: entry?.v0Only ?? false,
       series: list.length,

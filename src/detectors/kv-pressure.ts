@@ -20,12 +20,17 @@ export default defineDetector({
     if (s.n < 3) return insufficient(`only ${s.n} KV-usage points on the grid`);
     const highShare = shareWhere(kv, (x) => x >= o.highRatio);
     const run = longestRun(kv, (x) => x >= o.highRatio);
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < kv.length; i++) if (kv[i] >= o.highRatio) { if (first < 0) first = i; last = i; }
     const evidence = {
       kvMeanRatio: s.mean,
       kvP95Ratio: s.p95,
       kvMaxRatio: s.max,
       highThresholdRatio: o.highRatio,
       timeAboveThresholdRatio: highShare,
+      firstHighSeconds: first >= 0 ? view.grid[first] : null,
+      lastHighSeconds: last >= 0 ? view.grid[last] : null,
       longestHighStartSeconds: run ? view.grid[run[0]] : null,
       longestHighEndSeconds: run ? view.grid[run[1]] : null,
     };

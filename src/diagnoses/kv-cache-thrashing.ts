@@ -4,6 +4,7 @@
 import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
 import { kvCapacity, maxSeqsForKv, sequenceFootprint } from '../recommend/capacity.js';
 import type { Recommendation } from '../model/result.js';
+import { duration } from '../report/format.js';
 
 export default defineDiagnosis({
   code: 'KV_CACHE_THRASHING',
@@ -37,18 +38,18 @@ export default defineDiagnosis({
     const gmu = view.num('gpu_memory_utilization');
     if (gmu !== undefined && gmu < 0.92) {
       const to = Math.min(0.92, Math.round((gmu + 0.05) * 100) / 100);
-      recs.push({ setting: 'gpu_memory_utilization', from: gmu, to, because: `KV usage reached ${((ev(kv, 'kvMaxRatio') ?? 0) * 100).toFixed(0)}% with ${Math.round((1 - gmu) * 100)}% of GPU memory left outside vLLM's budget; ${to} grows the KV pool by roughly ${Math.round(((to - gmu) / gmu) * 100)}% of the budget`, expectedEffect: 'more KV blocks, fewer preemptions', risk: 'less room for other processes on the GPU and for activation spikes', confidence: 'medium' });
+      recs.push({ setting: 'gpu_memory_utilization', from: gmu, to, because: `KV usage reached ${((ev(kv, 'kvMaxRatio') ?? 0) * 100).toFixed(0)}% with ${Math.round((1 - gmu) * 100)}% of GPU memory left outside vLLM's budget; ${to} raises vLLM's memory budget by ${Math.round(((to - gmu) / gmu) * 100)}%, and the KV pool by more, since the weights take the same memory as before`, expectedEffect: 'more KV blocks, fewer preemptions', risk: 'less room for other processes on the GPU and for activation spikes', confidence: 'medium' });
     }
     const dtype = view.setting('kv_cache_dtype');
     if (dtype === undefined || dtype === 'auto') {
       recs.push({ setting: 'kv_cache_dtype', from: dtype === undefined ? null : String(dtype), to: 'fp8', because: 'fp8 KV halves the bytes per token of a 16-bit cache, doubling the tokens the same memory holds', expectedEffect: 'about 2× the KV capacity', risk: 'needs a GPU with fp8 support (Hopper, Ada, MI300) and a small accuracy check', confidence: 'medium' });
     }
-    const from = ev(kv, 'longestHighStartSeconds');
-    const to = ev(kv, 'longestHighEndSeconds');
+    const from = ev(kv, 'firstHighSeconds');
+    const to = ev(kv, 'lastHighSeconds');
     return {
       kind: 'finding',
       severity: 'critical',
-      summary: `KV usage was at or above ${Math.round((ev(kv, 'highThresholdRatio') ?? 0.9) * 100)}% for ${Math.round((ev(kv, 'timeAboveThresholdRatio') ?? 0) * 100)}% of the window and ${Math.round(ev(pre, 'preemptionsTotal') ?? 0)} requests were preempted${ev(pre, 'preemptionsPerRequest') !== null ? ` (${((ev(pre, 'preemptionsPerRequest') ?? 0) * 100).toFixed(1)}% of finished requests)` : ''}${ttft?.status === 'issue' ? `; TTFT p95 ${(ev(ttft, 'p95Seconds') ?? 0).toFixed(2)} s is over its target` : ''}.`,
+      summary: `KV usage was at or above ${Math.round((ev(kv, 'highThresholdRatio') ?? 0.9) * 100)}% for ${Math.round((ev(kv, 'timeAboveThresholdRatio') ?? 0) * 100)}% of the window and ${Math.round(ev(pre, 'preemptionsTotal') ?? 0)} requests were preempted${ev(pre, 'preemptionsPerRequest') !== null ? ` (${((ev(pre, 'preemptionsPerRequest') ?? 0) * 100).toFixed(1)}% of finished requests)` : ''}${ttft?.status === 'issue' ? `; TTFT p95 ${duration(ev(ttft, 'p95Seconds'))} is over its ${duration(ev(ttft, 'targetSeconds'))} target` : ''}.`,
       evidence: {
         kvP95Ratio: ev(kv, 'kvP95Ratio'),
         kvMaxRatio: ev(kv, 'kvMaxRatio'),

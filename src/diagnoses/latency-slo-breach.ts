@@ -2,6 +2,7 @@
 
 import { defineDiagnosis, ev, none, notEvaluated } from './define-diagnosis.js';
 import type { Evidence } from '../model/result.js';
+import { duration } from '../report/format.js';
 
 const NAMES = { 'latency-ttft': 'TTFT', 'latency-tbt': 'time between tokens', 'latency-e2e': 'end-to-end latency' } as const;
 
@@ -24,7 +25,7 @@ export default defineDiagnosis({
       evidence[`${key}P95Seconds`] = p95;
       evidence[`${key}TargetSeconds`] = target;
       if (s.status === 'issue' && p95 !== null && target) {
-        parts.push(`${NAMES[id]} p95 ${fmt(p95)} vs ${fmt(target)} target`);
+        parts.push(`${NAMES[id]} p95 ${duration(p95)} vs ${duration(target)} target`);
         worst = Math.max(worst, p95 / target);
       }
     }
@@ -41,7 +42,3 @@ export default defineDiagnosis({
     };
   },
 });
-
-function fmt(s: number): string {
-  return s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`;
-}

@@ -4,6 +4,7 @@
 import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
 import type { Recommendation } from '../model/result.js';
 import { roundDown } from '../recommend/capacity.js';
+import { duration } from '../report/format.js';
 
 /**
  * How many times further over its target TTFT must be than TBT when TBT is over its own target too.
@@ -76,7 +77,7 @@ export default defineDiagnosis({
     return {
       kind: 'finding',
       severity: 'warning',
-      summary: `TTFT p95 ${(ev(ttft, 'p95Seconds') ?? 0).toFixed(2)} s is over its ${(ev(ttft, 'targetSeconds') ?? 0).toFixed(2)} s target while time between tokens ${tbt!.status === 'ok' ? 'meets its target' : 'degrades far less'} (p95 ${((tbtP95 ?? 0) * 1000).toFixed(0)} ms against ${((tbtTarget ?? 0) * 1000).toFixed(0)} ms), and requests queued (up to ${Math.round(ev(q, 'waitingMax') ?? 0)} waiting).`,
+      summary: `TTFT p95 ${duration(ev(ttft, 'p95Seconds'))} is over its ${duration(ev(ttft, 'targetSeconds'))} target while time between tokens ${tbt!.status === 'ok' ? 'meets its target' : 'degrades far less'} (p95 ${duration(tbtP95)} against ${duration(tbtTarget)}), and requests queued (up to ${Math.round(ev(q, 'waitingMax') ?? 0)} waiting).`,
       evidence: {
         ttftP95Seconds: ev(ttft, 'p95Seconds'),
         ttftTargetSeconds: ev(ttft, 'targetSeconds'),

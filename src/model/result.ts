@@ -194,7 +194,17 @@ export const CorrelationRow = z.object({
 });
 export type CorrelationRow = z.infer<typeof CorrelationRow>;
 
-export const ChartRef = z.object({ file: z.string(), title: z.string(), finding: z.string().optional() });
+/** A chart: what it shows and its (downsampled) data, so the SVG renderer computes nothing. */
+export const ChartRef = z.object({
+  file: z.string(),
+  title: z.string(),
+  finding: z.string().optional(),
+  scope: z.string(),
+  unit: z.string(),
+  series: z.array(z.object({ label: z.string(), t: z.array(z.number()), v: z.array(z.number().nullable()) })),
+  shaded: z.array(z.object({ startSeconds: z.number(), endSeconds: z.number(), label: z.string() })),
+  threshold: z.object({ value: z.number(), label: z.string() }).optional(),
+});
 
 export const ResultSchema = z.object({
   schemaVersion: z.literal(1),

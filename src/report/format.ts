@@ -55,6 +55,7 @@ export function pct(ratio: number | null | undefined, digits = 1): string {
 /** A duration in seconds as `850 ms`, `1.25 s`, `3 min 20 s`, `2 h 5 min`. */
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  if (seconds === 0) return '0 s';
   const s = Math.abs(seconds);
   const sign = seconds < 0 ? '-' : '';
   if (s < 1e-3) return `${sign}${num(s * 1e6)} µs`;
@@ -89,4 +90,18 @@ export function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): 
   const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(sep), ...rows.map(line)].join('\n');
+}
+
+/**
+ * An evidence value, formatted by the unit its key names (DESIGN: units in the keys): `…Seconds`
+ * holding a Unix time → a UTC time, other `…Seconds` → a duration, `…Ratio` → a percentage,
+ * `…MiB` → MiB; other numbers with 4 significant digits.
+ */
+export function evidenceValue(key: string, v: number | string | boolean | null): string {
+  if (v === null) return '–';
+  if (typeof v !== 'number') return md(String(v));
+  if (/Seconds$/.test(key)) return v > 1e9 ? time(v) : duration(v);
+  if (/Ratio$/.test(key)) return pct(v, 2);
+  if (/MiB$/.test(key)) return `${num(v, 4)} MiB`;
+  return num(v, 4);
 }

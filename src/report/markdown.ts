@@ -1,7 +1,7 @@
 // Result → Markdown. Pure: data in, string out; no statistics computed here.
 
 import type { Result, LatencyRow, Summary3 } from '../model/result.js';
-import { code, duration, int, md, num, pct, table, time, bytes } from './format.js';
+import { code, duration, evidenceValue, int, md, num, pct, table, time, bytes } from './format.js';
 import { renderInventory } from './inventory.js';
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
@@ -10,6 +10,8 @@ const SEVERITY_MARK = { critical: '🔴 critical', warning: '🟠 warning', info
 export interface MarkdownOptions {
   /** Relative path from the report to the repository's docs/findings/ (for links). */
   docsBase?: string;
+  /** Whether the SVG charts are written next to the report (links only then). Default true. */
+  charts?: boolean;
   /** Extra sections rendered by other modules (e.g. GPU breakdown), already Markdown. */
   extraSections?: string[];
 }
@@ -57,6 +59,12 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
     out.push('```');
     out.push(`vllm serve <model> \\\n  ${result.serveFlags.join(' \\\n  ')}`);
     out.push('```');
+    out.push('');
+  }
+
+  const overview = opts.charts === false ? undefined : result.charts.find((c) => c.finding === undefined);
+  if (overview) {
+    out.push(`![${md(overview.title)}](${overview.file})`);
     out.push('');
   }
 
@@ -149,10 +157,10 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
       out.push('');
       const ev = Object.entries(f.evidence);
       if (ev.length) {
-        out.push(table(['evidence', 'value'], ev.map(([k, v]) => [code(k), typeof v === 'number' ? num(v, 4) : md(String(v))]), ['l', 'r']));
+        out.push(table(['evidence', 'value'], ev.map(([k, v]) => [code(k), evidenceValue(k, v)]), ['l', 'r']));
         out.push('');
       }
-      const chart = result.charts.find((c) => c.finding === f.code && (f.scope === 'fleet' || c.title.includes(f.scope)));
+      const chart = opts.charts === false ? undefined : result.charts.find((c) => c.finding === f.code && c.scope === f.scope);
       if (chart) {
         out.push(`![${md(chart.title)}](${chart.file})`);
         out.push('');
@@ -195,7 +203,10 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
     out.push('## Recommendations');
     out.push('');
     for (const r of result.recommendations) {
-      out.push(`- ${code(`--${r.setting.replace(/_/g, '-')}`)}: ${r.from === null ? 'currently unknown' : code(String(r.from))} → ${code(String(r.to))} (${r.confidence} confidence). ${md(r.because)}${r.expectedEffect ? ` Expected effect: ${md(r.expectedEffect)}` : ''}${r.risk ? ` Risk: ${md(r.risk)}` : ''}`);
+      out.push(`- ${code(`--${r.setting.replace(/_/g, '-')}`)}: ${r.from === null ? 'currently unknown' : code(String(r.from))} → ${code(String(r.to))} (${r.confidence} confidence, for ${(r.findings ?? []).map((c) => code(c)).join(', ')})`);
+      out.push(`  - Why: ${md(r.because)}.`);
+      if (r.expectedEffect) out.push(`  - Expected effect: ${md(r.expectedEffect)}.`);
+      if (r.risk) out.push(`  - Risk: ${md(r.risk)}.`);
     }
     out.push('');
     out.push('```');
