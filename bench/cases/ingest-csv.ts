@@ -5,6 +5,7 @@ import { existsSync, openSync, statSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchCase, BenchPrepared } from '../lib.js';
 import { ingest } from '../../src/ingest/index.js';
+import { mulberry32 as rng } from '../../src/stats/prng.js';
 
 const TARGET_BYTES = Number(process.env.BENCH_CSV_MB ?? 300) * 1e6;
 const METRICS = [
@@ -14,17 +15,6 @@ const METRICS = [
 ];
 const INSTANCES = 8;
 
-/** mulberry32: small seeded PRNG so the input is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bench: BenchCase = {
   id: 'ingest-csv',

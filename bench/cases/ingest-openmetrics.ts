@@ -11,6 +11,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, wr
 import path from 'node:path';
 import type { BenchCase, BenchPrepared } from '../lib.js';
 import { ingest } from '../../src/ingest/index.js';
+import { mulberry32 as rng } from '../../src/stats/prng.js';
 
 const TARGET_BYTES = Number(process.env.BENCH_OPENMETRICS_MB ?? 300) * 1e6;
 const FORM_ENV = process.env.BENCH_OPENMETRICS_FORM;
@@ -29,17 +30,6 @@ const COUNTERS = ['vllm:prompt_tokens', 'vllm:generation_tokens', 'vllm:num_pree
 const HIST = 'vllm:time_to_first_token_seconds';
 const BOUNDS = ['0.001', '0.005', '0.01', '0.02', '0.04', '0.06', '0.08', '0.1', '0.25', '0.5', '1.0', '+Inf'];
 
-/** mulberry32: small seeded PRNG so the input is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Meta {
   samples: number;

@@ -9,6 +9,7 @@ import { fileWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { BenchCase, BenchPrepared } from '../lib.js';
 import { ingest } from '../../src/ingest/index.js';
+import { mulberry32 as rng } from '../../src/stats/prng.js';
 
 const ROWS = Number(process.env.BENCH_PARQUET_ROWS ?? 5_000_000);
 const GROUP = 122_880;
@@ -20,16 +21,6 @@ const METRICS = [
 const INSTANCES = Array.from({ length: 8 }, (_, i) => `10.0.0.${i}:8000`);
 const SERIES = METRICS.length * INSTANCES.length;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const schema: SchemaElement[] = [
   { name: 'root', num_children: 6 },

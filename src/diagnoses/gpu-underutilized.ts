@@ -2,7 +2,7 @@
 // config-bound (a queue while the batch sits at max_num_seqs with KV blocks to spare).
 
 import { defineDiagnosis, ev, none, notEvaluated } from './define-diagnosis.js';
-import { kvCapacity, maxSeqsForKv, sequenceFootprint } from '../recommend/capacity.js';
+import { kvFit } from '../recommend/capacity.js';
 import type { Recommendation } from '../model/result.js';
 
 /** KV usage p95 below which the pool clearly has room for more sequences. Judgement call. */
@@ -27,11 +27,10 @@ export default defineDiagnosis({
     const tbtOk = signal('latency-tbt')?.status !== 'issue';
     if (plateau?.status === 'issue' && q.status === 'issue' && kvP95 < KV_ROOM_RATIO && tbtOk) {
       const recs: Recommendation[] = [];
-      const cap = kvCapacity(view);
-      const fp = sequenceFootprint(view, scope);
+      const fit = kvFit(view, scope);
       const current = view.num('max_num_seqs') ?? ev(plateau, 'capRequests');
-      if (cap && fp) {
-        const to = maxSeqsForKv(cap, fp);
+      if (fit) {
+        const { cap, fp, maxSeqs: to } = fit;
         if (current === null || to > current) {
           recs.push({ setting: 'max_num_seqs', from: view.num('max_num_seqs') ?? null, to, because: `the batch sat at its cap of ${current} while requests waited, with KV usage p95 only ${(kvP95 * 100).toFixed(0)}%; the KV pool (${Math.round(cap.tokens)} tokens) fits ${to} requests of ${Math.round(fp.tokensPerSequence)} tokens with 10% headroom`, expectedEffect: 'larger decode batches: more tokens/s per GPU and a shorter queue', risk: 'longer steps raise time between tokens a little; preemptions if the request mix grows longer', confidence: 'high' });
         }

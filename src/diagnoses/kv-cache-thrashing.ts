@@ -2,7 +2,7 @@
 // preempted request is recomputed later, so the same work is done twice and TTFT rises.
 
 import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
-import { kvCapacity, maxSeqsForKv, sequenceFootprint } from '../recommend/capacity.js';
+import { kvFit } from '../recommend/capacity.js';
 import type { Recommendation } from '../model/result.js';
 import { duration } from '../report/format.js';
 
@@ -18,11 +18,10 @@ export default defineDiagnosis({
     if (kv!.status !== 'issue' || pre!.status !== 'issue') return none;
     const ttft = signal('latency-ttft');
     const recs: Recommendation[] = [];
-    const cap = kvCapacity(view);
-    const fp = sequenceFootprint(view, scope);
+    const fit = kvFit(view, scope);
     const current = view.num('max_num_seqs');
-    if (cap && fp) {
-      const to = maxSeqsForKv(cap, fp);
+    if (fit) {
+      const { cap, fp, maxSeqs: to } = fit;
       if (current === undefined || to < current) {
         recs.push({
           setting: 'max_num_seqs',
@@ -57,8 +56,8 @@ export default defineDiagnosis({
         preemptionsTotal: ev(pre, 'preemptionsTotal'),
         preemptionsPerRequest: ev(pre, 'preemptionsPerRequest'),
         ttftP95Seconds: ev(ttft, 'p95Seconds'),
-        kvCapacityTokens: cap?.tokens ?? null,
-        tokensPerSequence: fp?.tokensPerSequence ?? null,
+        kvCapacityTokens: fit?.cap.tokens ?? null,
+        tokensPerSequence: fit?.fp.tokensPerSequence ?? null,
       },
       ...(from !== null && to !== null ? { window: { startSeconds: from, endSeconds: to } } : {}),
       recommendations: recs,

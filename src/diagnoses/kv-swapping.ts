@@ -1,7 +1,7 @@
 // KV_SWAPPING: a v0 engine moved KV blocks of running requests to CPU memory (slow, blocks steps).
 
 import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
-import { kvCapacity, maxSeqsForKv, sequenceFootprint } from '../recommend/capacity.js';
+import { kvFit } from '../recommend/capacity.js';
 import type { Recommendation } from '../model/result.js';
 
 export default defineDiagnosis({
@@ -14,11 +14,10 @@ export default defineDiagnosis({
     if (why) return notEvaluated(why);
     if (s!.status !== 'issue') return none;
     const recs: Recommendation[] = [];
-    const cap = kvCapacity(view);
-    const fp = sequenceFootprint(view, scope);
+    const fit = kvFit(view, scope);
     const current = view.num('max_num_seqs');
-    if (cap && fp) {
-      const to = maxSeqsForKv(cap, fp);
+    if (fit) {
+      const { cap, fp, maxSeqs: to } = fit;
       if (current === undefined || to < current) recs.push({ setting: 'max_num_seqs', from: current ?? null, to, because: `swapping means running requests outgrew the GPU KV pool (${Math.round(cap.tokens)} tokens); ${to} requests of ${Math.round(fp.tokensPerSequence)} tokens fit it with 10% headroom`, expectedEffect: 'no swapping', risk: 'fewer concurrent requests', confidence: 'medium' });
     }
     return {

@@ -43,6 +43,20 @@ export function maxSeqsForKv(cap: KvCapacity, fp: SequenceFootprint): number {
   return Math.max(1, Math.floor((KV_HEADROOM * cap.tokens) / fp.tokensPerSequence));
 }
 
+export interface KvFit {
+  cap: KvCapacity;
+  fp: SequenceFootprint;
+  /** max_num_seqs the pool holds at full sequence length with headroom. */
+  maxSeqs: number;
+}
+
+/** The KV capacity model for a scope, or null when the pool size or the request lengths are unknown. */
+export function kvFit(view: AnalysisView, scope = 'fleet'): KvFit | null {
+  const cap = kvCapacity(view);
+  const fp = sequenceFootprint(view, scope);
+  return cap && fp ? { cap, fp, maxSeqs: maxSeqsForKv(cap, fp) } : null;
+}
+
 /** Round down to a multiple of `m` (≥ m). */
 export function roundDown(x: number, m: number): number {
   return Math.max(m, Math.floor(x / m) * m);

@@ -16,6 +16,7 @@
 
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { lag1Autocorrelation } from './correlation.js';
+import { mulberry32 } from './prng.js';
 
 export interface TheilSenResult {
   /** Median pair slope, value units per second. */
@@ -36,16 +37,6 @@ export interface TheilSenOptions {
   seed?: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** k-th smallest (0-based) of a[0..n), in place (Hoare quickselect, median-of-three pivot). */
 function select(a: Float64Array, n: number, k: number): number {

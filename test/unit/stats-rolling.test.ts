@@ -9,21 +9,11 @@ import {
   rollingRobustZScore,
   rollingZScore,
 } from '../../src/stats/rolling.js';
+import { mulberry32 as rng } from '../../src/stats/prng.js';
 
 const f = (...x: number[]) => Float64Array.from(x);
 const nanIdx = (a: Float64Array) => [...a].flatMap((x, i) => (Number.isNaN(x) ? [i] : []));
 
-/** Deterministic PRNG (mulberry32) for the brute-force comparisons. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('rollingMeanStd', () => {
   it('trailing window including the current point', () => {

@@ -6,6 +6,7 @@
 // time order, no blank lines or comments, `# EOF` last.
 
 import { createWriteStream } from 'node:fs';
+import { mulberry32 } from '../../../src/stats/prng.js';
 
 export interface GenOptions {
   /** Unix seconds of the first scrape (whole seconds). */
@@ -22,16 +23,6 @@ export interface GenOptions {
 
 export const TTFT_BOUNDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function leText(b: number): string {
   return b === Infinity ? '+Inf' : Number.isInteger(b) ? `${b}.0` : String(b);
