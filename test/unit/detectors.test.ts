@@ -186,6 +186,8 @@ describe('kv-pressure', () => {
         expect(num(o, 'kvMeanRatio')).toBeCloseTo(1128.54 / 1800, 12);
         expect(num(o, 'longestHighStartSeconds')).toBe(T0 + 9600);
         expect(num(o, 'longestHighEndSeconds')).toBe(T0 + SPAN);
+        expect(num(o, 'firstHighSeconds')).toBe(T0 + 9600);
+        expect(num(o, 'lastHighSeconds')).toBe(T0 + SPAN);
       } else if (sigma === 0.01) {
         // σ = 0.0098: the plateau (8σ above 0.9) never dips; only the few ramp points near 0.90 can flip.
         expect(Math.abs(share - 840 / 1800)).toBeLessThanOrEqual(5 / 1800);
@@ -903,6 +905,29 @@ describe('replica-slowdown', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('through runAnalysis', () => {
+  it('KV ramp + preemptions + request-length histograms → KV_CACHE_THRASHING with max_num_seqs from the capacity model', () => {
+    const series = [
+      ser('vllm:kv_cache_usage_perc', gauge((i) => (i < 900 ? 30 : Math.min(98, 30 + (i - 900))) / 100)),
+      ser('vllm:num_preemptions_total', counter((i) => (i >= 960 ? 2 : 0), 0)),
+      ser('vllm:request_success_total', counter(() => 10)),
+      // 10 requests per interval: prompt mean 7000/10 = 700, output mean 3000/10 = 300 tokens
+      ...histogram('vllm:request_prompt_tokens', [512, 1024, Infinity], [3, 10, 10], 7000),
+      ...histogram('vllm:request_generation_tokens', [256, 512, Infinity], [6, 10, 10], 3000),
+    ];
+    const r = runAnalysis(artifacts(series, { num_gpu_blocks: 2000, block_size: 16, max_num_seqs: 256, gpu_memory_utilization: 0.9 }), { name: 't' });
+    const pre = r.signals.find((x) => x.id === 'preemptions' && x.scope === 'fleet')!;
+    expect(pre.status).toBe('issue');
+    expect(pre.evidence.preemptionsTotal).toBe(2 * 840); // samples 960 … 1799
+    expect(pre.evidence.preemptionsPerRequest).toBe(1680 / 17990);
+    const f = r.findings.find((x) => x.code === 'KV_CACHE_THRASHING');
+    expect(f?.severity).toBe('critical');
+    // floor(0.9 × 2000 × 16 / (700 + 300)) = floor(28.8) = 28
+    expect(f?.recommendations.find((x) => x.setting === 'max_num_seqs')).toMatchObject({ from: 256, to: 28 });
+    expect(f?.evidence.tokensPerSequence).toBe(1000);
+    expect(f?.window).toEqual({ startSeconds: T0 + 9600, endSeconds: T0 + SPAN });
+  });
+
+
   it('per-replica detectors run for the fleet and each replica, fleet-only ones once', () => {
     const s = [
       ser('vllm:kv_cache_usage_perc', gauge((i) => (i < 900 ? 0.5 : 0.97)), { instance: 'a' }),
