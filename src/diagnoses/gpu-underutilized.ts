@@ -1,7 +1,7 @@
 // GPU_UNDERUTILIZED, in two kinds: demand-bound (no queue, the GPUs simply have little to do) and
 // config-bound (a queue while the batch sits at max_num_seqs with KV blocks to spare).
 
-import { defineDiagnosis, ev, none, notEvaluated } from './define-diagnosis.js';
+import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
 import { kvFit } from '../recommend/capacity.js';
 import type { Recommendation } from '../model/result.js';
 
@@ -20,7 +20,8 @@ export default defineDiagnosis({
     const q = signal('queue-buildup');
     const kv = signal('kv-pressure');
     const gpu = signal('gpu-utilization');
-    if (!q || q.status === 'insufficient-data' || !kv || kv.status === 'insufficient-data') return notEvaluated('needs waiting-requests and KV-usage gauges');
+    const why = missing(q, 'queue-buildup') ?? missing(kv, 'kv-pressure');
+    if (why || !q || !kv) return notEvaluated(why ?? 'needs waiting-requests and KV-usage gauges');
     const kvP95 = ev(kv, 'kvP95Ratio') ?? 1;
     // Config-bound: the scheduler cap holds the batch small while requests wait and KV has room.
     // Fast steps (TBT within target) show the GPU has room: a busy GPU at the cap is not under-used.
