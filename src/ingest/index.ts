@@ -28,6 +28,15 @@ export function detectAdapter(src: InputSource): Adapter {
   }
   const text = src.head.toString('utf8');
   for (const a of ADAPTERS) if (a.sniff(src.head, text, src)) return a;
+  if (/^\s*[[{]/.test(text.replace(/^\uFEFF/, ''))) {
+    // JSON that no JSON adapter claims: say so, rather than listing every format we read.
+    throw new InputError({
+      code: 'NOT_PROMETHEUS_RESPONSE',
+      file: src.display,
+      message: 'JSON, but neither a Prometheus API response nor a torch/Kineto trace',
+      hint: 'expected the body of /api/v1/query_range or /api/v1/query ({"status":"success","data":{"resultType":"matrix","result":[…]}}), its data.result array, or a trace with "traceEvents"',
+    });
+  }
   throw new InputError({
     code: 'UNRECOGNISED_FORMAT',
     file: src.display,
