@@ -110,7 +110,8 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     inventory,
     config: artifacts.config,
     slo,
-    latency: hasTimeSeries ? latencyRows(view, slo) : [],
+    // A single scrape still carries cumulative histograms: the latency table reads them (with a caveat).
+    latency: latencyRows(view, slo),
     throughput: hasTimeSeries ? throughputRows(view) : [],
     capacity: hasTimeSeries ? capacityRows(view) : [],
     signals,

@@ -45,6 +45,7 @@ export function latencyRow(view: AnalysisView, id: keyof typeof LATENCY_METRICS,
     if (p95.upper === Infinity) caveats.push(`p95 is beyond the highest finite bucket (${fmtS(p95.lower)}); the true value is larger than shown`);
     else if (p95.lower === 0 && p95.upper > 0) caveats.push(`p95 lies in the first bucket (0, ${fmtS(p95.upper)}]; values below it cannot be resolved`);
   }
+  if (view.snapshot) caveats.unshift('from a single scrape: cumulative since each process started, not over a window');
   const row: LatencyRow = {
     id,
     metric,

@@ -73,6 +73,19 @@ export class AnalysisView {
     this.replicas = [...ids].sort();
   }
 
+  /**
+   * True when the input is one scrape (no time range): counters and histograms then hold what
+   * accumulated since the process started, and that is what totals and quantiles report.
+   */
+  get snapshot(): boolean {
+    return this.grid.length < 2;
+  }
+
+  /** A counter's increase over the window, or its cumulative value in a snapshot. */
+  private increaseOf(v: Float64Array): number {
+    return this.snapshot ? (v.length ? v[v.length - 1] : 0) : windowIncrease(v);
+  }
+
   private memo<T>(key: string, f: () => T): T {
     if (this.cache.has(key)) return this.cache.get(key) as T;
     const v = f();
@@ -123,7 +136,7 @@ export class AnalysisView {
     const list = this.series(name, scope, match);
     if (!list.length) return null;
     let sum = 0;
-    for (const s of list) sum += windowIncrease(s.v);
+    for (const s of list) sum += this.increaseOf(s.v);
     return sum;
   }
 
@@ -137,7 +150,7 @@ export class AnalysisView {
       for (const s of buckets) {
         const le = parseLe(s.labels.le);
         if (Number.isNaN(le)) continue;
-        byLe.set(le, (byLe.get(le) ?? 0) + windowIncrease(s.v));
+        byLe.set(le, (byLe.get(le) ?? 0) + this.increaseOf(s.v));
       }
       const les = [...byLe.keys()].sort((a, b) => a - b);
       if (!les.length || les[les.length - 1] !== Infinity) return null;
