@@ -35,8 +35,8 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
       }
       if (baseUs !== baseUs) baseUs = ev.tsUs;
       const startNs = (ev.tsUs - baseUs) * 1000 + ev.tsFracNs;
-      const device = ev.device === ev.device ? String(ev.device) : ev.pidNum === ev.pidNum ? String(ev.pidNum) : (ev.pidStr ?? '?');
-      const stream = ev.stream === ev.stream ? String(ev.stream) : ev.tidNum === ev.tidNum ? String(ev.tidNum) : (ev.tidStr ?? '?');
+      const device = ev.device === ev.device ? ev.device : ev.pidNum === ev.pidNum ? ev.pidNum : (ev.pidStr ?? '?');
+      const stream = ev.stream === ev.stream ? ev.stream : ev.tidNum === ev.tidNum ? ev.tidNum : (ev.tidStr ?? '?');
       const kind: GpuActivityKind = cat === Cat.Kernel ? 'kernel' : cat === Cat.Memcpy ? 'memcpy' : 'memset';
       const corr = ev.correlation === ev.correlation ? ev.correlation : undefined;
       builder.add(kind, device, stream, internedName(ev), startNs, ev.durNs, corr, ev.graphId > 0);

@@ -1,10 +1,11 @@
 // Shared aggregation for timeline inputs (Kineto traces, nsys cuda_gpu_trace, nsys SQLite): one
-// stats record per (device, kernel name), and per device the streaming unions of busy, communication
-// and compute intervals. Nothing here grows with the number of events except the idle-gap list.
+// stats record per (device, kernel name), and per device one sorted sweep (intervals.ts) that gives
+// busy/idle, the idle gaps, and the communication/compute overlap. Nothing here grows with the
+// number of events except the idle-gap list (and, for unsorted input, the sweep's sort buffer).
 
 import type { DeviceTimeline, KernelCategory, KernelProfile, KernelStat, LaunchInfo } from '../../model/profile.js';
 import type { KernelClassifier } from './classify.js';
-import { IntervalUnion, gapStats } from './intervals.js';
+import { Cls, DeviceSweep, gapStats } from './intervals.js';
 
 /** Kernels shorter than this are "launch-sized": a kernel launch costs the host about 5 µs
  *  (cudaLaunchKernel on current drivers, measured by many; judgement call), so a kernel shorter
@@ -13,79 +14,84 @@ export const SHORT_KERNEL_NS = 5_000;
 
 export type GpuActivityKind = 'kernel' | 'memcpy' | 'memset';
 
-interface Stat extends KernelStat {
+/** Aggregate for one (device, name); `cls` is its timeline class, `kernel` false for memcpy/memset. */
+export interface Stat extends KernelStat {
   minNs: number;
   maxNs: number;
+  cls: Cls;
+  kernel: boolean;
 }
 
 class DeviceState {
-  readonly busy = new IntervalUnion(true);
-  readonly comm = new IntervalUnion(false);
-  readonly compute = new IntervalUnion(false);
-  /** comm ∪ compute, for the overlap. */
-  readonly kernels = new IntervalUnion(false);
-  /** Last start seen per stream: the minimum is the watermark below which no new event starts. */
-  readonly streamLast = new Map<string, number>();
+  readonly sweep: DeviceSweep;
+  readonly stats = new Map<string, Stat>();
+  readonly streams = new Set<number | string>();
   lastCorr = NaN;
   corrRun = 0;
-  watermark = (): number => {
-    let m = Infinity;
-    for (const v of this.streamLast.values()) if (v < m) m = v;
-    return m;
-  };
+  constructor(sorted: boolean) {
+    this.sweep = new DeviceSweep(sorted);
+  }
 }
 
 export class ProfileBuilder {
-  private readonly stats = new Map<string, Stat>();
-  private readonly devices = new Map<string, DeviceState>();
+  private readonly devices = new Map<number | string, DeviceState>();
   private readonly launches: LaunchInfo = { launchCalls: 0, launchCallNs: 0, graphLaunches: 0, graphKernels: 0 };
   private shortCount = 0;
   private shortNs = 0;
+  private lastDevKey: number | string | undefined = undefined;
+  private lastDev: DeviceState | undefined = undefined;
   gpuEvents = 0;
   runtimeEvents = 0;
 
-  constructor(private readonly classifier: KernelClassifier) {}
+  /** `sorted`: the caller delivers activities in start order across all streams of a device. */
+  constructor(
+    private readonly classifier: KernelClassifier,
+    private readonly sorted = false,
+  ) {}
 
-  private device(id: string): DeviceState {
+  private device(id: number | string): DeviceState {
+    if (id === this.lastDevKey && this.lastDev) return this.lastDev;
     let d = this.devices.get(id);
-    if (!d) this.devices.set(id, (d = new DeviceState()));
+    if (!d) this.devices.set(id, (d = new DeviceState(this.sorted)));
+    this.lastDevKey = id;
+    this.lastDev = d;
     return d;
   }
 
-  /**
-   * One GPU activity. `startNs` may be relative to any origin (all events of a file share it).
-   * `corr` is the launch correlation id when known; `graph` is true when the input says the kernel
-   * ran inside a CUDA graph.
-   */
-  add(kind: GpuActivityKind, device: string, stream: string, name: string, startNs: number, durNs: number, corr?: number, graph?: boolean): void {
-    this.gpuEvents++;
-    const key = `${device}\u0000${name}`;
-    let st = this.stats.get(key);
-    if (!st) {
-      const c = this.classifier.classify(name);
-      let category: KernelCategory = c.category;
-      let sub = c.sub;
-      if (kind !== 'kernel' && category !== 'memory') {
-        category = 'memory';
-        sub = kind === 'memset' ? 'memset' : 'other';
-      }
-      st = { name, category, device, count: 0, totalNs: 0, minNs: Infinity, maxNs: -Infinity };
-      if (sub !== undefined) st.sub = sub;
-      this.stats.set(key, st);
+  /** The stats record of (device, name), created and classified on first sight. */
+  statFor(kind: GpuActivityKind, device: number | string, name: string): Stat {
+    const d = this.device(device);
+    let st = d.stats.get(name);
+    if (st) return st;
+    const c = this.classifier.classify(name);
+    let category: KernelCategory = c.category;
+    let sub = c.sub;
+    if (kind !== 'kernel' && category !== 'memory') {
+      category = 'memory';
+      sub = kind === 'memset' ? 'memset' : 'other';
     }
+    const cls = category === 'memory' ? Cls.Memory : category === 'communication' ? Cls.Comm : Cls.Compute;
+    st = { name, category, device: String(device), count: 0, totalNs: 0, minNs: Infinity, maxNs: -Infinity, cls, kernel: kind === 'kernel' };
+    if (sub !== undefined) st.sub = sub;
+    d.stats.set(name, st);
+    return st;
+  }
+
+  /**
+   * One GPU activity of a known stats record. `startNs` may be relative to any origin (all events
+   * of a file share it). `corr` is the launch correlation id when known; `graph` is true when the
+   * input says the kernel ran inside a CUDA graph.
+   */
+  record(st: Stat, device: number | string, stream: number | string, startNs: number, durNs: number, corr?: number, graph?: boolean): void {
+    this.gpuEvents++;
     st.count++;
     st.totalNs += durNs;
     if (durNs < st.minNs) st.minNs = durNs;
     if (durNs > st.maxNs) st.maxNs = durNs;
-
     const d = this.device(device);
-    d.streamLast.set(stream, startNs);
-    const end = startNs + durNs;
-    d.busy.add(startNs, end, d.watermark);
-    if (kind === 'kernel') {
-      if (st.category === 'communication') d.comm.add(startNs, end, d.watermark);
-      else if (st.category !== 'memory') d.compute.add(startNs, end, d.watermark);
-      if (st.category !== 'memory') d.kernels.add(startNs, end, d.watermark);
+    d.streams.add(stream);
+    d.sweep.add(startNs, startNs + durNs, st.cls, stream);
+    if (st.kernel) {
       if (durNs < SHORT_KERNEL_NS) {
         this.shortCount++;
         this.shortNs += durNs;
@@ -103,12 +109,17 @@ export class ProfileBuilder {
     }
   }
 
-  /** A host-side runtime/driver API call (cudaLaunchKernel, cudaGraphLaunch, …). */
-  runtime(name: string, durNs: number): void {
-    this.runtimeEvents++;
-    if (/GraphLaunch/.test(name)) this.launches.graphLaunches++;
+  /** One GPU activity (statFor + record). */
+  add(kind: GpuActivityKind, device: number | string, stream: number | string, name: string, startNs: number, durNs: number, corr?: number, graph?: boolean): void {
+    this.record(this.statFor(kind, device, name), device, stream, startNs, durNs, corr, graph);
+  }
+
+  /** A host-side runtime/driver API call (cudaLaunchKernel, cudaGraphLaunch, …), `calls` at once. */
+  runtime(name: string, durNs: number, calls = 1): void {
+    this.runtimeEvents += calls;
+    if (/GraphLaunch/.test(name)) this.launches.graphLaunches += calls;
     else if (/Launch(?:Cooperative)?Kernel|ModuleLaunchKernel|LaunchKernelExC/.test(name)) {
-      this.launches.launchCalls++;
+      this.launches.launchCalls += calls;
       this.launches.launchCallNs += durNs;
     }
   }
@@ -118,34 +129,35 @@ export class ProfileBuilder {
   }
 
   finish(base: Omit<KernelProfile, 'kernels' | 'devices' | 'gpuActivity' | 'launches' | 'shortKernels'>, opts: { timeline: boolean; launches: boolean }): KernelProfile {
-    const kernels: KernelStat[] = [...this.stats.values()]
-      .map((s) => ({ ...s }))
-      .sort((a, b) => b.totalNs - a.totalNs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const kernels: KernelStat[] = [];
+    for (const d of this.devices.values()) {
+      for (const s of d.stats.values()) {
+        const k: KernelStat = { name: s.name, category: s.category, device: s.device, count: s.count, totalNs: s.totalNs, minNs: s.minNs, maxNs: s.maxNs };
+        if (s.sub !== undefined) k.sub = s.sub;
+        kernels.push(k);
+      }
+    }
+    kernels.sort((a, b) => b.totalNs - a.totalNs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || cmpDevice(a.device ?? '', b.device ?? ''));
     const p: KernelProfile = { ...base, kernels, gpuActivity: this.gpuEvents > 0 };
     if (opts.timeline && this.gpuEvents > 0) {
       const devices: DeviceTimeline[] = [];
-      for (const [id, d] of [...this.devices].sort(([a], [b]) => cmpDevice(a, b))) {
-        const busy = d.busy.finish();
-        const comm = d.comm.finish();
-        const compute = d.compute.finish();
-        // Union of comm and compute = both lengths minus their overlap; the busy union also holds
-        // memcpy/memset, so overlap is computed from a fourth union only when both exist.
-        let overlap = 0;
-        if (comm.busyNs > 0 && compute.busyNs > 0) overlap = Math.max(0, comm.busyNs + compute.busyNs - kernelUnion(d));
-        const span = busy.lastNs - busy.firstNs;
+      for (const [id, d] of [...this.devices].map(([k, v]) => [String(k), v] as const).sort(([a], [b]) => cmpDevice(a, b))) {
+        const r = d.sweep.finish();
+        const span = r.lastNs - r.firstNs;
+        // |comm ∪ compute| = |comm| + |compute| − overlap
+        const overlap = r.commNs > 0 && r.computeNs > 0 ? Math.max(0, r.commNs + r.computeNs - r.kernelNs) : 0;
         const t: DeviceTimeline = {
           device: id,
           spanNs: span,
-          busyNs: busy.busyNs,
-          idleNs: Math.max(0, span - busy.busyNs),
-          gaps: gapStats(busy.gaps),
-          commNs: comm.busyNs,
-          computeNs: compute.busyNs,
+          busyNs: r.busyNs,
+          idleNs: Math.max(0, span - r.busyNs),
+          gaps: gapStats(r.gaps),
+          commNs: r.commNs,
+          computeNs: r.computeNs,
           commComputeOverlapNs: overlap,
-          streams: d.streamLast.size,
+          streams: d.streams.size,
         };
-        const late = d.busy.late + d.comm.late + d.compute.late + d.kernels.late;
-        if (late) t.lateIntervals = late;
+        if (r.late) t.lateIntervals = r.late;
         devices.push(t);
       }
       p.devices = devices;
@@ -154,11 +166,6 @@ export class ProfileBuilder {
     if (this.gpuEvents > 0) p.shortKernels = { thresholdNs: SHORT_KERNEL_NS, count: this.shortCount, totalNs: this.shortNs };
     return p;
   }
-}
-
-/** Union length of comm ∪ compute, recomputed from the intervals kept for that purpose. */
-function kernelUnion(d: DeviceState): number {
-  return d.kernels.finish().busyNs;
 }
 
 function cmpDevice(a: string, b: string): number {

@@ -1,51 +1,98 @@
-// Streaming union of busy intervals on one device. Intervals arrive nearly sorted (each stream is
-// serial and a trace lists a stream's events in time order), so we buffer them in typed arrays and,
-// when the buffer fills, sort and merge it and *finalise* every merged interval that ends before
-// the watermark the caller gives (the earliest "last start" over the device's streams: no later
-// event of any stream can start before it). Finalised intervals only leave their length and the
-// gap before them; memory is the buffer plus one float per idle gap.
-// An interval that arrives after its region was finalised (a trace far out of order) is clipped to
-// the finalised end and counted in `late`, so the caller can warn that idle may be overstated.
+// Per-device timeline in one sorted sweep. Every GPU activity is an interval [start, end) with a
+// class (memory, communication kernel, compute kernel). Sweeping the intervals in start order, four
+// running unions are kept at once — all activity (busy, with the idle gaps between its merged
+// pieces), communication kernels, compute kernels, and kernels of either kind — each as one open
+// [start, end) plus a running total, so the comm/compute overlap is |comm| + |compute| − |comm ∪ compute|
+// with no extra pass and no interval kept once swept.
+//
+// Input order: a source that delivers intervals sorted by start (the SQLite export, read with
+// ORDER BY start) sweeps each interval as it arrives (`sorted = true`). A trace only promises that
+// each stream is in time order, so by default intervals are buffered in typed arrays; when the buffer
+// fills it is sorted and every interval starting before the watermark (the earliest "last start"
+// over the device's streams: no later event of any stream can start before it) is swept.
+// An interval that arrives after the sweep passed its start (a trace far out of order) is clipped to
+// the sweep position and counted in `late`, so the caller can warn that idle may be overstated.
 
 import type { GapStats } from '../../model/profile.js';
+
+export const enum Cls {
+  Memory = 0,
+  Comm = 1,
+  Compute = 2,
+}
 
 const INITIAL = 1024;
 const COMPACT_AT = 1 << 16;
 
-export class IntervalUnion {
+export interface SweepResult {
+  firstNs: number;
+  lastNs: number;
+  busyNs: number;
+  commNs: number;
+  computeNs: number;
+  kernelNs: number;
+  gaps: Float64Array;
+  late: number;
+}
+
+export class DeviceSweep {
+  // pending (unsorted) intervals
   private s = new Float64Array(INITIAL);
   private e = new Float64Array(INITIAL);
+  private c = new Uint8Array(INITIAL);
   private n = 0;
-  private finalEnd = -Infinity;
-  private gapBuf: Float64Array | undefined;
+  private bufSorted = true;
+  // sweep state: position and four open intervals with running totals
+  private pos = -Infinity;
+  private bS = 0;
+  private bE = -Infinity;
+  private busy = 0;
+  private cS = 0;
+  private cE = -Infinity;
+  private comm = 0;
+  private pS = 0;
+  private pE = -Infinity;
+  private comp = 0;
+  private kS = 0;
+  private kE = -Infinity;
+  private kern = 0;
+  private gapBuf = new Float64Array(INITIAL);
   private gapN = 0;
-  busyNs = 0;
   first = Infinity;
   last = -Infinity;
   late = 0;
-  count = 0;
+  /** Last start seen per stream (buffered mode): the minimum is the watermark. */
+  readonly streamLast = new Map<number | string, number>();
 
-  constructor(recordGaps: boolean) {
-    if (recordGaps) this.gapBuf = new Float64Array(INITIAL);
-  }
+  constructor(private readonly sorted = false) {}
 
-  add(start: number, end: number, watermark: () => number): void {
+  /** One interval; `stream` is only used for the watermark in buffered mode. */
+  add(start: number, end: number, cls: Cls, stream: number | string): void {
     if (end < start) end = start;
-    this.count++;
     if (start < this.first) this.first = start;
     if (end > this.last) this.last = end;
-    if (start < this.finalEnd) {
-      this.late++;
-      if (end <= this.finalEnd) return;
-      start = this.finalEnd;
+    if (this.sorted) {
+      this.sweep(start, end, cls);
+      return;
     }
-    if (this.n === this.s.length) {
-      if (this.n >= COMPACT_AT) this.compact(watermark());
-      if (this.n === this.s.length) this.grow();
+    this.streamLast.set(stream, start);
+    let n = this.n;
+    if (n === this.s.length) {
+      if (n >= COMPACT_AT) this.compact(this.watermark());
+      n = this.n;
+      if (n === this.s.length) this.grow();
     }
-    this.s[this.n] = start;
-    this.e[this.n] = end;
-    this.n++;
+    if (n > 0 && start < this.s[n - 1]) this.bufSorted = false;
+    this.s[n] = start;
+    this.e[n] = end;
+    this.c[n] = cls;
+    this.n = n + 1;
+  }
+
+  private watermark(): number {
+    let m = Infinity;
+    for (const v of this.streamLast.values()) if (v < m) m = v;
+    return m;
   }
 
   private grow(): void {
@@ -54,67 +101,105 @@ export class IntervalUnion {
     s.set(this.s.subarray(0, this.n));
     const e = new Float64Array(cap);
     e.set(this.e.subarray(0, this.n));
+    const c = new Uint8Array(cap);
+    c.set(this.c.subarray(0, this.n));
     this.s = s;
     this.e = e;
+    this.c = c;
   }
 
-  /** Sort and merge the buffer; finalise merged intervals ending before `before`. */
+  /** Sort the buffer and sweep every interval that starts before `before`. */
   private compact(before: number): void {
     const n = this.n;
-    const idx = new Uint32Array(n);
-    for (let i = 0; i < n; i++) idx[i] = i;
-    const s = this.s;
-    const e = this.e;
-    let sorted = true;
-    for (let i = 1; i < n; i++) if (s[i] < s[i - 1]) { sorted = false; break; }
-    if (!sorted) idx.sort((a, b) => s[a] - s[b]);
-    const ms = new Float64Array(Math.max(INITIAL, this.s.length));
-    const me = new Float64Array(ms.length);
-    let m = 0;
-    for (let k = 0; k < n; k++) {
-      const i = idx[k];
-      if (m > 0 && s[i] <= me[m - 1]) {
-        if (e[i] > me[m - 1]) me[m - 1] = e[i];
-      } else {
-        ms[m] = s[i];
-        me[m] = e[i];
-        m++;
+    if (n === 0) return;
+    let s = this.s;
+    let e = this.e;
+    let c = this.c;
+    if (!this.bufSorted) {
+      const idx = new Uint32Array(n);
+      for (let i = 0; i < n; i++) idx[i] = i;
+      idx.sort((a, b) => s[a] - s[b] || a - b);
+      const s2 = new Float64Array(s.length);
+      const e2 = new Float64Array(s.length);
+      const c2 = new Uint8Array(s.length);
+      for (let k = 0; k < n; k++) {
+        const i = idx[k];
+        s2[k] = s[i];
+        e2[k] = e[i];
+        c2[k] = c[i];
       }
+      this.s = s = s2;
+      this.e = e = e2;
+      this.c = c = c2;
+      this.bufSorted = true;
     }
-    // Finalise the prefix that ends before the watermark.
-    let f = 0;
-    while (f < m && me[f] < before) {
-      this.finalise(ms[f], me[f]);
-      f++;
+    let k = 0;
+    while (k < n && s[k] < before) {
+      this.sweep(s[k], e[k], c[k]);
+      k++;
     }
-    this.s = ms;
-    this.e = me;
-    if (f > 0) {
-      this.s.copyWithin(0, f, m);
-      this.e.copyWithin(0, f, m);
+    if (k > 0) {
+      s.copyWithin(0, k, n);
+      e.copyWithin(0, k, n);
+      c.copyWithin(0, k, n);
     }
-    this.n = m - f;
+    this.n = n - k;
   }
 
-  private finalise(start: number, end: number): void {
-    if (start < this.finalEnd) start = this.finalEnd; // cannot happen after a merge, kept for safety
-    if (end < start) return;
-    if (this.finalEnd !== -Infinity && start > this.finalEnd && this.gapBuf) {
-      if (this.gapN === this.gapBuf.length) {
-        const g = new Float64Array(this.gapN * 2);
-        g.set(this.gapBuf);
-        this.gapBuf = g;
-      }
-      this.gapBuf[this.gapN++] = start - this.finalEnd;
+  private sweep(s: number, e: number, cls: number): void {
+    if (s < this.pos) {
+      this.late++;
+      s = this.pos;
+      if (e <= s) return;
     }
-    this.busyNs += end - start;
-    this.finalEnd = end;
+    this.pos = s;
+    // all activity (with gaps)
+    if (s > this.bE) {
+      if (this.bE !== -Infinity) {
+        this.busy += this.bE - this.bS;
+        if (this.gapN === this.gapBuf.length) {
+          const g = new Float64Array(this.gapN * 2);
+          g.set(this.gapBuf);
+          this.gapBuf = g;
+        }
+        this.gapBuf[this.gapN++] = s - this.bE;
+      }
+      this.bS = s;
+      this.bE = e;
+    } else if (e > this.bE) this.bE = e;
+    if (cls === Cls.Memory) return;
+    if (cls === Cls.Comm) {
+      if (s > this.cE) {
+        if (this.cE !== -Infinity) this.comm += this.cE - this.cS;
+        this.cS = s;
+        this.cE = e;
+      } else if (e > this.cE) this.cE = e;
+    } else if (s > this.pE) {
+      if (this.pE !== -Infinity) this.comp += this.pE - this.pS;
+      this.pS = s;
+      this.pE = e;
+    } else if (e > this.pE) this.pE = e;
+    if (s > this.kE) {
+      if (this.kE !== -Infinity) this.kern += this.kE - this.kS;
+      this.kS = s;
+      this.kE = e;
+    } else if (e > this.kE) this.kE = e;
   }
 
-  /** Finalise everything; returns the busy total and the gaps (unsorted). */
-  finish(): { busyNs: number; firstNs: number; lastNs: number; gaps: Float64Array } {
-    if (this.n > 0) this.compact(Infinity);
-    return { busyNs: this.busyNs, firstNs: this.first, lastNs: this.last, gaps: this.gapBuf ? this.gapBuf.subarray(0, this.gapN) : new Float64Array(0) };
+  /** Sweep what is left and close the open intervals. */
+  finish(): SweepResult {
+    this.compact(Infinity);
+    const close = (S: number, E: number, total: number): number => (E === -Infinity ? total : total + (E - S));
+    return {
+      firstNs: this.first,
+      lastNs: this.last,
+      busyNs: close(this.bS, this.bE, this.busy),
+      commNs: close(this.cS, this.cE, this.comm),
+      computeNs: close(this.pS, this.pE, this.comp),
+      kernelNs: close(this.kS, this.kE, this.kern),
+      gaps: this.gapBuf.subarray(0, this.gapN),
+      late: this.late,
+    };
   }
 }
 
