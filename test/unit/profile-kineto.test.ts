@@ -235,6 +235,19 @@ describe('idle time on a hand-checked synthetic trace', () => {
   });
 });
 
+describe('CUDA graph kernels', () => {
+  it('"graph id" is read after the other kernel args (also inside nested values and odd spacing)', async () => {
+    const ev = (ts: number, corr: number, graph: string) =>
+      `{"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": ${ts}, "dur": 1, "args": {"queued": 0, "device": 0, "context": 1, "stream": 7, "correlation": ${corr}, "registers per thread": 32, "grid": [1, 1, 1], "block": [128, 1, 1], "note": {"graph id": 99}, "est. achieved occupancy %": 0${graph}}}`;
+    const b = Buffer.from(`{"traceEvents": [${ev(100, 1, ', "graph id" :  5, "graph node id": 3')}, ${ev(200, 2, '')}, ${ev(300, 3, ', "graph id": 0')}, ${ev(400, 4, ',"graph id":7')}]}`);
+    const { profile } = await readKinetoProfile(bufferSource(b, 'g.json'), classifier);
+    // events 1 and 4 ran in a graph; the nested {"graph id": 99} and "graph id": 0 do not count
+    expect(profile.launches).toBeUndefined();
+    const { profile: p2 } = await readKinetoProfile(bufferSource(Buffer.from(b.toString().replace('{"traceEvents": [', '{"traceEvents": [{"ph": "X", "cat": "cuda_runtime", "name": "cudaGraphLaunch", "pid": 1, "tid": 1, "ts": 50, "dur": 2}, ')), 'g2.json'), classifier);
+    expect(p2.launches).toEqual({ launchCalls: 0, launchCallNs: 0, graphLaunches: 1, graphKernels: 2 });
+  });
+});
+
 describe('bad input', () => {
   it('truncated trace → JSON_SYNTAX with the byte position', async () => {
     const t = synth([['kernel', 'k', 0, 7, '100', 1]]);

@@ -51,6 +51,7 @@ export interface ScanHeader {
 const NEED_MORE = { needMore: true };
 
 const Q = 34; // "
+const PH_X = 88; // X
 const BS = 92; // \
 const LBRACE = 123;
 const RBRACE = 125;
@@ -58,6 +59,14 @@ const LBRACK = 91;
 const RBRACK = 93;
 const COMMA = 44;
 const COLON = 58;
+
+/** Byte classes for skipNested: 1 quote, 2 opening bracket, 3 closing bracket, 0 anything else. */
+const STRUCT = new Uint8Array(256);
+STRUCT[Q] = 1;
+STRUCT[LBRACE] = 2;
+STRUCT[LBRACK] = 2;
+STRUCT[RBRACE] = 3;
+STRUCT[RBRACK] = 3;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
@@ -243,26 +252,117 @@ export class KinetoScanner {
     this.p = p;
   }
 
-  /** At a `"`: moves past the closing quote; returns the index of the closing quote. */
-  private skipString(): number {
+  /**
+   * Index of the closing quote of the string whose opening quote is at `p0`. Short strings (keys,
+   * most values) are scanned in JS — a native indexOf call costs more than a few bytes of loop —
+   * longer ones and escapes fall back to indexOf with a backslash count.
+   */
+  private strEnd(p0: number): number {
     const b = this.buf;
-    let p = this.p + 1;
+    const end = this.end;
+    let p = p0 + 1;
+    const lim = p + 40 < end ? p + 40 : end;
+    while (p < lim) {
+      const c = b[p];
+      if (c === Q) return p;
+      if (c === BS) break;
+      p++;
+    }
     for (;;) {
       const q = b.indexOf(Q, p);
-      if (q < 0 || q >= this.end) throw NEED_MORE;
+      if (q < 0 || q >= end) throw NEED_MORE;
       // Count the backslashes right before the quote: odd means escaped.
       let k = q - 1;
       let n = 0;
-      while (k >= p && b[k] === BS) {
+      while (k > p0 && b[k] === BS) {
         n++;
         k--;
       }
-      if ((n & 1) === 0) {
-        this.p = q + 1;
-        return q;
-      }
+      if ((n & 1) === 0) return q;
       p = q + 1;
     }
+  }
+
+  /** At a `"`: moves past the closing quote; returns the index of the closing quote. */
+  private skipString(): number {
+    const q = this.strEnd(this.p);
+    this.p = q + 1;
+    return q;
+  }
+
+  /**
+   * Skip to just after the bracket that closes a container whose opening bracket is before `p`
+   * (`depth` containers are open). Bytes are classified by a table: only quotes and brackets stop
+   * the tight loop; strings are jumped over with strEnd. Values skipped this way are not
+   * syntax-checked beyond bracket balance.
+   */
+  private skipNested(p: number, depth: number): void {
+    const b = this.buf;
+    const end = this.end;
+    const T = STRUCT;
+    while (p < end) {
+      const t = T[b[p]];
+      if (t === 0) {
+        p++;
+        continue;
+      }
+      if (t === 1) {
+        p = this.strEnd(p) + 1;
+        continue;
+      }
+      if (t === 2) depth++;
+      else if (--depth === 0) {
+        this.p = p + 1;
+        return;
+      }
+      p++;
+    }
+    throw NEED_MORE;
+  }
+
+  /** Inside `args` (its `{` consumed): skip to past its `}`, picking up a top-level "graph id" number. */
+  private skipArgsRest(): void {
+    const b = this.buf;
+    const end = this.end;
+    const T = STRUCT;
+    let p = this.p;
+    let depth = 1;
+    while (p < end) {
+      const t = T[b[p]];
+      if (t === 0) {
+        p++;
+        continue;
+      }
+      if (t === 1) {
+        const q = this.strEnd(p);
+        const s0 = p + 1;
+        p = q + 1;
+        if (depth === 1 && q - s0 === 8 && b[s0] === 103 && eqAscii(b, s0, q, 'graph id')) {
+          while (p < end && isWs(b[p])) p++;
+          if (p >= end) throw NEED_MORE;
+          if (b[p] !== COLON) continue;
+          p++;
+          while (p < end && isWs(b[p])) p++;
+          if (p >= end) throw NEED_MORE;
+          this.p = p;
+          if (this.parseNumber()) this.ev.graphId = this.numInt;
+          p = this.p;
+        }
+        continue;
+      }
+      if (t === 2) depth++;
+      else if (--depth === 0) {
+        this.p = p + 1;
+        return;
+      }
+      p++;
+    }
+    throw NEED_MORE;
+  }
+
+  /** Inside an event object (its `{` consumed): skip the rest of it, past its `}`. */
+  private skipRestOfObject(): void {
+    this.skipNested(this.p, 1);
   }
 
   private skipValue(): void {
@@ -274,28 +374,8 @@ export class KinetoScanner {
       return;
     }
     if (c === LBRACE || c === LBRACK) {
-      let depth = 0;
-      let p = this.p;
-      const end = this.end;
-      while (p < end) {
-        const x = b[p];
-        if (x === Q) {
-          this.p = p;
-          this.skipString();
-          p = this.p;
-          continue;
-        }
-        if (x === LBRACE || x === LBRACK) depth++;
-        else if (x === RBRACE || x === RBRACK) {
-          depth--;
-          if (depth === 0) {
-            this.p = p + 1;
-            return;
-          }
-        }
-        p++;
-      }
-      throw NEED_MORE;
+      this.skipNested(this.p + 1, 1);
+      return;
     }
     // number, true, false, null: up to the next delimiter
     let p = this.p;
@@ -428,6 +508,11 @@ export class KinetoScanner {
         if (b[this.p] === Q) {
           ev.ph = b[this.p + 1];
           this.skipString();
+          // Only complete events ("X") are used: skip the rest of any other without reading keys.
+          if (ev.ph !== PH_X) {
+            this.skipRestOfObject();
+            return;
+          }
         } else this.skipValue();
       } else if (klen === 3 && k0 === 99 && b[ks + 1] === 97 && b[ks + 2] === 116) {
         // "cat"
@@ -435,6 +520,11 @@ export class KinetoScanner {
           const s = this.p + 1;
           const e = this.skipString();
           ev.cat = catOf(b, s, e);
+          // cpu_op, user_annotation, python_function, flow events…: nothing else is needed.
+          if (ev.cat === Cat.Other) {
+            this.skipRestOfObject();
+            return;
+          }
         } else this.skipValue();
       } else if (klen === 4 && eqAscii(b, ks, ke, 'name')) {
         if (b[this.p] === Q) {
@@ -498,6 +588,12 @@ export class KinetoScanner {
         if (this.parseNumber()) ev.stream = this.numInt;
       } else if (numeric && eqAscii(b, ks, ke, 'correlation')) {
         if (this.parseNumber()) ev.correlation = this.numInt;
+        // Kineto writes device, stream, correlation first; of the rest (registers, grid, block,
+        // occupancy…) only "graph id" matters: skip them without reading keys one by one.
+        if (ev.device === ev.device && ev.stream === ev.stream) {
+          this.skipArgsRest();
+          return;
+        }
       } else if (numeric && eqAscii(b, ks, ke, 'graph id')) {
         if (this.parseNumber()) ev.graphId = this.numInt;
       } else this.skipValue();
