@@ -43,9 +43,9 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
     } else if (cat === Cat.Runtime) {
       // Runtime calls are counted from their name bytes (no string per call).
       const dur = ev.durNs === ev.durNs ? ev.durNs : 0;
-      if (nameHas(ev, 'GraphLaunch')) builder.runtime('GraphLaunch', dur);
-      else if (nameHas(ev, 'LaunchKernel') || nameHas(ev, 'LaunchCooperativeKernel')) builder.runtime('LaunchKernel', dur);
-      else builder.runtime('', dur);
+      if (nameHas(ev, 'GraphLaunch')) builder.runtimeCall('graph', dur);
+      else if (nameHas(ev, 'LaunchKernel') || nameHas(ev, 'LaunchCooperativeKernel')) builder.runtimeCall('launch', dur);
+      else builder.runtimeCall('other', dur);
     }
   };
   const scanner = new KinetoScanner(src.display, onEvent);

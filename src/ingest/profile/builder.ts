@@ -25,7 +25,6 @@ export interface Stat extends KernelStat {
 class DeviceState {
   readonly sweep: DeviceSweep;
   readonly stats = new Map<string, Stat>();
-  readonly streams = new Set<number | string>();
   lastCorr = NaN;
   corrRun = 0;
   constructor(sorted: boolean) {
@@ -89,7 +88,6 @@ export class ProfileBuilder {
     if (durNs < st.minNs) st.minNs = durNs;
     if (durNs > st.maxNs) st.maxNs = durNs;
     const d = this.device(device);
-    d.streams.add(stream);
     d.sweep.add(startNs, startNs + durNs, st.cls, stream);
     if (st.kernel) {
       if (durNs < SHORT_KERNEL_NS) {
@@ -116,9 +114,14 @@ export class ProfileBuilder {
 
   /** A host-side runtime/driver API call (cudaLaunchKernel, cudaGraphLaunch, …), `calls` at once. */
   runtime(name: string, durNs: number, calls = 1): void {
+    this.runtimeCall(/GraphLaunch/.test(name) ? 'graph' : /Launch(?:Cooperative)?Kernel|ModuleLaunchKernel|LaunchKernelExC/.test(name) ? 'launch' : 'other', durNs, calls);
+  }
+
+  /** Same, when the caller already knows the kind of call (no string work per event). */
+  runtimeCall(kind: 'launch' | 'graph' | 'other', durNs: number, calls = 1): void {
     this.runtimeEvents += calls;
-    if (/GraphLaunch/.test(name)) this.launches.graphLaunches += calls;
-    else if (/Launch(?:Cooperative)?Kernel|ModuleLaunchKernel|LaunchKernelExC/.test(name)) {
+    if (kind === 'graph') this.launches.graphLaunches += calls;
+    else if (kind === 'launch') {
       this.launches.launchCalls += calls;
       this.launches.launchCallNs += durNs;
     }
@@ -155,7 +158,7 @@ export class ProfileBuilder {
           commNs: r.commNs,
           computeNs: r.computeNs,
           commComputeOverlapNs: overlap,
-          streams: d.streams.size,
+          streams: d.sweep.streams,
         };
         if (r.late) t.lateIntervals = r.late;
         devices.push(t);

@@ -61,8 +61,11 @@ export class DeviceSweep {
   first = Infinity;
   last = -Infinity;
   late = 0;
-  /** Last start seen per stream (buffered mode): the minimum is the watermark. */
-  readonly streamLast = new Map<number | string, number>();
+  /** Last start seen per stream: the minimum is the watermark (buffered mode). One small object per
+   *  stream, and the current stream's cached, so a run of events on one stream costs no Map lookup. */
+  private readonly streamLast = new Map<number | string, { v: number }>();
+  private curStream: number | string | undefined = undefined;
+  private curSlot: { v: number } = { v: 0 };
 
   constructor(private readonly sorted = false) {}
 
@@ -71,11 +74,17 @@ export class DeviceSweep {
     if (end < start) end = start;
     if (start < this.first) this.first = start;
     if (end > this.last) this.last = end;
+    if (stream !== this.curStream) {
+      let slot = this.streamLast.get(stream);
+      if (slot === undefined) this.streamLast.set(stream, (slot = { v: start }));
+      this.curStream = stream;
+      this.curSlot = slot;
+    }
+    this.curSlot.v = start;
     if (this.sorted) {
       this.sweep(start, end, cls);
       return;
     }
-    this.streamLast.set(stream, start);
     let n = this.n;
     if (n === this.s.length) {
       if (n >= COMPACT_AT) this.compact(this.watermark());
@@ -91,7 +100,7 @@ export class DeviceSweep {
 
   private watermark(): number {
     let m = Infinity;
-    for (const v of this.streamLast.values()) if (v < m) m = v;
+    for (const x of this.streamLast.values()) if (x.v < m) m = x.v;
     return m;
   }
 
@@ -184,6 +193,11 @@ export class DeviceSweep {
       this.kS = s;
       this.kE = e;
     } else if (e > this.kE) this.kE = e;
+  }
+
+  /** Distinct streams seen. */
+  get streams(): number {
+    return this.streamLast.size;
   }
 
   /** Sweep what is left and close the open intervals. */

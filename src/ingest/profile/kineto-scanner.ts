@@ -244,6 +244,7 @@ export class KinetoScanner {
   private skipWs(): void {
     const b = this.buf;
     let p = this.p;
+    if (p < this.end && b[p] > 32) return;
     while (p < this.end && isWs(b[p])) p++;
     if (p >= this.end) {
       this.p = p;
@@ -450,17 +451,22 @@ export class KinetoScanner {
   }
 
   /** Value that is either a number or a string holding an id ("stream 7"). */
-  private parseId(): { num: number; str: string | undefined } {
+  /** Value that is either a number or a string holding an id ("stream 7"); sets idNum/idStr (no object per call). */
+  private idNum = NaN;
+  private idStr: string | undefined = undefined;
+  private parseId(): void {
     const b = this.buf;
     if (b[this.p] === Q) {
       const s = this.p + 1;
       const e = this.skipString();
       const str = b.toString('utf8', s, e);
       const m = /^\D*(\d+)$/.exec(str);
-      return { num: m ? Number(m[1]) : NaN, str };
+      this.idNum = m ? Number(m[1]) : NaN;
+      this.idStr = str;
+      return;
     }
-    if (this.parseNumber()) return { num: this.numInt, str: undefined };
-    return { num: NaN, str: undefined };
+    this.idStr = undefined;
+    this.idNum = this.parseNumber() ? this.numInt : NaN;
   }
 
   private parseEvent(): void {
@@ -482,25 +488,47 @@ export class KinetoScanner {
     ev.correlation = NaN;
     ev.graphId = NaN;
     this.p++; // {
+    const end = this.end;
     for (;;) {
-      this.skipWs();
-      let c = b[this.p];
-      if (c === COMMA) {
-        this.p++;
+      // Fast path for the usual `, "key": value` layout; anything else takes the general path.
+      let p = this.p;
+      let c = b[p];
+      if (c === COMMA) c = b[++p];
+      if (c === 32) c = b[++p];
+      let ks: number;
+      let ke: number;
+      if (c === Q && p + 3 < end) {
+        ks = p + 1;
+        ke = this.strEnd(p);
+        if (b[ke + 1] === COLON && b[ke + 2] === 32 && ke + 3 < end && b[ke + 3] > 32) {
+          this.p = ke + 3;
+        } else {
+          this.p = ke + 1;
+          this.skipWs();
+          if (b[this.p] !== COLON) throw this.syntax('expected `:` in a trace event');
+          this.p++;
+          this.skipWs();
+        }
+      } else {
         this.skipWs();
         c = b[this.p];
-      }
-      if (c === RBRACE) {
+        if (c === COMMA) {
+          this.p++;
+          this.skipWs();
+          c = b[this.p];
+        }
+        if (c === RBRACE) {
+          this.p++;
+          return;
+        }
+        if (c !== Q) throw this.syntax('expected a key in a trace event');
+        ks = this.p + 1;
+        ke = this.skipString();
+        this.skipWs();
+        if (b[this.p] !== COLON) throw this.syntax('expected `:` in a trace event');
         this.p++;
-        return;
+        this.skipWs();
       }
-      if (c !== Q) throw this.syntax('expected a key in a trace event');
-      const ks = this.p + 1;
-      const ke = this.skipString();
-      this.skipWs();
-      if (b[this.p] !== COLON) throw this.syntax('expected `:` in a trace event');
-      this.p++;
-      this.skipWs();
       const klen = ke - ks;
       const k0 = b[ks];
       if (klen === 2 && k0 === 112 && b[ks + 1] === 104) {
@@ -532,13 +560,13 @@ export class KinetoScanner {
           ev.nameEnd = this.skipString();
         } else this.skipValue();
       } else if (klen === 3 && k0 === 112 && b[ks + 1] === 105 && b[ks + 2] === 100) {
-        const id = this.parseId();
-        ev.pidNum = id.num;
-        ev.pidStr = id.str;
+        this.parseId();
+        ev.pidNum = this.idNum;
+        ev.pidStr = this.idStr;
       } else if (klen === 3 && k0 === 116 && b[ks + 1] === 105 && b[ks + 2] === 100) {
-        const id = this.parseId();
-        ev.tidNum = id.num;
-        ev.tidStr = id.str;
+        this.parseId();
+        ev.tidNum = this.idNum;
+        ev.tidStr = this.idStr;
       } else if (klen === 2 && k0 === 116 && b[ks + 1] === 115) {
         // "ts"
         if (this.parseNumber()) {
