@@ -18,7 +18,7 @@ const INSTANCES = 8;
 
 const bench: BenchCase = {
   id: 'ingest-csv',
-  title: 'CSV long format, ~300 MB, 80 series interleaved by time (csv-parse, arrays)',
+  title: 'CSV long format, ~300 MB, 80 series interleaved by time (byte tokenizer; csv-parse before)',
   async prepare(outDir: string): Promise<BenchPrepared> {
     const file = path.join(outDir, `ingest-csv-long-${TARGET_BYTES / 1e6}MB.csv`);
     const series = METRICS.length * INSTANCES;

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -212,5 +212,60 @@ describe('tabular helpers', () => {
     expect(parseUnitCell('1.50 GiB', 'x')?.value).toBe(1.5 * 2 ** 30);
     expect(parseUnitCell('1.20 K', 'x')?.value).toBe(1200);
     expect(parseUnitCell('12 parsecs', 'x')).toBeUndefined();
+  });
+});
+
+describe('CSV through the byte tokenizer', () => {
+  /** A source that hands the content over in chunks of the given sizes (cycled). */
+  function chunkedSource(data: Buffer, display: string, sizes: number[]) {
+    const whole = bufferSource(data, display);
+    return {
+      ...whole,
+      chunks: async function* () {
+        let k = 0;
+        for (let i = 0; i < data.length; ) {
+          const n = sizes[k++ % sizes.length];
+          yield Buffer.from(data.subarray(i, i + n));
+          i += n;
+        }
+      },
+    };
+  }
+
+  it('long-labels.csv read one byte (and 5, 2 bytes) at a time gives the same series and values', async () => {
+    const data = readFileSync(fx('long-labels.csv'));
+    for (const sizes of [[1], [5, 2]]) {
+      const a = await ingest({ inputs: [], sources: [chunkedSource(data, 'long-labels.csv', sizes)] });
+      expect(a.inputs[0].samples).toBe(7);
+      const ra = series(a, 'vllm:num_requests_running', { instance: 'a:8000' });
+      expect(ra.labels).toEqual({ instance: 'a:8000', job: 'vllm', model_name: 'org/m, v2' });
+      expect(ra.t).toEqual([1732269600, 1732269610, 1732269630]);
+      expect(ra.v).toEqual([3, 4, 6]);
+      expect(series(a, 'vllm:kv_cache_usage_perc').v).toEqual([0.25, 0.5]);
+    }
+  });
+
+  it('a label quoted on one row and bare on another is one series; quoted, exponent and spaced values', async () => {
+    const text = 'time,metric,value,pod\n' +
+      '1732269600,vllm:num_requests_running,1e3,p-1\n' +
+      '"1732269610","vllm:num_requests_running","2.5","p-1"\n' +
+      '1732269620,vllm:num_requests_running, -0.125 ,p-1\n' +
+      '1732269630,vllm:num_requests_running,"say ""x""",p-1\n';
+    const a = await ingest({ inputs: [], sources: [bufferSource(Buffer.from(text), 'q.csv')] });
+    expect(a.inputs[0].series).toBe(1);
+    const r = series(a, 'vllm:num_requests_running');
+    expect(r.labels).toEqual({ pod: 'p-1' });
+    expect(r.t).toEqual([1732269600, 1732269610, 1732269620]);
+    expect(r.v).toEqual([1000, 2.5, -0.125]);
+    expect(a.warnings.find((w) => w.code === 'CSV_BAD_VALUE')?.message).toContain('row 5');
+  });
+
+  it('an unclosed quote names the row and byte where the quote opened', async () => {
+    const src = bufferSource(Buffer.from('time,metric,value\n1732269600,a,1\n1732269610,"vllm:x,1\n1732269620,a,2\n'), 'q.csv');
+    const e = await ingest({ inputs: [], sources: [src] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).code).toBe('CSV_SYNTAX');
+    expect((e as InputError).position).toEqual({ row: 3, byte: 44 });
+    expect((e as InputError).oneLine()).toContain('row 3');
   });
 });
