@@ -80,24 +80,69 @@ function eqAscii(b: Buffer, s: number, e: number, lit: string): boolean {
 
 function catOf(b: Buffer, s: number, e: number): Cat {
   const n = e - s;
+  const c0 = b[s];
   switch (n) {
     case 6:
-      if (eqAscii(b, s, e, 'kernel') || eqAscii(b, s, e, 'Kernel')) return Cat.Kernel;
-      if (eqAscii(b, s, e, 'Memcpy')) return Cat.Memcpy;
-      if (eqAscii(b, s, e, 'Memset')) return Cat.Memset;
+      // kernel / Kernel / Memcpy / Memset: first byte, then the rest
+      if ((c0 === 107 || c0 === 75) && b[s + 1] === 101 && b[s + 2] === 114 && b[s + 3] === 110 && b[s + 4] === 101 && b[s + 5] === 108) return Cat.Kernel;
+      if (c0 === 77 && b[s + 1] === 101 && b[s + 2] === 109) {
+        if (b[s + 3] === 99 && b[s + 4] === 112 && b[s + 5] === 121) return Cat.Memcpy;
+        if (b[s + 3] === 115 && b[s + 4] === 101 && b[s + 5] === 116) return Cat.Memset;
+      }
       return Cat.Other;
     case 10:
+      if (c0 !== 103) return Cat.Other;
       if (eqAscii(b, s, e, 'gpu_memcpy')) return Cat.Memcpy;
       if (eqAscii(b, s, e, 'gpu_memset')) return Cat.Memset;
       return Cat.Other;
     case 7:
-      return eqAscii(b, s, e, 'Runtime') ? Cat.Runtime : Cat.Other;
+      return c0 === 82 && eqAscii(b, s, e, 'Runtime') ? Cat.Runtime : Cat.Other;
     case 12:
-      return eqAscii(b, s, e, 'cuda_runtime') ? Cat.Runtime : Cat.Other;
+      return c0 === 99 && eqAscii(b, s, e, 'cuda_runtime') ? Cat.Runtime : Cat.Other;
     case 11:
-      return eqAscii(b, s, e, 'cuda_driver') ? Cat.Runtime : Cat.Other;
+      return c0 === 99 && eqAscii(b, s, e, 'cuda_driver') ? Cat.Runtime : Cat.Other;
     default:
       return Cat.Other;
+  }
+}
+
+/** Event keys the scanner reads; KEY_LEN is each one's length in bytes. */
+const enum Key {
+  Other = 0,
+  Ph = 1,
+  Cat = 2,
+  Name = 3,
+  Pid = 4,
+  Tid = 5,
+  Ts = 6,
+  Dur = 7,
+  Args = 8,
+}
+const KEY_LEN = [0, 2, 3, 4, 3, 3, 2, 3, 4];
+
+/**
+ * The known event key whose bytes start at `s` and whose closing quote follows them directly, else
+ * Key.Other. Reads at most s+4 (callers guarantee it is inside the buffer). An escaped key never
+ * matches: the byte at the expected closing position must be a bare quote, preceded by key letters.
+ */
+function knownKey(b: Buffer, s: number): Key {
+  switch (b[s]) {
+    case 112: // p
+      if (b[s + 1] === 104) return b[s + 2] === Q ? Key.Ph : Key.Other;
+      return b[s + 1] === 105 && b[s + 2] === 100 && b[s + 3] === Q ? Key.Pid : Key.Other;
+    case 99: // c
+      return b[s + 1] === 97 && b[s + 2] === 116 && b[s + 3] === Q ? Key.Cat : Key.Other;
+    case 110: // n
+      return b[s + 1] === 97 && b[s + 2] === 109 && b[s + 3] === 101 && b[s + 4] === Q ? Key.Name : Key.Other;
+    case 116: // t
+      if (b[s + 1] === 115) return b[s + 2] === Q ? Key.Ts : Key.Other;
+      return b[s + 1] === 105 && b[s + 2] === 100 && b[s + 3] === Q ? Key.Tid : Key.Other;
+    case 100: // d
+      return b[s + 1] === 117 && b[s + 2] === 114 && b[s + 3] === Q ? Key.Dur : Key.Other;
+    case 97: // a
+      return b[s + 1] === 114 && b[s + 2] === 103 && b[s + 3] === 115 && b[s + 4] === Q ? Key.Args : Key.Other;
+    default:
+      return Key.Other;
   }
 }
 
@@ -490,16 +535,16 @@ export class KinetoScanner {
     this.p++; // {
     const end = this.end;
     for (;;) {
-      // Fast path for the usual `, "key": value` layout; anything else takes the general path.
+      // Fast path for the usual `, "key": value` layout: known keys are recognised from their
+      // bytes without scanning for the closing quote; anything else takes the general path.
       let p = this.p;
       let c = b[p];
       if (c === COMMA) c = b[++p];
       if (c === 32) c = b[++p];
-      let ks: number;
-      let ke: number;
-      if (c === Q && p + 3 < end) {
-        ks = p + 1;
-        ke = this.strEnd(p);
+      let key: Key;
+      if (c === Q && p + 8 < end) {
+        key = knownKey(b, p + 1);
+        const ke = key !== Key.Other ? p + 1 + KEY_LEN[key] : this.strEnd(p);
         if (b[ke + 1] === COLON && b[ke + 2] === 32 && ke + 3 < end && b[ke + 3] > 32) {
           this.p = ke + 3;
         } else {
@@ -522,65 +567,71 @@ export class KinetoScanner {
           return;
         }
         if (c !== Q) throw this.syntax('expected a key in a trace event');
-        ks = this.p + 1;
-        ke = this.skipString();
+        const ks = this.p + 1;
+        const ke = this.skipString();
+        key = ke - ks <= 4 ? knownKey(b, ks) : Key.Other;
+        if (key !== Key.Other && KEY_LEN[key] !== ke - ks) key = Key.Other;
         this.skipWs();
         if (b[this.p] !== COLON) throw this.syntax('expected `:` in a trace event');
         this.p++;
         this.skipWs();
       }
-      const klen = ke - ks;
-      const k0 = b[ks];
-      if (klen === 2 && k0 === 112 && b[ks + 1] === 104) {
-        // "ph"
-        if (b[this.p] === Q) {
-          ev.ph = b[this.p + 1];
-          this.skipString();
-          // Only complete events ("X") are used: skip the rest of any other without reading keys.
-          if (ev.ph !== PH_X) {
-            this.skipRestOfObject();
-            return;
+      switch (key) {
+        case Key.Ph:
+          if (b[this.p] === Q) {
+            ev.ph = b[this.p + 1];
+            this.skipString();
+            // Only complete events ("X") are used: skip the rest of any other without reading keys.
+            if (ev.ph !== PH_X) {
+              this.skipRestOfObject();
+              return;
+            }
+          } else this.skipValue();
+          break;
+        case Key.Cat:
+          if (b[this.p] === Q) {
+            const s = this.p + 1;
+            const e = this.skipString();
+            ev.cat = catOf(b, s, e);
+            // cpu_op, user_annotation, python_function, flow events…: nothing else is needed.
+            if (ev.cat === Cat.Other) {
+              this.skipRestOfObject();
+              return;
+            }
+          } else this.skipValue();
+          break;
+        case Key.Name:
+          if (b[this.p] === Q) {
+            ev.nameStart = this.p + 1;
+            ev.nameEnd = this.skipString();
+          } else this.skipValue();
+          break;
+        case Key.Pid:
+          this.parseId();
+          ev.pidNum = this.idNum;
+          ev.pidStr = this.idStr;
+          break;
+        case Key.Tid:
+          this.parseId();
+          ev.tidNum = this.idNum;
+          ev.tidStr = this.idStr;
+          break;
+        case Key.Ts:
+          if (this.parseNumber()) {
+            ev.hasTs = true;
+            ev.tsUs = this.numInt;
+            ev.tsFracNs = this.numFrac;
           }
-        } else this.skipValue();
-      } else if (klen === 3 && k0 === 99 && b[ks + 1] === 97 && b[ks + 2] === 116) {
-        // "cat"
-        if (b[this.p] === Q) {
-          const s = this.p + 1;
-          const e = this.skipString();
-          ev.cat = catOf(b, s, e);
-          // cpu_op, user_annotation, python_function, flow events…: nothing else is needed.
-          if (ev.cat === Cat.Other) {
-            this.skipRestOfObject();
-            return;
-          }
-        } else this.skipValue();
-      } else if (klen === 4 && eqAscii(b, ks, ke, 'name')) {
-        if (b[this.p] === Q) {
-          ev.nameStart = this.p + 1;
-          ev.nameEnd = this.skipString();
-        } else this.skipValue();
-      } else if (klen === 3 && k0 === 112 && b[ks + 1] === 105 && b[ks + 2] === 100) {
-        this.parseId();
-        ev.pidNum = this.idNum;
-        ev.pidStr = this.idStr;
-      } else if (klen === 3 && k0 === 116 && b[ks + 1] === 105 && b[ks + 2] === 100) {
-        this.parseId();
-        ev.tidNum = this.idNum;
-        ev.tidStr = this.idStr;
-      } else if (klen === 2 && k0 === 116 && b[ks + 1] === 115) {
-        // "ts"
-        if (this.parseNumber()) {
-          ev.hasTs = true;
-          ev.tsUs = this.numInt;
-          ev.tsFracNs = this.numFrac;
-        }
-      } else if (klen === 3 && k0 === 100 && b[ks + 1] === 117 && b[ks + 2] === 114) {
-        // "dur"
-        if (this.parseNumber()) ev.durNs = this.numInt * 1000 + this.numFrac;
-      } else if (klen === 4 && eqAscii(b, ks, ke, 'args') && b[this.p] === LBRACE && (ev.cat === Cat.None || ev.cat === Cat.Kernel || ev.cat === Cat.Memcpy || ev.cat === Cat.Memset)) {
-        this.parseArgs();
-      } else {
-        this.skipValue();
+          break;
+        case Key.Dur:
+          if (this.parseNumber()) ev.durNs = this.numInt * 1000 + this.numFrac;
+          break;
+        case Key.Args:
+          if (b[this.p] === LBRACE && (ev.cat === Cat.None || ev.cat === Cat.Kernel || ev.cat === Cat.Memcpy || ev.cat === Cat.Memset)) this.parseArgs();
+          else this.skipValue();
+          break;
+        default:
+          this.skipValue();
       }
     }
   }
@@ -610,11 +661,14 @@ export class KinetoScanner {
       this.skipWs();
       const c0 = b[this.p];
       const numeric = c0 === 45 || (c0 >= 48 && c0 <= 57);
-      if (numeric && eqAscii(b, ks, ke, 'device')) {
+      const klen = ke - ks;
+      const k0 = b[ks];
+      if (!numeric) this.skipValue();
+      else if (klen === 6 && k0 === 100 && eqAscii(b, ks, ke, 'device')) {
         if (this.parseNumber()) ev.device = this.numInt;
-      } else if (numeric && eqAscii(b, ks, ke, 'stream')) {
+      } else if (klen === 6 && k0 === 115 && eqAscii(b, ks, ke, 'stream')) {
         if (this.parseNumber()) ev.stream = this.numInt;
-      } else if (numeric && eqAscii(b, ks, ke, 'correlation')) {
+      } else if (klen === 11 && k0 === 99 && eqAscii(b, ks, ke, 'correlation')) {
         if (this.parseNumber()) ev.correlation = this.numInt;
         // Kineto writes device, stream, correlation first; of the rest (registers, grid, block,
         // occupancy…) only "graph id" matters: skip them without reading keys one by one.
@@ -622,7 +676,7 @@ export class KinetoScanner {
           this.skipArgsRest();
           return;
         }
-      } else if (numeric && eqAscii(b, ks, ke, 'graph id')) {
+      } else if (klen === 8 && k0 === 103 && eqAscii(b, ks, ke, 'graph id')) {
         if (this.parseNumber()) ev.graphId = this.numInt;
       } else this.skipValue();
     }
