@@ -228,7 +228,7 @@ function nearestRank(sorted: Float64Array, q: number): number {
 }
 
 export function gapStats(gaps: Float64Array): GapStats {
-  const sorted = Float64Array.from(gaps).sort();
+  const sorted = gaps.slice().sort();
   let total = 0;
   for (let i = 0; i < sorted.length; i++) total += sorted[i];
   const totalOverNs: Record<string, number> = {};

@@ -47,6 +47,9 @@ export interface ScanHeader {
   distributedInfo?: unknown;
 }
 
+/** Bytes of the next chunk copied behind a straddling event's tail (events are far smaller). */
+const CARRY_HEAD = 64 * 1024;
+
 /** Thrown internally when the buffer ends inside the value being read. */
 const NEED_MORE = { needMore: true };
 
@@ -152,6 +155,8 @@ export class KinetoScanner {
   private p = 0;
   /** Absolute byte offset of buf[0] in the decompressed input. */
   private base = 0;
+  /** While scanning a carry buffer: return to push() once the position reaches this index. */
+  private switchAt = Infinity;
   private state: 0 | 1 | 2 | 3 | 4 = 0; // 0 start, 1 top-level keys, 2 in events, 3 done, 4 bare array
   private sawEvents = false;
   readonly header: ScanHeader = {};
@@ -168,17 +173,54 @@ export class KinetoScanner {
 
   /** Feed the next chunk. */
   push(chunk: Buffer): void {
-    if (this.p < this.end) {
-      this.base += this.p;
-      this.buf = this.p === 0 && this.end === this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.concat([this.buf.subarray(this.p, this.end), chunk]);
-    } else {
+    const tail = this.end - this.p;
+    if (tail <= 0) {
       this.base += this.end;
-      this.buf = chunk;
+      this.setBuf(chunk);
+      this.run();
+      return;
     }
-    this.end = this.buf.length;
-    this.p = 0;
-    this.ev.buf = this.buf;
+    if (tail < CARRY_HEAD && chunk.length > CARRY_HEAD) {
+      // An event straddles the chunk boundary: instead of copying the whole chunk behind the
+      // tail, scan a small carry buffer (tail + the chunk's first CARRY_HEAD bytes) until the
+      // scan position has crossed into the chunk, then continue in the chunk itself.
+      const carry = Buffer.allocUnsafe(tail + CARRY_HEAD);
+      this.buf.copy(carry, 0, this.p, this.end);
+      chunk.copy(carry, tail, 0, CARRY_HEAD);
+      this.base += this.p;
+      this.setBuf(carry);
+      this.switchAt = tail;
+      try {
+        this.run();
+      } finally {
+        this.switchAt = Infinity;
+      }
+      if (this.p >= tail) {
+        this.base += tail;
+        const p = this.p - tail;
+        this.setBuf(chunk);
+        this.p = p;
+        this.run();
+        return;
+      }
+      // A value longer than the carry (or the end of the trace) is pending: fall back to a copy.
+      const rest = Buffer.concat([carry.subarray(this.p, tail), chunk]);
+      this.base += this.p;
+      this.setBuf(rest);
+      this.run();
+      return;
+    }
+    const joined = this.p === 0 && this.end === this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.concat([this.buf.subarray(this.p, this.end), chunk]);
+    this.base += this.p;
+    this.setBuf(joined);
     this.run();
+  }
+
+  private setBuf(b: Buffer): void {
+    this.buf = b;
+    this.end = b.length;
+    this.p = 0;
+    this.ev.buf = b;
   }
 
   /** End of input: everything must have been consumed. */
@@ -207,6 +249,7 @@ export class KinetoScanner {
     const b = this.buf;
     for (;;) {
       const mark = this.p;
+      if (mark >= this.switchAt) return;
       try {
         if (this.state === 0) {
           this.skipWs();
