@@ -75,6 +75,24 @@ function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+/** Literal bytes for the compares made per event. */
+const L_GPU_MEMCPY = Buffer.from('gpu_memcpy');
+const L_GPU_MEMSET = Buffer.from('gpu_memset');
+const L_RUNTIME = Buffer.from('Runtime');
+const L_CUDA_RUNTIME = Buffer.from('cuda_runtime');
+const L_CUDA_DRIVER = Buffer.from('cuda_driver');
+const L_GRAPH_ID = Buffer.from('graph id');
+const L_DEVICE = Buffer.from('device');
+const L_STREAM = Buffer.from('stream');
+const L_CORRELATION = Buffer.from('correlation');
+
+function eqBytes(b: Buffer, s: number, e: number, lit: Buffer): boolean {
+  const n = lit.length;
+  if (e - s !== n) return false;
+  for (let i = 0; i < n; i++) if (b[s + i] !== lit[i]) return false;
+  return true;
+}
+
 function eqAscii(b: Buffer, s: number, e: number, lit: string): boolean {
   if (e - s !== lit.length) return false;
   for (let i = 0; i < lit.length; i++) if (b[s + i] !== lit.charCodeAt(i)) return false;
@@ -95,15 +113,15 @@ function catOf(b: Buffer, s: number, e: number): Cat {
       return Cat.Other;
     case 10:
       if (c0 !== 103) return Cat.Other;
-      if (eqAscii(b, s, e, 'gpu_memcpy')) return Cat.Memcpy;
-      if (eqAscii(b, s, e, 'gpu_memset')) return Cat.Memset;
+      if (eqBytes(b, s, e, L_GPU_MEMCPY)) return Cat.Memcpy;
+      if (eqBytes(b, s, e, L_GPU_MEMSET)) return Cat.Memset;
       return Cat.Other;
     case 7:
-      return c0 === 82 && eqAscii(b, s, e, 'Runtime') ? Cat.Runtime : Cat.Other;
+      return c0 === 82 && eqBytes(b, s, e, L_RUNTIME) ? Cat.Runtime : Cat.Other;
     case 12:
-      return c0 === 99 && eqAscii(b, s, e, 'cuda_runtime') ? Cat.Runtime : Cat.Other;
+      return c0 === 99 && eqBytes(b, s, e, L_CUDA_RUNTIME) ? Cat.Runtime : Cat.Other;
     case 11:
-      return c0 === 99 && eqAscii(b, s, e, 'cuda_driver') ? Cat.Runtime : Cat.Other;
+      return c0 === 99 && eqBytes(b, s, e, L_CUDA_DRIVER) ? Cat.Runtime : Cat.Other;
     default:
       return Cat.Other;
   }
@@ -426,7 +444,7 @@ export class KinetoScanner {
         const q = this.strEnd(p);
         const s0 = p + 1;
         p = q + 1;
-        if (depth === 1 && q - s0 === 8 && b[s0] === 103 && eqAscii(b, s0, q, 'graph id')) {
+        if (depth === 1 && q - s0 === 8 && b[s0] === 103 && eqBytes(b, s0, q, L_GRAPH_ID)) {
           while (p < end && isWs(b[p])) p++;
           if (p >= end) throw NEED_MORE;
           if (b[p] !== COLON) continue;
@@ -623,7 +641,9 @@ export class KinetoScanner {
         case Key.Ph:
           if (b[this.p] === Q) {
             ev.ph = b[this.p + 1];
-            this.skipString();
+            // one-letter phase ("X", "f", …): no scan for the closing quote
+            if (b[this.p + 2] === Q && ev.ph !== BS) this.p += 3;
+            else this.skipString();
             // Only complete events ("X") are used: skip the rest of any other without reading keys.
             if (ev.ph !== PH_X) {
               this.skipRestOfObject();
@@ -682,36 +702,58 @@ export class KinetoScanner {
   private parseArgs(): void {
     const b = this.buf;
     const ev = this.ev;
+    const end = this.end;
     this.p++; // {
     for (;;) {
-      this.skipWs();
-      let c = b[this.p];
-      if (c === COMMA) {
-        this.p++;
+      let p = this.p;
+      let c = b[p];
+      if (c === COMMA) c = b[++p];
+      if (c === 32) c = b[++p];
+      let ks: number;
+      let ke: number;
+      if (c === Q && p + 1 < end) {
+        // usual `, "key": value` layout
+        ks = p + 1;
+        ke = this.strEnd(p);
+        if (b[ke + 1] === COLON && b[ke + 2] === 32 && ke + 3 < end && b[ke + 3] > 32) {
+          this.p = ke + 3;
+        } else {
+          this.p = ke + 1;
+          this.skipWs();
+          if (b[this.p] !== COLON) throw this.syntax('expected `:` in event args');
+          this.p++;
+          this.skipWs();
+        }
+      } else {
         this.skipWs();
         c = b[this.p];
-      }
-      if (c === RBRACE) {
+        if (c === COMMA) {
+          this.p++;
+          this.skipWs();
+          c = b[this.p];
+        }
+        if (c === RBRACE) {
+          this.p++;
+          return;
+        }
+        if (c !== Q) throw this.syntax('expected a key in event args');
+        ks = this.p + 1;
+        ke = this.skipString();
+        this.skipWs();
+        if (b[this.p] !== COLON) throw this.syntax('expected `:` in event args');
         this.p++;
-        return;
+        this.skipWs();
       }
-      if (c !== Q) throw this.syntax('expected a key in event args');
-      const ks = this.p + 1;
-      const ke = this.skipString();
-      this.skipWs();
-      if (b[this.p] !== COLON) throw this.syntax('expected `:` in event args');
-      this.p++;
-      this.skipWs();
       const c0 = b[this.p];
       const numeric = c0 === 45 || (c0 >= 48 && c0 <= 57);
       const klen = ke - ks;
       const k0 = b[ks];
       if (!numeric) this.skipValue();
-      else if (klen === 6 && k0 === 100 && eqAscii(b, ks, ke, 'device')) {
+      else if (klen === 6 && k0 === 100 && eqBytes(b, ks, ke, L_DEVICE)) {
         if (this.parseNumber()) ev.device = this.numInt;
-      } else if (klen === 6 && k0 === 115 && eqAscii(b, ks, ke, 'stream')) {
+      } else if (klen === 6 && k0 === 115 && eqBytes(b, ks, ke, L_STREAM)) {
         if (this.parseNumber()) ev.stream = this.numInt;
-      } else if (klen === 11 && k0 === 99 && eqAscii(b, ks, ke, 'correlation')) {
+      } else if (klen === 11 && k0 === 99 && eqBytes(b, ks, ke, L_CORRELATION)) {
         if (this.parseNumber()) ev.correlation = this.numInt;
         // Kineto writes device, stream, correlation first; of the rest (registers, grid, block,
         // occupancy…) only "graph id" matters: skip them without reading keys one by one.
@@ -719,7 +761,7 @@ export class KinetoScanner {
           this.skipArgsRest();
           return;
         }
-      } else if (klen === 8 && k0 === 103 && eqAscii(b, ks, ke, 'graph id')) {
+      } else if (klen === 8 && k0 === 103 && eqBytes(b, ks, ke, L_GRAPH_ID)) {
         if (this.parseNumber()) ev.graphId = this.numInt;
       } else this.skipValue();
     }
