@@ -10,8 +10,8 @@ import type { KernelProfile } from '../model/profile.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
-import { ProfileBuilder, type GpuActivityKind } from './profile/builder.js';
-import { Cat, KinetoScanner, internedName, nameHas, type ScannedEvent } from './profile/kineto-scanner.js';
+import { ProfileBuilder, type GpuActivityKind, type Stat } from './profile/builder.js';
+import { Cat, KinetoScanner, internedId, internedString, nameHas, eventName, type ScannedEvent } from './profile/kineto-scanner.js';
 
 const PH_X = 88; // 'X'
 
@@ -25,6 +25,10 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
   const builder = new ProfileBuilder(classifier);
   let baseUs = NaN;
   let badGpuEvents = 0;
+  // per device: for kernel, memcpy, memset events, the stats record of each interned name id
+  const statCaches = new Map<number | string, (Stat | undefined)[][]>();
+  let cacheDevice: number | string | undefined = undefined;
+  let cache: (Stat | undefined)[][] = [[], [], []];
   const onEvent = (ev: ScannedEvent): void => {
     if (ev.ph !== PH_X) return;
     const cat = ev.cat;
@@ -39,7 +43,23 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
       const stream = ev.stream === ev.stream ? ev.stream : ev.tidNum === ev.tidNum ? ev.tidNum : (ev.tidStr ?? '?');
       const kind: GpuActivityKind = cat === Cat.Kernel ? 'kernel' : cat === Cat.Memcpy ? 'memcpy' : 'memset';
       const corr = ev.correlation === ev.correlation ? ev.correlation : undefined;
-      builder.add(kind, device, stream, internedName(ev), startNs, ev.durNs, corr, ev.graphId > 0);
+      // Stats record by (device, kind, interned name id): an array slot per name, no string and no
+      // Map lookup per event once a name has been seen on the device.
+      const id = internedId(ev);
+      let st: Stat | undefined;
+      if (id < 0) st = builder.statFor(kind, device, eventName(ev));
+      else {
+        if (device !== cacheDevice) {
+          cacheDevice = device;
+          let c = statCaches.get(device);
+          if (!c) statCaches.set(device, (c = [[], [], []]));
+          cache = c;
+        }
+        const slots = cache[cat - Cat.Kernel];
+        st = slots[id];
+        if (st === undefined) st = slots[id] = builder.statFor(kind, device, internedString(id));
+      }
+      builder.record(st, device, stream, startNs, ev.durNs, corr, ev.graphId > 0);
     } else if (cat === Cat.Runtime) {
       // Runtime calls are counted from their name bytes (no string per call).
       const dur = ev.durNs === ev.durNs ? ev.durNs : 0;

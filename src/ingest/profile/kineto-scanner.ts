@@ -768,11 +768,31 @@ export class KinetoScanner {
   }
 }
 
-/** Interned names: decoding the same kernel name millions of times costs more than comparing bytes. */
-const internMap = new Map<number, { bytes: Buffer; str: string }[]>();
+/**
+ * Interned names: decoding the same kernel name millions of times costs more than comparing bytes.
+ * An open-addressing table keyed by a sampled hash of the name bytes; a hit is confirmed by a full
+ * byte compare (in JS: a native compare costs more in call overhead for names this short).
+ */
+const INTERN_SLOTS = 1 << 17;
+const INTERN_MAX = INTERN_SLOTS >> 1;
+const internHash = new Int32Array(INTERN_SLOTS);
+const internIdx = new Int32Array(INTERN_SLOTS).fill(-1);
+const internBytes: Buffer[] = [];
+const internStr: string[] = [];
 
-/** Name of the current event, interned by its bytes (no string is built for a name seen before). */
-export function internedName(ev: ScannedEvent): string {
+function sameBytes(b: Buffer, s: number, n: number, x: Buffer): boolean {
+  if (x.length !== n) return false;
+  if (n > 512) return b.compare(x, 0, n, s, s + n) === 0;
+  // from the end: template names differ most in their tails
+  for (let i = n - 1; i >= 0; i--) if (b[s + i] !== x[i]) return false;
+  return true;
+}
+
+/**
+ * Id of the current event's name in the intern table (a small integer, stable for the process),
+ * or -1 when the table is full; the string is built only when a name is seen for the first time.
+ */
+export function internedId(ev: ScannedEvent): number {
   const b = ev.buf;
   const s = ev.nameStart;
   const e = ev.nameEnd;
@@ -781,14 +801,32 @@ export function internedName(ev: ScannedEvent): string {
   let h = n * 2654435761;
   const step = n > 24 ? (n / 24) | 0 : 1;
   for (let i = s; i < e; i += step) h = Math.imul(h ^ b[i], 16777619);
-  h = Math.imul(h ^ b[e - 1 >= s ? e - 1 : s], 16777619) >>> 0;
-  let bucket = internMap.get(h);
-  if (bucket) {
-    for (const x of bucket) if (x.bytes.length === n && b.compare(x.bytes, 0, n, s, e) === 0) return x.str;
-  } else internMap.set(h, (bucket = []));
-  const str = eventName(ev);
-  if (internMap.size < 100_000) bucket.push({ bytes: Buffer.from(b.subarray(s, e)), str });
-  return str;
+  h = Math.imul(h ^ b[e - 1 >= s ? e - 1 : s], 16777619) | 0;
+  let slot = h & (INTERN_SLOTS - 1);
+  for (;;) {
+    const k = internIdx[slot];
+    if (k < 0) break;
+    if (internHash[slot] === h && sameBytes(b, s, n, internBytes[k])) return k;
+    slot = (slot + 1) & (INTERN_SLOTS - 1);
+  }
+  if (internStr.length >= INTERN_MAX) return -1;
+  const id = internStr.length;
+  internHash[slot] = h;
+  internIdx[slot] = id;
+  internBytes.push(Buffer.from(b.subarray(s, e)));
+  internStr.push(eventName(ev));
+  return id;
+}
+
+/** The name interned under `id` (from internedId). */
+export function internedString(id: number): string {
+  return internStr[id];
+}
+
+/** Name of the current event, interned by its bytes (no string is built for a name seen before). */
+export function internedName(ev: ScannedEvent): string {
+  const id = internedId(ev);
+  return id >= 0 ? internStr[id] : eventName(ev);
 }
 
 /** True when the name bytes contain `lit` (ASCII), without building a string. */
