@@ -771,7 +771,7 @@ export class KinetoScanner {
 /**
  * Interned names: decoding the same kernel name millions of times costs more than comparing bytes.
  * An open-addressing table keyed by a sampled hash of the name bytes; a hit is confirmed by a full
- * byte compare (in JS: a native compare costs more in call overhead for names this short).
+ * byte compare (native for long names; in JS for short ones, where the call overhead dominates).
  */
 const INTERN_SLOTS = 1 << 17;
 const INTERN_MAX = INTERN_SLOTS >> 1;
@@ -782,7 +782,7 @@ const internStr: string[] = [];
 
 function sameBytes(b: Buffer, s: number, n: number, x: Buffer): boolean {
   if (x.length !== n) return false;
-  if (n > 512) return b.compare(x, 0, n, s, s + n) === 0;
+  if (n > 48) return b.compare(x, 0, n, s, s + n) === 0;
   // from the end: template names differ most in their tails
   for (let i = n - 1; i >= 0; i--) if (b[s + i] !== x[i]) return false;
   return true;
