@@ -220,36 +220,71 @@ export class DeviceSweep {
 /** Gap thresholds reported: 10 µs (launch-sized), 100 µs, 1 ms (host-side stalls), 10 ms. */
 export const GAP_THRESHOLDS_NS = [10_000, 100_000, 1_000_000, 10_000_000] as const;
 
-/** Nearest-rank quantile of a sorted array. */
-function nearestRank(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const k = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[k - 1];
+/**
+ * The k-th smallest value of a[lo..hi] (0-based k), moving it to a[k] with everything after k no
+ * smaller (quickselect with a three-way partition, so runs of equal gaps cost nothing extra).
+ */
+function selectK(a: Float64Array, k: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const x0 = a[lo];
+    const x1 = a[(lo + hi) >> 1];
+    const x2 = a[hi];
+    const x = x0 < x1 ? (x1 < x2 ? x1 : x0 < x2 ? x2 : x0) : x0 < x2 ? x0 : x1 < x2 ? x2 : x1;
+    let lt = lo;
+    let i = lo;
+    let gt = hi;
+    while (i <= gt) {
+      const v = a[i];
+      if (v < x) {
+        a[i] = a[lt];
+        a[lt] = v;
+        lt++;
+        i++;
+      } else if (v > x) {
+        a[i] = a[gt];
+        a[gt] = v;
+        gt--;
+      } else i++;
+    }
+    if (k < lt) hi = lt - 1;
+    else if (k > gt) lo = gt + 1;
+    else return x;
+  }
+  return a[k];
 }
 
+/** Gap statistics: nearest-rank p50/p90 by selection (no full sort of what can be millions of gaps). */
 export function gapStats(gaps: Float64Array): GapStats {
-  const sorted = gaps.slice().sort();
+  const n = gaps.length;
   let total = 0;
-  for (let i = 0; i < sorted.length; i++) total += sorted[i];
+  let max = 0;
+  const T = GAP_THRESHOLDS_NS;
+  const over = new Float64Array(T.length);
+  const overN = new Float64Array(T.length);
+  for (let i = 0; i < n; i++) {
+    const g = gaps[i];
+    total += g;
+    if (g > max) max = g;
+    for (let j = 0; j < T.length; j++) {
+      if (g <= T[j]) break;
+      over[j] += g;
+      overN[j]++;
+    }
+  }
   const totalOverNs: Record<string, number> = {};
   const countOver: Record<string, number> = {};
-  for (const t of GAP_THRESHOLDS_NS) {
-    let sum = 0;
-    let c = 0;
-    for (let i = sorted.length - 1; i >= 0 && sorted[i] > t; i--) {
-      sum += sorted[i];
-      c++;
-    }
-    totalOverNs[String(t)] = sum;
-    countOver[String(t)] = c;
+  for (let j = 0; j < T.length; j++) {
+    totalOverNs[String(T[j])] = over[j];
+    countOver[String(T[j])] = overN[j];
   }
-  return {
-    count: sorted.length,
-    totalNs: total,
-    p50Ns: nearestRank(sorted, 0.5),
-    p90Ns: nearestRank(sorted, 0.9),
-    maxNs: sorted.length ? sorted[sorted.length - 1] : 0,
-    totalOverNs,
-    countOver,
-  };
+  let p50 = 0;
+  let p90 = 0;
+  if (n > 0) {
+    const a = gaps.slice();
+    const k50 = Math.max(1, Math.ceil(0.5 * n)) - 1;
+    const k90 = Math.max(1, Math.ceil(0.9 * n)) - 1;
+    p50 = selectK(a, k50, 0, n - 1);
+    p90 = selectK(a, k90, k50, n - 1);
+  }
+  return { count: n, totalNs: total, p50Ns: p50, p90Ns: p90, maxNs: n ? max : 0, totalOverNs, countOver };
 }
