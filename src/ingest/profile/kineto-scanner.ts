@@ -3,8 +3,10 @@
 // distributedInfo), and inside `traceEvents` reads each event object field by field, keeping only
 // ph, cat, name (as a byte range), pid, tid, ts, dur and args.device/stream/correlation/graph id.
 // Values of other fields are skipped without being materialised. When an event straddles the end
-// of a chunk, the scan of that event is abandoned and resumed from its first byte once the next
-// chunk is appended (events are small; the carried tail is a few KiB).
+// of a chunk, the scan of that event is abandoned and resumed from its first byte in a small carry
+// buffer (the tail plus the next chunk's first 64 KiB); once the scan has crossed into the next
+// chunk it continues there, so chunks are never copied whole (only a value longer than the carry
+// falls back to joining tail and chunk).
 // Times: `ts`/`dur` are microseconds with up to 3 fractional digits (nanoseconds). `ts` is split
 // into integer microseconds and a nanosecond remainder so that no precision is lost: absolute
 // epoch nanoseconds (≈1.7e18) do not fit a double, relative ones do.
