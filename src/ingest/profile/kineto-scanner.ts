@@ -825,12 +825,6 @@ export function internedString(id: number): string {
   return internStr[id];
 }
 
-/** Name of the current event, interned by its bytes (no string is built for a name seen before). */
-export function internedName(ev: ScannedEvent): string {
-  const id = internedId(ev);
-  return id >= 0 ? internStr[id] : eventName(ev);
-}
-
 /** True when the name bytes contain `lit` (ASCII), without building a string. */
 export function nameHas(ev: ScannedEvent, lit: string): boolean {
   const b = ev.buf;
