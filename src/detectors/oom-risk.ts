@@ -3,6 +3,7 @@
 
 import { defineDetector, insufficient, issue, ok } from './define-detector.js';
 import { nanSummary } from '../stats/summary.js';
+import { labelsKey } from '../model/series.js';
 
 export default defineDetector({
   id: 'oom-risk',
@@ -15,14 +16,19 @@ export default defineDetector({
     maxMemoryFraction: 0.95,
   },
   detect(view, o) {
-    const used = view.gauge('DCGM_FI_DEV_FB_USED', 'fleet', 'max');
-    const free = view.gauge('DCGM_FI_DEV_FB_FREE', 'fleet', 'max');
     const frac = view.num('gpu_memory_utilization');
+    // Per GPU: used / (used + free) of the same device (same labels), then the worst GPU.
     let fbRatio: number | null = null;
-    if (used && free) {
+    const free = new Map(view.series('DCGM_FI_DEV_FB_FREE').map((s) => [labelsKey(s.labels), s]));
+    for (const u of view.series('DCGM_FI_DEV_FB_USED')) {
+      const f = free.get(labelsKey(u.labels));
+      if (!f) continue;
+      const used = view.aligned(u);
+      const fr = view.aligned(f);
       const ratio = new Float64Array(used.length);
-      for (let i = 0; i < used.length; i++) ratio[i] = used[i] / (used[i] + free[i]);
-      fbRatio = nanSummary(ratio).max;
+      for (let i = 0; i < used.length; i++) ratio[i] = used[i] / (used[i] + fr[i]);
+      const m = nanSummary(ratio).max;
+      if (m !== null && (fbRatio === null || m > fbRatio)) fbRatio = m;
     }
     if (fbRatio === null && frac === undefined) return insufficient('neither DCGM framebuffer metrics nor gpu_memory_utilization are known');
     const evidence = { fbUsedMaxRatio: fbRatio, gpuMemoryUtilization: frac ?? null };

@@ -3,7 +3,7 @@
 // (out-of-order, duplicate timestamps, NaN, single samples, renamed metrics) into warnings.
 
 import { resolveMetricName, type Resolved } from '../model/metric-catalog.js';
-import { canonicalLabels, labelsKey, type InputWarning, type Labels, type Series, formatSelector } from '../model/series.js';
+import { canonicalLabels, labelsKey, type InputWarning, type Labels, type Series } from '../model/series.js';
 
 const EMPTY = new Float64Array(0);
 
@@ -327,4 +327,3 @@ function sortDedup(t: Float64Array, v: Float64Array): { t: Float64Array; v: Floa
   return { t: ot.subarray(0, m), v: ov.subarray(0, m), duplicates, reordered };
 }
 
-export { formatSelector };
