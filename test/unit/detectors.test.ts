@@ -748,6 +748,19 @@ describe('oom-risk', () => {
     expect(num(below, 'fbUsedMaxRatio')).toBeCloseTo(0.969, 12);
   });
 
+  it('the ratio is per GPU: a full GPU next to a half-empty one is an issue', () => {
+    const two = [
+      ser('DCGM_FI_DEV_FB_USED', gauge(() => 98), { gpu: '0' }),
+      ser('DCGM_FI_DEV_FB_FREE', gauge(() => 2), { gpu: '0' }),
+      ser('DCGM_FI_DEV_FB_USED', gauge(() => 40), { gpu: '1' }),
+      ser('DCGM_FI_DEV_FB_FREE', gauge(() => 60), { gpu: '1' }),
+    ];
+    // GPU 0: 98 / 100. Mixing devices (max used 98 over max used + max free 98 + 60) would say 0.62.
+    const o = detect('oom-risk', two);
+    expect(num(o, 'fbUsedMaxRatio')).toBe(0.98);
+    expect(o.status).toBe('issue');
+  });
+
   it('maxMemoryFraction edge at 0.95 without DCGM: 0.95 is an issue, 0.94 is not', () => {
     expect(detect('oom-risk', [clock()], { gpu_memory_utilization: 0.95 })).toEqual({ status: 'issue', evidence: { fbUsedMaxRatio: null, gpuMemoryUtilization: 0.95 } });
     expect(detect('oom-risk', [clock()], { gpu_memory_utilization: 0.94 }).status).toBe('ok');
