@@ -7,10 +7,11 @@ import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REAL_DASHBOARDS, REAL_METRICS_TEXT } from '../support/paths.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin', 'vllm-tune');
-const real = path.resolve(root, '../shared/fixtures/real/metrics-text');
+const real = REAL_METRICS_TEXT;
 
 function run(args: string[], cwd = root) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, VLLM_TUNE_DEBUG: '' } });
@@ -66,7 +67,7 @@ describe('vllm-tune CLI', () => {
       [path.join(root, 'test/fixtures/prometheus-json/syntax-error.json'), 'JSON_SYNTAX'],
       [path.join(root, 'test/fixtures/prometheus-json/error-bad-data.json'), 'PROMETHEUS_ERROR'],
       [path.join(root, 'test/fixtures/prometheus-json/not-prometheus.json'), 'NOT_PROMETHEUS_RESPONSE'],
-      [path.join(root, '../shared/fixtures/real/dashboards/vllm_examples_production_monitoring__grafana.json'), 'NOT_PROMETHEUS_RESPONSE'],
+      [path.join(REAL_DASHBOARDS, 'vllm_examples_production_monitoring__grafana.json'), 'NOT_PROMETHEUS_RESPONSE'],
       [path.join(root, 'test/fixtures/csv/bad-timestamp.csv'), 'CSV_SYNTAX'],
       [path.join(root, 'test/fixtures/prometheus-text/syntax-error.prom'), 'TEXT_SYNTAX'],
       [path.join(root, 'test/fixtures/csv/no-time.csv'), 'CSV_NO_TIME_COLUMN'],

@@ -10,6 +10,7 @@ import { InputError } from '../../src/errors.js';
 import { parseSelector, parseTimestamp, epochToSeconds } from '../../src/ingest/tabular/common.js';
 import { parseUnitCell } from '../../src/ingest/tabular/units.js';
 import type { Artifacts } from '../../src/model/artifacts.js';
+import { REAL } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fx = (name: string) => path.resolve(here, '../fixtures/csv', name);
@@ -175,7 +176,7 @@ describe('CSV sniffing', () => {
 
 describe('CSV and Parquet sniffing on real files by others', () => {
   it('claims none of the real metrics-text, trace and dashboard files', async () => {
-    const real = path.resolve(here, '../../../shared/fixtures/real');
+    const real = REAL;
     const files = ['metrics-text', 'traces', 'dashboards'].flatMap((d) => readdirSync(path.join(real, d)).map((f) => path.join(real, d, f)));
     expect(files.length).toBeGreaterThan(20);
     for (const f of files) {

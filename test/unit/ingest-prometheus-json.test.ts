@@ -18,10 +18,11 @@ import { ServingConfigBuilder } from '../../src/model/serving-config.js';
 import { InputError } from '../../src/errors.js';
 import type { InputWarning, Series } from '../../src/model/series.js';
 import type { IngestContext } from '../../src/ingest/adapter.js';
+import { REAL } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIX = path.resolve(here, '../fixtures/prometheus-json');
-const REAL = path.resolve(here, '../../../shared/fixtures/real');
+const REAL = REAL;
 const fx = (name: string) => path.join(FIX, name);
 const bytes = (name: string) => readFileSync(fx(name));
 

@@ -14,11 +14,12 @@ import { canonicalBound, parseSeries } from '../../src/ingest/text/series-text.j
 import { timeFromBareLine, timeFromFileName, timeFromSeparator } from '../../src/ingest/text/scrape-time.js';
 import type { IngestOptions } from '../../src/ingest/adapter.js';
 import type { Artifacts } from '../../src/model/artifacts.js';
+import { REAL_METRICS_TEXT } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const fx = (name: string) => path.resolve(here, '../fixtures/prometheus-text', name);
-const realDir = path.resolve(here, '../../../shared/fixtures/real/metrics-text');
+const realDir = REAL_METRICS_TEXT;
 const real = (name: string) => path.join(realDir, `hardware-aware-router__${name}`);
 const PROM_A = real('02ce4b09-7c48-46de-97b9-ac73bb373920.prom');
 const PROM_B = real('05350b40-879a-4683-b008-cd76c93397fa.prom');
@@ -50,7 +51,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-describe('real vLLM /metrics scrapes (shared/fixtures/real/metrics-text)', () => {
+describe('real vLLM /metrics scrapes (test/fixtures/real/metrics-text)', () => {
   it('every real file is detected as Prometheus text, not by an earlier adapter', async () => {
     for (const f of [PROM_A, PROM_B, QWEN, VLLM]) expect(detectAdapter(await fileSource(f))).toBe(promTextAdapter);
   });

@@ -14,9 +14,10 @@ import { KernelClassifier } from '../../src/ingest/profile/classify.js';
 import { fileSource } from '../../src/ingest/source.js';
 import type { KernelProfile } from '../../src/model/profile.js';
 import type { ServingConfig } from '../../src/model/serving-config.js';
+import { REAL_TRACES } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const TRACES = path.resolve(here, '../../../shared/fixtures/real/traces');
+const TRACES = REAL_TRACES;
 const noConfig: ServingConfig = { values: {}, conflicts: [] };
 const config = (v: Record<string, string | number | boolean>): ServingConfig => ({ values: Object.fromEntries(Object.entries(v).map(([k, value]) => [k, { value, source: 'flag' as const }])), conflicts: [] });
 

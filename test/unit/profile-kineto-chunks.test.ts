@@ -9,8 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingest } from '../../src/ingest/index.js';
 import { bufferSource, type InputSource } from '../../src/ingest/source.js';
+import { REAL_TRACES } from '../support/paths.js';
 
-const traces = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/real/traces');
+const traces = REAL_TRACES;
 
 function chunked(raw: Buffer, size: number, display: string): InputSource {
   const base = bufferSource(raw, display);

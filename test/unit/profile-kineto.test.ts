@@ -1,5 +1,5 @@
 // Kineto traces: the streaming scanner checked against a plain JSON.parse of every real trace in
-// ../shared/fixtures/real/traces/, plus hand-checked synthetic traces for idle time and edge cases.
+// test/fixtures/real/traces/, plus hand-checked synthetic traces for idle time and edge cases.
 
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,9 +11,10 @@ import { KernelClassifier } from '../../src/ingest/profile/classify.js';
 import { bufferSource, fileSource } from '../../src/ingest/source.js';
 import { InputError } from '../../src/errors.js';
 import type { KernelProfile } from '../../src/model/profile.js';
+import { REAL_TRACES } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const TRACES = path.resolve(here, '../../../shared/fixtures/real/traces');
+const TRACES = REAL_TRACES;
 const classifier = new KernelClassifier();
 
 function load(file: string): string {

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingest } from '../../src/ingest/index.js';
 import { runAnalysis } from '../../src/engine.js';
+import { REAL_METRICS_TEXT } from '../support/paths.js';
 
-const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/real/metrics-text/hardware-aware-router__02ce4b09-7c48-46de-97b9-ac73bb373920.prom');
+const file = path.join(REAL_METRICS_TEXT, 'hardware-aware-router__02ce4b09-7c48-46de-97b9-ac73bb373920.prom');
 
 describe('analysis of a single real scrape', () => {
   it('TTFT quantiles from the cumulative buckets (le 0.02 → 0, le 0.04 → 23, le 0.06 → 24 of 24)', async () => {
