@@ -22,7 +22,6 @@ import { REAL } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIX = path.resolve(here, '../fixtures/prometheus-json');
-const REAL = REAL;
 const fx = (name: string) => path.join(FIX, name);
 const bytes = (name: string) => readFileSync(fx(name));
 
