@@ -86,7 +86,8 @@ export class AnalysisView {
     return this.snapshot ? (v.length ? v[v.length - 1] : 0) : windowIncrease(v);
   }
 
-  private memo<T>(key: string, f: () => T): T {
+  /** Memoize a derived value under a key (shared by the windowed helpers in windowed.ts). */
+  memo<T>(key: string, f: () => T): T {
     if (this.cache.has(key)) return this.cache.get(key) as T;
     const v = f();
     this.cache.set(key, v);

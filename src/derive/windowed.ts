@@ -1,0 +1,273 @@
+// Window-bounded and centred-window views of the metrics: what a diagnosis needs to speak about one
+// episode (from t0 to t1) rather than the whole analysed window, and the sliding-window series that
+// episodes are found on. Pure functions of the AnalysisView; memoized through it where they build series.
+
+import type { Series } from '../model/series.js';
+import { histogramParts } from '../model/metric-catalog.js';
+import { histogramQuantile, histogramQuantileDetail, rate } from '../stats/promql.js';
+import { nanSummary } from '../stats/summary.js';
+import { combine, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
+
+/** The length of the sliding window episodes are evaluated on: 5 minutes (an alert rule's usual `[5m]`), at least 4 grid steps. */
+export function episodeWindowSeconds(view: AnalysisView): number {
+  return Math.max(300, 4 * view.step);
+}
+
+/** Index of the last sample at or before `t` (−1 when none). `ts` ascending. */
+export function lastAtOrBefore(ts: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * Increase of one cumulative counter from `t0` to `t1`: from the last sample at or before t0 (or the
+ * first sample inside the window when the series starts later) to the last sample at or before t1; a
+ * drop is a reset and the new value counts from 0. Null when no two samples bound the window.
+ */
+export function increaseBetween(s: Series, t0: number, t1: number): number | null {
+  const last = lastAtOrBefore(s.t, t1);
+  if (last < 0) return null;
+  let first = lastAtOrBefore(s.t, t0);
+  if (first < 0) first = 0;
+  if (last <= first) return s.t[first] >= t0 && last === first ? 0 : null;
+  let inc = 0;
+  const v = s.v;
+  for (let i = first + 1; i <= last; i++) {
+    const a = v[i - 1];
+    const b = v[i];
+    if (b !== b || a !== a) continue;
+    inc += b >= a ? b - a : b;
+  }
+  return inc;
+}
+
+/** Sum over a scope's series of a counter's increase from t0 to t1 (null when no series bounds it). */
+export function totalBetween(view: AnalysisView, name: string, scope: Scope, t0: number, t1: number, match?: Record<string, string>): number | null {
+  let sum = 0;
+  let any = false;
+  for (const s of view.series(name, scope, match)) {
+    const x = increaseBetween(s, t0, t1);
+    if (x === null) continue;
+    sum += x;
+    any = true;
+  }
+  return any ? sum : null;
+}
+
+/** A histogram's observations from t0 to t1, summed over the scope's series by `le`. */
+export function histogramBetween(view: AnalysisView, base: string, scope: Scope, t0: number, t1: number): HistogramWindow | null {
+  const parts = histogramParts(base);
+  const byLe = new Map<number, number>();
+  for (const s of view.series(parts.bucket, scope)) {
+    const le = parseLe(s.labels.le);
+    if (Number.isNaN(le)) continue;
+    const x = increaseBetween(s, t0, t1);
+    if (x === null) continue;
+    byLe.set(le, (byLe.get(le) ?? 0) + x);
+  }
+  const les = [...byLe.keys()].sort((a, b) => a - b);
+  if (!les.length || les[les.length - 1] !== Infinity) return null;
+  return {
+    les,
+    counts: les.map((le) => byLe.get(le)!),
+    count: totalBetween(view, parts.count, scope, t0, t1) ?? byLe.get(Infinity)!,
+    sum: totalBetween(view, parts.sum, scope, t0, t1) ?? NaN,
+  };
+}
+
+/** A histogram quantile over t0..t1 with the bucket it fell in (null when nothing was observed). */
+export function quantileBetween(view: AnalysisView, base: string, q: number, scope: Scope, t0: number, t1: number): QuantileDetail | null {
+  const h = histogramBetween(view, base, scope, t0, t1);
+  return quantileOf(h, q);
+}
+
+/** Quantile of a histogram window, with its bucket. */
+export function quantileOf(h: HistogramWindow | null, q: number): QuantileDetail | null {
+  if (!h || !(h.counts[h.counts.length - 1] > 0)) return null;
+  const d = histogramQuantileDetail(q, h.les, h.counts);
+  if (d.kind === 'invalid' || Number.isNaN(d.value)) return null;
+  return { value: d.value, lower: d.lower, upper: d.kind === 'overflow' ? Infinity : d.upper, wide: d.wide };
+}
+
+/** Mean of a histogram over t0..t1 (`_sum / _count`), null when nothing was observed. */
+export function histogramMeanBetween(view: AnalysisView, base: string, scope: Scope, t0: number, t1: number): number | null {
+  const h = histogramBetween(view, base, scope, t0, t1);
+  if (!h || !(h.count > 0) || !Number.isFinite(h.sum)) return null;
+  return h.sum / h.count;
+}
+
+/** Grid indices [i0, i1] covering t0..t1 (i1 < i0 when the window holds no grid point). */
+export function gridRange(view: AnalysisView, t0: number, t1: number): [number, number] {
+  const g = view.grid;
+  let i0 = lastAtOrBefore(g, t0);
+  if (i0 < 0 || g[i0] < t0) i0++;
+  return [i0, lastAtOrBefore(g, t1)];
+}
+
+export interface WindowStats {
+  mean: number | null;
+  p95: number | null;
+  max: number | null;
+  min: number | null;
+  /** Grid points with a value. */
+  n: number;
+}
+
+/** Statistics of a grid series over t0..t1. */
+export function statsBetween(view: AnalysisView, a: Float64Array | null, t0: number, t1: number): WindowStats {
+  if (!a) return { mean: null, p95: null, max: null, min: null, n: 0 };
+  const [i0, i1] = gridRange(view, t0, t1);
+  if (i1 < i0) return { mean: null, p95: null, max: null, min: null, n: 0 };
+  const s = nanSummary(a.subarray(i0, i1 + 1));
+  return { mean: s.mean, p95: s.p95, max: s.max, min: s.min, n: s.n };
+}
+
+/**
+ * Per-second rate of a counter over a window centred on each grid point (PromQL `rate(x[w])`
+ * evaluated w/2 later), summed over the scope's series. Centred, so that an episode found on it starts
+ * and ends where the counter really started and stopped moving, not half a window late.
+ */
+export function centredRate(view: AnalysisView, name: string, scope: Scope, windowSeconds: number, match?: Record<string, string>): Float64Array | null {
+  return view.memo(`crate:${name}:${scope}:${windowSeconds}:${JSON.stringify(match ?? {})}`, () => {
+    const list = view.series(name, scope, match);
+    if (!list.length || view.grid.length === 0) return null;
+    const at = shifted(view.grid, windowSeconds / 2);
+    return combine(list.map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum');
+  });
+}
+
+/** A histogram quantile on the grid from bucket rates over a centred window; NaN where no traffic. */
+export function centredQuantile(view: AnalysisView, base: string, q: number, scope: Scope, windowSeconds: number): Float64Array | null {
+  return view.memo(`cq:${base}:${q}:${scope}:${windowSeconds}`, () => {
+    const buckets = centredBucketRates(view, base, scope, windowSeconds);
+    if (!buckets) return null;
+    const { les, rates } = buckets;
+    const out = new Float64Array(view.grid.length);
+    const counts = new Float64Array(les.length);
+    for (let i = 0; i < out.length; i++) {
+      let ok = true;
+      for (let j = 0; j < les.length; j++) {
+        counts[j] = rates[j][i];
+        if (Number.isNaN(counts[j])) ok = false;
+      }
+      out[i] = ok && counts[les.length - 1] > 0 ? histogramQuantile(q, les, counts) : NaN;
+    }
+    return out;
+  });
+}
+
+/** Bucket rates (summed by `le`) over a centred window, shared by every quantile of one histogram. */
+export function centredBucketRates(view: AnalysisView, base: string, scope: Scope, windowSeconds: number): { les: number[]; rates: Float64Array[] } | null {
+  return view.memo(`cbr:${base}:${scope}:${windowSeconds}`, () => {
+    const list = view.series(histogramParts(base).bucket, scope);
+    if (!list.length || !view.grid.length) return null;
+    const at = shifted(view.grid, windowSeconds / 2);
+    const byLe = new Map<number, Float64Array[]>();
+    for (const s of list) {
+      const le = parseLe(s.labels.le);
+      if (Number.isNaN(le)) continue;
+      let l = byLe.get(le);
+      if (!l) byLe.set(le, (l = []));
+      l.push(rate(s.t, s.v, at, windowSeconds));
+    }
+    const les = [...byLe.keys()].sort((a, b) => a - b);
+    if (!les.length || les[les.length - 1] !== Infinity) return null;
+    return { les, rates: les.map((le) => combine(byLe.get(le)!, 'sum')) };
+  });
+}
+
+/**
+ * Share of observations above `threshold` on the grid, over a centred window: the "bad" fraction an
+ * error-budget burn rate is made of. The threshold is placed inside its bucket by linear interpolation
+ * (as histogram_quantile places quantiles); exact when it is a bucket bound.
+ */
+export function centredShareAbove(view: AnalysisView, base: string, threshold: number, scope: Scope, windowSeconds: number): Float64Array | null {
+  return view.memo(`csa:${base}:${threshold}:${scope}:${windowSeconds}`, () => {
+    const b = centredBucketRates(view, base, scope, windowSeconds);
+    if (!b) return null;
+    const out = new Float64Array(view.grid.length);
+    for (let i = 0; i < out.length; i++) {
+      const total = b.rates[b.les.length - 1][i];
+      if (!(total > 0)) {
+        out[i] = NaN;
+        continue;
+      }
+      out[i] = 1 - cumulativeBelow(b.les, (j) => b.rates[j][i], threshold) / total;
+    }
+    return out;
+  });
+}
+
+/** Cumulative count at or below x, interpolated linearly inside the bucket holding x. */
+export function cumulativeBelow(les: readonly number[], count: (j: number) => number, x: number): number {
+  let prevLe = 0;
+  let prevC = 0;
+  for (let j = 0; j < les.length; j++) {
+    const le = les[j];
+    const c = count(j);
+    if (x <= le) {
+      if (le === Infinity) return prevC;
+      if (Math.abs(x - le) <= 1e-12 * Math.max(1, le)) return c;
+      const lower = j === 0 ? Math.min(0, le) : prevLe;
+      const frac = le > lower ? (x - lower) / (le - lower) : 1;
+      return prevC + (c - prevC) * Math.max(0, Math.min(1, frac));
+    }
+    prevLe = le;
+    prevC = c;
+  }
+  return prevC;
+}
+
+/** Centred rolling mean over `points` grid points, ignoring NaN (NaN where the window has no value). */
+export function rollingMean(a: Float64Array, points: number): Float64Array {
+  const n = a.length;
+  const out = new Float64Array(n);
+  const half = Math.floor(points / 2);
+  let sum = 0;
+  let k = 0;
+  let lo = 0;
+  let hi = -1;
+  for (let i = 0; i < n; i++) {
+    const wantLo = Math.max(0, i - half);
+    const wantHi = Math.min(n - 1, i - half + points - 1);
+    while (hi < wantHi) {
+      hi++;
+      const x = a[hi];
+      if (x === x) {
+        sum += x;
+        k++;
+      }
+    }
+    while (lo < wantLo) {
+      const x = a[lo];
+      if (x === x) {
+        sum -= x;
+        k--;
+      }
+      lo++;
+    }
+    out[i] = k > 0 ? sum / k : NaN;
+  }
+  return out;
+}
+
+/** A gauge on the grid averaged over a centred sliding window of `windowSeconds`. */
+export function centredGauge(view: AnalysisView, name: string, scope: Scope, agg: 'sum' | 'avg' | 'max', windowSeconds: number): Float64Array | null {
+  return view.memo(`cg:${name}:${scope}:${agg}:${windowSeconds}`, () => {
+    const g = view.gauge(name, scope, agg);
+    if (!g) return null;
+    return rollingMean(g, Math.max(1, Math.round(windowSeconds / view.step)));
+  });
+}
+
+function shifted(grid: Float64Array, by: number): Float64Array {
+  const out = new Float64Array(grid.length);
+  for (let i = 0; i < grid.length; i++) out[i] = grid[i] + by;
+  return out;
+}
