@@ -235,7 +235,8 @@ export class SampleSink {
       // Copy out of over-allocated buffers so memory matches what is kept; buffers that are exactly
       // full (adapters that pass the exact expectedSamples) are handed over without a copy.
       const exact = v.length === v.buffer.byteLength / 8 && v.byteOffset === 0;
-      out.push({ name: acc.resolved.name, labels: acc.labels, t: acc.unordered ? times.intern(t, false) : times.internPrefix(t), v: exact ? v : v.slice() });
+      const series: Series = { name: acc.resolved.name, labels: acc.labels, t: acc.unordered ? times.intern(t, false) : times.internPrefix(t), v: exact ? v : v.slice() };
+      out.push(acc.rawName !== acc.resolved.name ? { ...series, rawName: acc.rawName } : series);
       acc.release();
     }
     const w = [...this.warnings];

@@ -3,6 +3,8 @@
 
 import { z } from 'zod';
 import { GpuBreakdown } from './gpu-result.js';
+import { AlertsSection } from './alerts-result.js';
+import { ClientSection } from './client-result.js';
 
 export const Severity = z.enum(['info', 'warning', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -227,6 +229,10 @@ export const ResultSchema = z.object({
   serveFlags: z.array(z.string()),
   /** GPU-profile breakdown (present when profiles were given). */
   gpu: GpuBreakdown.optional(),
+  /** Which generated alert rules would have fired over the window, and when (src/alerts/). */
+  alerts: AlertsSection.optional(),
+  /** Load-generator results and their join with the server metrics (present when client files were given). */
+  client: ClientSection.optional(),
   charts: z.array(ChartRef),
   warnings: z.array(ResultWarning),
 });

@@ -8,6 +8,11 @@ export interface Series {
   readonly name: string;
   /** Labels without `__name__`. Histogram buckets keep their `le` label. */
   readonly labels: Labels;
+  /**
+   * The name the input used, when it differs from `name` (an older alias, a counter without `_total`):
+   * generated alert rules must query what the user's Prometheus actually stores.
+   */
+  readonly rawName?: string;
   readonly t: Float64Array;
   readonly v: Float64Array;
 }
