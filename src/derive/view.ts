@@ -9,6 +9,9 @@ import { evalGrid, histogramQuantile, histogramQuantileDetail, rate, sumAligned 
 import { alignToGrid } from '../stats/resample.js';
 import { replicaIdOf, typicalStep } from './inventory.js';
 import { SLO_PROFILES, type SloTargets } from './slo.js';
+import type { ConfigSegment, ConfigTimeline, SettingValue } from '../model/config-timeline.js';
+import type { SettingName } from '../model/vocabulary.js';
+import { buildConfigTimeline, segmentAt } from './config.js';
 
 /** `fleet` or a replica id (instance / pod / engine). */
 export type Scope = string;
@@ -207,6 +210,27 @@ export class AnalysisView {
       }
       return out;
     });
+  }
+
+  /** Each replica's settings over time (built once, on first use). */
+  get timeline(): ConfigTimeline {
+    return this.memo('timeline', () => buildConfigTimeline(this, this.config));
+  }
+
+  /** The configuration segment of a replica in force at time t (default: the end of the window). */
+  configAt(replica: Scope, t: number = this.end): ConfigSegment | undefined {
+    return segmentAt(this.timeline.replicas.find((r) => r.replica === replica), t);
+  }
+
+  /** One setting of a replica at time t, with its source (inferred values are marked so). */
+  settingAt(replica: Scope, key: SettingName, t: number = this.end): SettingValue | undefined {
+    return this.configAt(replica, t)?.values[key];
+  }
+
+  /** A numeric setting of a replica at time t as read from an input (inferred values excluded). */
+  readNum(replica: Scope, key: SettingName, t: number = this.end): number | undefined {
+    const v = this.settingAt(replica, key, t);
+    return v && v.source !== 'inferred' && typeof v.value === 'number' ? v.value : undefined;
   }
 
   /** A serving setting's value, or undefined when no source gives it. */

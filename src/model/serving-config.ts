@@ -1,6 +1,15 @@
 // What we know of the deployment's settings and where each value came from.
 
 export type ConfigSource = 'flag' | 'log' | 'cache_config_info';
+
+/** One thing an input said about a setting, kept as said (the per-replica timeline is built from these in derive/config.ts). */
+export interface ConfigStatement {
+  key: string;
+  value: ConfigScalar;
+  source: ConfigSource;
+  /** The input it came from (`log`), or the replica label (`cache_config_info`). */
+  file?: string;
+}
 export type ConfigScalar = string | number | boolean;
 
 export interface ConfigValue {
@@ -41,6 +50,8 @@ export interface ServingConfig {
   values: Record<string, ConfigValue>;
   /** Settings whose sources disagreed (e.g. two replicas with different num_gpu_blocks). */
   conflicts: { setting: string; values: { value: ConfigScalar; source: ConfigSource; file?: string }[] }[];
+  /** Every statement from logs and flags, in the order read (cache_config_info is read per replica from the metrics). */
+  statements: ConfigStatement[];
 }
 
 const PRIORITY: Record<ConfigSource, number> = { flag: 3, log: 2, cache_config_info: 1 };
@@ -76,11 +87,13 @@ export function parseConfigScalar(raw: string): ConfigScalar | undefined {
 export class ServingConfigBuilder {
   private readonly values: Record<string, ConfigValue> = {};
   private readonly seen = new Map<string, ConfigValue[]>();
+  private readonly statements: ConfigStatement[] = [];
 
   set(key: string, value: ConfigScalar | undefined, source: ConfigSource, file?: string): void {
     if (value === undefined) return;
     const k = canonicalSetting(key);
     const cv: ConfigValue = file === undefined ? { value, source } : { value, source, file };
+    if (source !== 'cache_config_info') this.statements.push(file === undefined ? { key: k, value, source } : { key: k, value, source, file });
     let list = this.seen.get(k);
     if (!list) this.seen.set(k, (list = []));
     if (!list.some((x) => x.value === value && x.source === source)) list.push(cv);
@@ -100,6 +113,6 @@ export class ServingConfigBuilder {
     }
     const values: Record<string, ConfigValue> = {};
     for (const k of Object.keys(this.values).sort()) values[k] = this.values[k];
-    return { values, conflicts };
+    return { values, conflicts, statements: this.statements.map((x) => ({ ...x })) };
   }
 }
