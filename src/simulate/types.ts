@@ -44,10 +44,18 @@ export interface StreamSpec {
   prefix?: PrefixSpec;
 }
 
+/** Settings a redeploy may change (the model, GPU, TP and max_model_len stay). */
+export type RedeploySettings = Partial<
+  Pick<ReplicaSpec, 'maxNumSeqs' | 'maxNumBatchedTokens' | 'gpuMemoryUtilization' | 'enablePrefixCaching' | 'enableChunkedPrefill' | 'kvCacheDtype' | 'numGpuBlocksOverride' | 'blockSize' | 'vllmVersion'>
+>;
+
 export type FaultSpec =
   | { kind: 'memory-leak'; start: number; bytesPerHour: number }
   | { kind: 'slow-gpu'; start: number; end?: number; clockFactor: number }
-  | { kind: 'restart'; at: number; downSeconds: number };
+  | { kind: 'restart'; at: number; downSeconds: number }
+  /** The process is replaced by one started with other settings: a restart (counters reset, new
+   * process_start_time_seconds) whose cache_config_info and log show the new settings. */
+  | { kind: 'redeploy'; at: number; downSeconds: number; set: RedeploySettings };
 
 export interface ReplicaSpec {
   /** Prometheus `instance` label of the vLLM endpoint, e.g. `10.0.0.11:8000`. */
