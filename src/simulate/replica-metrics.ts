@@ -23,16 +23,28 @@ export interface ProcessConfig {
   plan: MemoryPlan;
 }
 
-/** `vllm:cache_config_info` labels of one process (CacheConfig's fields as vLLM prints them). */
+/**
+ * `vllm:cache_config_info` labels of one process: every CacheConfig field as `str()` prints it, plus
+ * `engine` — the set a real vLLM V1 (0.11) scrape carries (test/fixtures/real/metrics-text/*.prom).
+ * No `model_name` (vLLM does not put it on this gauge) and nothing of the scheduler: max_num_seqs and
+ * max_num_batched_tokens are only in the server log.
+ */
 export function cacheConfigLabels(spec: ReplicaSpec, numGpuBlocks: number): Record<string, string> {
   return {
     block_size: String(spec.blockSize),
     cache_dtype: spec.kvCacheDtype,
     calculate_kv_scales: 'False',
+    cpu_kvcache_space_bytes: 'None',
     cpu_offload_gb: '0.0',
     enable_prefix_caching: spec.enablePrefixCaching ? 'True' : 'False',
+    engine: '0',
     gpu_memory_utilization: String(spec.gpuMemoryUtilization),
     is_attention_free: 'False',
+    kv_cache_memory_bytes: 'None',
+    kv_sharing_fast_prefill: 'False',
+    mamba_cache_dtype: 'auto',
+    mamba_page_size_padded: 'None',
+    mamba_ssm_cache_dtype: 'auto',
     num_cpu_blocks: 'None',
     num_gpu_blocks: String(numGpuBlocks),
     num_gpu_blocks_override: spec.numGpuBlocksOverride === undefined ? 'None' : String(spec.numGpuBlocksOverride),
@@ -118,7 +130,7 @@ export class ReplicaMetrics {
     // One info series per distinct process configuration; processes with the same labels share one.
     const infoByKey = new Map<string, number>();
     this.info = configs.map((c) => {
-      const labels = { ...base, ...cacheConfigLabels(c.spec, c.plan.numGpuBlocks) };
+      const labels = { instance: spec.instance, job: 'vllm', ...cacheConfigLabels(c.spec, c.plan.numGpuBlocks) };
       const key = JSON.stringify(labels);
       let s = infoByKey.get(key);
       if (s === undefined) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_START, runScenario, writeExports, type ExportFormat } from '../../src/simulate/index.js';
 import { ingest } from '../../src/ingest/index.js';
+import { REAL_METRICS_TEXT } from '../support/paths.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vllm-tune-sim-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -122,6 +123,12 @@ describe('query_range JSON', () => {
     expect(info.metric.block_size).toBe('16');
     expect(info.metric.enable_prefix_caching).toBe('True');
     expect(info.values.every(([, v]) => v === '1')).toBe(true);
+    // The label set of a real vLLM V1 scrape, plus the instance/job Prometheus adds: no model_name, no max_num_seqs.
+    const real = readFileSync(path.join(REAL_METRICS_TEXT, 'hardware-aware-router__02ce4b09-7c48-46de-97b9-ac73bb373920.prom'), 'utf8');
+    const realLine = real.split('\n').find((l) => l.startsWith('vllm:cache_config_info{'))!;
+    const realKeys = [...realLine.matchAll(/([a-z_]+)="/g)].map((m) => m[1]).sort();
+    expect(realKeys.length).toBeGreaterThan(15);
+    expect(Object.keys(info.metric).filter((k) => !['__name__', 'instance', 'job'].includes(k)).sort()).toEqual(realKeys);
     const kv = result.find((s) => s.metric.__name__ === 'vllm:kv_cache_usage_perc')!;
     expect(kv.values.every(([, v]) => Number(v) >= 0 && Number(v) <= 1)).toBe(true);
   });
