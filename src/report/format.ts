@@ -1,31 +1,7 @@
 // Fixed, locale-free number and text formatting for reports (goldens must be byte-stable).
+// Escaping of untrusted text is not here: it lives in ./escape.ts, one function per output context.
 
-/** Escape untrusted text (label values, kernel names, file names) for a Markdown table cell or line. */
-export function md(text: string): string {
-  return text
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, '\\`')
-    .replace(/\*/g, '\\*')
-    .replace(/_/g, '\\_')
-    .replace(/\[/g, '\\[')
-    .replace(/]/g, '\\]')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r?\n/g, ' ');
-}
-
-/** Inline code span that survives backticks inside. */
-export function code(text: string): string {
-  const clean = text.replace(/\r?\n/g, ' ');
-  const fence = clean.includes('`') ? '``' : '`';
-  return `${fence}${fence.length > 1 ? ' ' : ''}${clean}${fence.length > 1 ? ' ' : ''}${fence}`;
-}
-
-/** Escape for SVG/XML text and attributes. */
-export function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+import { mdText } from './escape.js';
 
 /** Significant-digit formatting without exponent surprises: 3 significant digits, trimmed. */
 export function num(x: number | null | undefined, digits = 3): string {
@@ -85,7 +61,7 @@ export function bytes(n: number | null | undefined): string {
   return `${num(x)} ${units[i]}`;
 }
 
-/** A Markdown table; cells are escaped by the caller (use md()). */
+/** A Markdown table; cells are escaped by the caller (mdText() or codeCell() from ./escape.ts). */
 export function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string {
   const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -99,7 +75,7 @@ export function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): 
  */
 export function evidenceValue(key: string, v: number | string | boolean | null): string {
   if (v === null) return '–';
-  if (typeof v !== 'number') return md(String(v));
+  if (typeof v !== 'number') return mdText(String(v));
   if (/Seconds$/.test(key)) return v > 1e9 ? time(v) : duration(v);
   if (/Ratio$/.test(key)) return pct(v, 2);
   if (/MiB$/.test(key)) return `${num(v, 4)} MiB`;

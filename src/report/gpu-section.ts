@@ -1,12 +1,8 @@
 // "## Where GPU time goes": the GpuBreakdown as Markdown. Pure and deterministic: fixed number
-// formatting, stable order, kernel names escaped for tables.
+// formatting, stable order; every name from a profile goes through ./escape.ts.
 
 import type { DeviceBreakdown, GpuBreakdown } from '../model/gpu-result.js';
-
-/** Escape text for a Markdown table cell: pipes, backticks, angle brackets, newlines. */
-export function mdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, '\\`').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
-}
+import { codeCell, mdText } from './escape.js';
 
 export function fmtNs(ns: number): string {
   const a = Math.abs(ns);
@@ -27,30 +23,35 @@ const TITLES: Record<string, string> = {
   other: 'other',
 };
 
+/** A category's title; a key we do not know (from a hand-edited Result) is shown escaped. */
+function title(k: string): string {
+  return Object.hasOwn(TITLES, k) ? TITLES[k] : mdText(k);
+}
+
 function shortName(name: string, max = 90): string {
   return name.length > max ? `${name.slice(0, max - 1)}…` : name;
 }
 
 function device(d: DeviceBreakdown): string[] {
   const out: string[] = [];
-  out.push(`### ${mdCell(d.label)}${d.deviceName ? ` — ${mdCell(d.deviceName)}` : ''}`);
+  out.push(`### ${mdText(d.label)}${d.deviceName ? ` — ${mdText(d.deviceName)}` : ''}`);
   out.push('');
   if (!d.gpuActivity) {
     out.push('No GPU activity in this profile (CPU-only).');
-    for (const n of d.notes) out.push(`- ${mdCell(n)}`);
+    for (const n of d.notes) out.push(`- ${mdText(n)}`);
     out.push('');
     return out;
   }
   out.push('| category | time | share | kernels |');
   out.push('|---|---:|---:|---:|');
-  for (const c of d.categories) out.push(`| ${TITLES[c.category]} | ${fmtNs(c.ns)} | ${pct(c.share)} | ${c.count} |`);
+  for (const c of d.categories) out.push(`| ${title(c.category)} | ${fmtNs(c.ns)} | ${pct(c.share)} | ${c.count} |`);
   if (d.idle) {
     out.push(`| idle${d.idle.source === 'wall-seconds' ? ' (from --wall-seconds)' : ''} | ${fmtNs(d.idle.idleNs)} | ${pct(d.idle.idleShare)} of ${fmtNs(d.idle.spanNs)} | |`);
   }
   out.push('');
   out.push(`Shares are of the summed GPU activity time (${fmtNs(d.activityNs)}); idle is a share of the profiled span.`);
   const dirs = Object.keys(d.memoryByDirectionNs).sort();
-  if (dirs.length) out.push(`Memory by direction: ${dirs.map((k) => `${k} ${fmtNs(d.memoryByDirectionNs[k])}`).join(', ')}.`);
+  if (dirs.length) out.push(`Memory by direction: ${dirs.map((k) => `${mdText(k)} ${fmtNs(d.memoryByDirectionNs[k])}`).join(', ')}.`);
   if (d.idle?.gaps && d.idle.gaps.count > 0) {
     const g = d.idle.gaps;
     out.push(`Idle gaps: ${g.count}, median ${fmtNs(g.p50Ns)}, p90 ${fmtNs(g.p90Ns)}, longest ${fmtNs(g.maxNs)}; ${fmtNs(g.totalOverNs['1000000'] ?? 0)} of idle in gaps over 1 ms (${g.countOver['1000000'] ?? 0} gaps).`);
@@ -67,11 +68,11 @@ function device(d: DeviceBreakdown): string[] {
   if (withTop.length) {
     out.push('| category | kernel | count | total | mean |');
     out.push('|---|---|---:|---:|---:|');
-    for (const c of withTop) for (const k of c.top) out.push(`| ${TITLES[c.category]} | \`${mdCell(shortName(k.name))}\` | ${k.count} | ${fmtNs(k.totalNs)} | ${fmtNs(k.meanNs)} |`);
+    for (const c of withTop) for (const k of c.top) out.push(`| ${title(c.category)} | ${codeCell(shortName(k.name))} | ${k.count} | ${fmtNs(k.totalNs)} | ${fmtNs(k.meanNs)} |`);
     out.push('');
   }
-  for (const u of d.unknown) out.push(`- Unknown — ${mdCell(u.what)}: ${mdCell(u.reason)}.`);
-  for (const n of d.notes) out.push(`- ${mdCell(n)}`);
+  for (const u of d.unknown) out.push(`- Unknown — ${mdText(u.what)}: ${mdText(u.reason)}.`);
+  for (const n of d.notes) out.push(`- ${mdText(n)}`);
   if (d.unknown.length || d.notes.length) out.push('');
   return out;
 }
@@ -83,9 +84,9 @@ export function renderGpuSection(gpu: GpuBreakdown): string {
     return out.join('\n');
   }
   if (gpu.fleet.devices > 1) {
-    out.push(`Mean over ${gpu.fleet.devices} devices: ${Object.entries(gpu.fleet.categoryShares).filter(([, v]) => v > 0).map(([k, v]) => `${TITLES[k]} ${pct(v)}`).join(', ')}${gpu.fleet.idleShare !== null ? `; idle ${pct(gpu.fleet.idleShare)}` : ''}.`, '');
+    out.push(`Mean over ${gpu.fleet.devices} devices: ${Object.entries(gpu.fleet.categoryShares).filter(([, v]) => v > 0).map(([k, v]) => `${title(k)} ${pct(v)}`).join(', ')}${gpu.fleet.idleShare !== null ? `; idle ${pct(gpu.fleet.idleShare)}` : ''}.`, '');
   }
   for (const d of gpu.devices) out.push(...device(d));
-  for (const u of gpu.unknown) out.push(`- Unknown — ${mdCell(u.what)}: ${mdCell(u.reason)}.`);
+  for (const u of gpu.unknown) out.push(`- Unknown — ${mdText(u.what)}: ${mdText(u.reason)}.`);
   return out.join('\n').replace(/\n+$/, '\n');
 }

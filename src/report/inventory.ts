@@ -2,13 +2,14 @@
 
 import type { z } from 'zod';
 import type { InventorySchema } from '../model/result.js';
-import { code, int, num, table } from './format.js';
+import { int, num, table } from './format.js';
+import { codeCell, mdText } from './escape.js';
 
 export function renderInventory(inv: z.infer<typeof InventorySchema>): string {
   if (inv.metrics.length === 0) return 'No metric samples were read.';
   return table(
     ['metric', 'kind', 'unit', 'series', 'samples', 'min', 'mean', 'max'],
-    inv.metrics.map((m) => [code(m.name) + (m.v0Only ? ' (v0 engine)' : ''), m.kind, m.unit, int(m.series), int(m.samples), num(m.min), num(m.mean), num(m.max)]),
+    inv.metrics.map((m) => [codeCell(m.name) + (m.v0Only ? ' (v0 engine)' : ''), mdText(m.kind), mdText(m.unit), int(m.series), int(m.samples), num(m.min), num(m.mean), num(m.max)]),
     ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
 }

@@ -1,12 +1,13 @@
 // One chart as a self-contained SVG (renders on GitHub and in any viewer). Pure: the same spec gives
-// the same bytes. Every text goes through xml(); numbers through num() or fixed toFixed.
+// the same bytes. Every text goes through xmlText() (./escape.ts); numbers through num() or toFixed.
 //
 // Axes: series whose label ends in ` [unit]` with a unit other than spec.unit are secondary. One
 // secondary unit gets its own right axis; several are each scaled to their own maximum (right axis
 // in % of max, the max in the legend). Everything else is on the left axis in spec.unit.
 
 import type { ChartSpec } from '../derive/charts.js';
-import { num, xml } from './format.js';
+import { num } from './format.js';
+import { xmlText as xml } from './escape.js';
 
 const W = 800;
 const H = 260;

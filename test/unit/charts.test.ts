@@ -51,7 +51,7 @@ describe('renderChartSvg', () => {
   });
 
   it('escapes the title and labels', () => {
-    expect(svg).toContain('KV &lt;script&gt;&amp;&quot;thrash&#39;');
+    expect(svg).toContain('KV &lt;script&gt;&amp;"thrash\'');
     expect(svg).not.toContain('<script>');
     expect(svg).toContain('KV usage &lt;a&gt;');
     expect(svg).toContain('anomaly &lt;b&gt;');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelBreakdown } from '../../src/derive/kernel-breakdown.js';
-import { renderGpuSection, mdCell } from '../../src/report/gpu-section.js';
+import { renderGpuSection } from '../../src/report/gpu-section.js';
 import { diagnoseGpu, ATTENTION_SHARE_WARN } from '../../src/diagnoses/gpu/index.js';
 import { GpuBreakdown } from '../../src/model/gpu-result.js';
 import { Finding } from '../../src/model/result.js';
@@ -65,10 +65,9 @@ describe('kernelBreakdown', () => {
     expect(r.notEvaluated.map((n) => n.code)).toEqual(['COMMUNICATION_BOUND', 'GPU_IDLE_GAPS', 'ATTENTION_BOUND', 'GEMM_BOUND']);
   });
 
-  it('escapes kernel names for Markdown tables', () => {
-    expect(mdCell('a|b `c` <d>')).toBe('a\\|b \\`c\\` &lt;d&gt;');
+  it('writes kernel names as table code cells: longer fence, escaped pipe, no entities', () => {
     const g = kernelBreakdown([summary([['void k<int>|x`y`', 'other', 1, 1000]])]);
-    expect(renderGpuSection(g)).toContain('`void k&lt;int&gt;\\|x\\`y\\``');
+    expect(renderGpuSection(g)).toContain('| `` void k<int>\\|x`y` `` |');
   });
 });
 
