@@ -20,6 +20,9 @@ const RuleSchema = z.object({
 const RuleFileSchema = z.object({ about: z.string().optional(), rules: z.array(RuleSchema) });
 export type PatternRule = z.infer<typeof RuleSchema>;
 
+/** Sub-class of `other` for a name that no rule matches. */
+export const UNMATCHED = 'unmatched';
+
 export interface Classification {
   category: KernelCategory;
   sub?: string;
@@ -127,7 +130,7 @@ export class KernelClassifier {
     let c = this.memo.get(name);
     if (c) return c;
     const s = normaliseKernelName(name);
-    c = { category: 'other', rule: -1 };
+    c = { category: 'other', sub: UNMATCHED, rule: -1 };
     for (let i = 0; i < this.rules.length; i++) {
       const r = this.rules[i];
       if (r.re.test(s)) {
