@@ -261,6 +261,9 @@ export const AnomalyEpisode = z.object({
   acceptedAsNormal: z.boolean().optional(),
   /** Unit of peakValue / baselineValue: seconds, requests, per second, ratio, tokens per second. */
   unit: z.string().optional(),
+  /** For a quantile read off histogram buckets: the buckets the baseline and the peak lie in (the values are interpolated inside them). */
+  baselineBucket: QuantileBucket.optional(),
+  peakBucket: QuantileBucket.optional(),
 });
 export type AnomalyEpisode = z.infer<typeof AnomalyEpisode>;
 

@@ -4,6 +4,7 @@ import type { Result, LatencyRow, Summary3 } from '../model/result.js';
 import { duration, evidenceValue, int, num, pct, table, time, bytes } from './format.js';
 import { code, codeBlock, codeCell, linkDest, linkText, mdText as md, visible } from './escape.js';
 import { renderInventory } from './inventory.js';
+import { renderAnomalySection } from './anomaly-section.js';
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 const SEVERITY_MARK = { critical: '🔴 critical', warning: '🟠 warning', info: '🔵 info' } as const;
@@ -172,18 +173,7 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
     out.push('');
   }
 
-  if (result.anomalies.length) {
-    out.push('## Anomaly episodes');
-    out.push('');
-    out.push(
-      table(
-        ['metric', 'scope', 'from', 'to', 'peak', 'score', 'method'],
-        result.anomalies.map((a) => [codeCell(a.metric), md(a.scope), time(a.startSeconds), time(a.endSeconds), num(a.peakValue), `${a.direction === 'up' ? '+' : '−'}${num(Math.abs(a.peakScore))}σ`, md(a.method)]),
-        ['l', 'l', 'l', 'l', 'r', 'r', 'l'],
-      ),
-    );
-    out.push('');
-  }
+  if (result.anomalies.length) out.push(renderAnomalySection(result.anomalies), '');
   if (result.correlations.length) {
     out.push('## Strongest correlations');
     out.push('');

@@ -3,6 +3,7 @@
 
 export * from './promql.js';
 export * from './rolling.js';
+export * from './baseline.js';
 export * from './correlation.js';
 export * from './trend.js';
 export * from './summary.js';

@@ -165,7 +165,7 @@ export function rollingZScore(v: Float64Array, opts: RollingOptions): Float64Arr
 export const MAD_SCALE = 1.4826;
 
 /** Median of the first m entries of a sorted array. */
-function sortedMedian(a: Float64Array, m: number): number {
+export function sortedMedian(a: Float64Array, m: number): number {
   const h = m >> 1;
   return m % 2 ? a[h] : (a[h - 1] + a[h]) / 2;
 }
@@ -175,7 +175,7 @@ function sortedMedian(a: Float64Array, m: number): number {
  * two sorted runs — left of the median read backwards, and right of it — so the k-th smallest deviation is
  * found by a binary search over how many come from the left run: O(log m), no copy.
  */
-function sortedMad(a: Float64Array, m: number, med: number): number {
+export function sortedMad(a: Float64Array, m: number, med: number): number {
   let r = 0; // first index with a[r] ≥ med; left run L[i] = med − a[r − 1 − i], right run R[j] = a[r + j] − med
   let hi = m;
   while (r < hi) {
