@@ -35,11 +35,15 @@ export function parseDurationSeconds(text: string, flag: string): number {
 }
 
 export function parseSetFlags(list: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // `--set constructor=1` is a setting like any other
   for (const kv of list) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new InputError({ code: 'BAD_OPTION', message: `--set ${JSON.stringify(kv)} is not key=value`, hint: 'e.g. --set max_num_seqs=256' });
-    out[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+    const key = kv.slice(0, eq).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) || key === '__proto__') {
+      throw new InputError({ code: 'BAD_OPTION', message: `--set ${JSON.stringify(key)}: not a setting name`, hint: 'a vLLM setting such as max_num_seqs or kv_cache_dtype' });
+    }
+    out[key] = kv.slice(eq + 1).trim();
   }
   return out;
 }

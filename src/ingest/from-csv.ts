@@ -393,7 +393,7 @@ function longLayout(
 
   const open = (cells: string[], row: number): { name: string; labels: Labels } => {
     let name = nameIdx >= 0 ? cells[nameIdx].trim() : '';
-    const labels: Record<string, string> = {};
+    const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
     if (name.includes('{')) {
       const sel = parseSelector(name);
       if (!sel) throw selectorError(src, row, header[nameIdx], name);

@@ -276,7 +276,7 @@ function keyOf(x: unknown): unknown {
 }
 
 function mapToLabels(x: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
   if (x instanceof Map) {
     for (const [k, v] of x) if (v !== null && v !== undefined && v !== '') out[String(k)] = String(v);
   } else if (x && typeof x === 'object') {
@@ -368,7 +368,7 @@ function processGroup(
 
 function openSeries(plan: Plan, keyNames: string[], keyCols: Column[], r: number): { name: string; labels: Labels } {
   let name = '';
-  const labels: Record<string, string> = {};
+  const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
   for (let k = 0; k < keyNames.length; k++) {
     const colName = keyNames[k];
     const x = keyCols[k][r];

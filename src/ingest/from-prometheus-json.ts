@@ -411,7 +411,7 @@ class PromJsonReader {
   /** Hand the scratch samples of the series just read to the sink. */
   private flush(metric: Record<string, unknown>, atAbs: number): void {
     let name = UNNAMED_METRIC;
-    const labels: Record<string, string> = {};
+    const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
     for (const key of Object.keys(metric)) {
       const v = metric[key];
       if (typeof v !== 'string') throw this.shapeError(`label ${JSON.stringify(key)} has a ${v === null ? 'null' : typeof v} value; label values are strings`, atAbs);

@@ -43,7 +43,7 @@ export function splitTopLevel(s: string): string[] {
 }
 
 export function parseEngineConfig(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // keys from the input
   for (const part of splitTopLevel(body)) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
@@ -53,7 +53,7 @@ export function parseEngineConfig(body: string): Record<string, string> {
 }
 
 export function parseNonDefaultArgs(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // keys from the input
   for (const part of splitTopLevel(body)) {
     const m = /^['"]([^'"]+)['"]\s*:\s*(.*)$/s.exec(part);
     if (m) out[m[1]] = m[2].trim();

@@ -69,7 +69,7 @@ const SYNONYMS: Record<string, string> = {
 
 export function canonicalSetting(key: string): string {
   const k = key.trim().replace(/-/g, '_').toLowerCase();
-  return SYNONYMS[k] ?? k;
+  return Object.hasOwn(SYNONYMS, k) ? SYNONYMS[k] : k; // keys come from inputs: `constructor` is a setting
 }
 
 /** Parse a textual value the way vLLM prints it: True/False/None, numbers, quoted strings. */
@@ -85,24 +85,27 @@ export function parseConfigScalar(raw: string): ConfigScalar | undefined {
 }
 
 export class ServingConfigBuilder {
-  private readonly values: Record<string, ConfigValue> = {};
+  /** Keyed by setting names from inputs (`constructor`, `toString` are settings too): a Map. */
+  private readonly values = new Map<string, ConfigValue>();
   private readonly seen = new Map<string, ConfigValue[]>();
   private readonly statements: ConfigStatement[] = [];
 
   set(key: string, value: ConfigScalar | undefined, source: ConfigSource, file?: string): void {
     if (value === undefined) return;
     const k = canonicalSetting(key);
+    // The Result's records (zod) drop a `__proto__` key; it names no vLLM setting either.
+    if (k === '__proto__') return;
     const cv: ConfigValue = file === undefined ? { value, source } : { value, source, file };
     if (source !== 'cache_config_info') this.statements.push(file === undefined ? { key: k, value, source } : { key: k, value, source, file });
     let list = this.seen.get(k);
     if (!list) this.seen.set(k, (list = []));
     if (!list.some((x) => x.value === value && x.source === source)) list.push(cv);
-    const cur = this.values[k];
-    if (!cur || PRIORITY[source] >= PRIORITY[cur.source]) this.values[k] = cv;
+    const cur = this.values.get(k);
+    if (!cur || PRIORITY[source] >= PRIORITY[cur.source]) this.values.set(k, cv);
   }
 
   get(key: string): ConfigValue | undefined {
-    return this.values[canonicalSetting(key)];
+    return this.values.get(canonicalSetting(key));
   }
 
   build(): ServingConfig {
@@ -111,8 +114,8 @@ export class ServingConfigBuilder {
       const distinct = new Set(list.map((x) => String(x.value)));
       if (distinct.size > 1) conflicts.push({ setting, values: list.map((x) => ({ ...x })) });
     }
-    const values: Record<string, ConfigValue> = {};
-    for (const k of Object.keys(this.values).sort()) values[k] = this.values[k];
+    const values: Record<string, ConfigValue> = Object.create(null);
+    for (const k of [...this.values.keys()].sort()) values[k] = this.values.get(k)!;
     return { values, conflicts, statements: this.statements.map((x) => ({ ...x })) };
   }
 }

@@ -118,12 +118,12 @@ export function parseSelector(text: string): Selector | undefined {
   const s = text.trim();
   const brace = s.indexOf('{');
   if (brace < 0) {
-    return /^[a-zA-Z_:][a-zA-Z0-9_:.]*$/.test(s) ? { name: s, labels: {} } : undefined;
+    return /^[a-zA-Z_:][a-zA-Z0-9_:.]*$/.test(s) ? { name: s, labels: Object.create(null) as Record<string, string> } : undefined;
   }
   if (!s.endsWith('}')) return undefined;
   const name = s.slice(0, brace).trim();
   if (name !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:.]*$/.test(name)) return undefined;
-  const labels: Record<string, string> = {};
+  const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
   let i = brace + 1;
   const end = s.length - 1;
   while (i < end) {
@@ -169,7 +169,7 @@ export function parseSelector(text: string): Selector | undefined {
 
 /** A label set from separate label columns: empty cells mean "label absent", as in Prometheus. */
 export function labelsFromCells(names: readonly string[], cells: readonly (string | undefined | null)[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
   for (let i = 0; i < names.length; i++) {
     const v = cells[i];
     if (v !== undefined && v !== null && v !== '') out[names[i]] = v;

@@ -114,7 +114,7 @@ export function parseSeries(text: string): ParsedSeries {
   let i = 0;
   const n = text.length;
   let name = '';
-  const labels: Record<string, string> = {};
+  const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
   if (text.charCodeAt(0) !== 0x7b) {
     if (!isNameStart(text.charCodeAt(0))) throw new SeriesSyntaxError('a sample line must start with a metric name', 0);
     i = 1;
