@@ -54,6 +54,12 @@ export class SeriesAccumulator {
   /** Set when a pushed timestamp was not greater than the previous one. */
   unordered = false;
   nanCount = 0;
+  /** +Inf/-Inf values dropped (legal in the exposition format, meaningless as a gauge or counter). */
+  infCount = 0;
+  /** Samples dropped for a timestamp outside [MIN_TIME_SECONDS, MAX_TIME_SECONDS]. */
+  badTimeCount = 0;
+  /** The first such timestamp, for the warning. */
+  badTimeExample = NaN;
   readonly files = new Set<string>();
   /** Shared timestamps, valid for [0, length), or null once this series has its own. */
   private col: TimeColumn | null = null;
@@ -84,8 +90,14 @@ export class SeriesAccumulator {
   }
 
   push(tSeconds: number, value: number): void {
-    if (value !== value) {
-      this.nanCount++;
+    if (value - value !== 0) {
+      // NaN or ±Inf: not a number an analysis can use.
+      if (value !== value) this.nanCount++;
+      else this.infCount++;
+      return;
+    }
+    if (!(tSeconds >= MIN_TIME_SECONDS && tSeconds <= MAX_TIME_SECONDS)) {
+      if (this.badTimeCount++ === 0) this.badTimeExample = tSeconds;
       return;
     }
     const n = this.length;
@@ -124,6 +136,14 @@ export class SeriesAccumulator {
     this.col = null;
   }
 }
+
+/**
+ * Sample timestamps we accept, Unix seconds: 1970-01-01 to 9999-12-31. Outside it a timestamp is
+ * garbage or in another unit (ms or µs read as seconds); it would also stretch the window over
+ * millennia and cannot be printed as a date.
+ */
+export const MIN_TIME_SECONDS = 0;
+export const MAX_TIME_SECONDS = 253402300799;
 
 function grown(a: Float64Array, used: number): Float64Array {
   const b = new Float64Array(Math.max(64, Math.ceil(a.length * GROWTH)));
@@ -205,6 +225,10 @@ export class SampleSink {
     let unorderedSeries = 0;
     let dupSamples = 0;
     let nanSamples = 0;
+    let infSamples = 0;
+    let badTimeSamples = 0;
+    let badTimeExample = NaN;
+    const infMetrics = new Set<string>();
     let singleSample = 0;
     let droppedAliases = 0;
     const nanMetrics = new Set<string>();
@@ -221,6 +245,10 @@ export class SampleSink {
       }
       nanSamples += acc.nanCount;
       if (acc.nanCount) nanMetrics.add(acc.resolved.name);
+      infSamples += acc.infCount;
+      if (acc.infCount) infMetrics.add(acc.resolved.name);
+      if (acc.badTimeCount && badTimeSamples === 0) badTimeExample = acc.badTimeExample;
+      badTimeSamples += acc.badTimeCount;
       let t = acc.t.subarray(0, acc.length);
       let v = acc.v.subarray(0, acc.length);
       if (acc.unordered) {
@@ -243,6 +271,14 @@ export class SampleSink {
     if (unorderedSeries) w.push({ code: 'OUT_OF_ORDER', count: unorderedSeries, message: `${unorderedSeries} series had out-of-order samples; they were sorted by time` });
     if (dupSamples) w.push({ code: 'DUPLICATE_TIMESTAMPS', count: dupSamples, message: `${dupSamples} samples repeated an earlier timestamp of their series; the last value read was kept` });
     if (nanSamples) w.push({ code: 'NAN_SAMPLES', count: nanSamples, message: `${nanSamples} NaN samples were dropped (${[...nanMetrics].sort().slice(0, 5).join(', ')}${nanMetrics.size > 5 ? ', …' : ''})` });
+    if (infSamples) w.push({ code: 'INFINITE_SAMPLES', count: infSamples, message: `${infSamples} +Inf/-Inf samples were dropped (${[...infMetrics].sort().slice(0, 5).join(', ')}${infMetrics.size > 5 ? ', …' : ''})` });
+    if (badTimeSamples) {
+      w.push({
+        code: 'TIMESTAMP_OUT_OF_RANGE',
+        count: badTimeSamples,
+        message: `${badTimeSamples} samples with a timestamp outside 1970–9999 were dropped (e.g. ${badTimeExample} s); is the time unit right?`,
+      });
+    }
     const timeful = out.some((s) => s.t.length > 1);
     if (singleSample && timeful) w.push({ code: 'SINGLE_SAMPLE_SERIES', count: singleSample, message: `${singleSample} series have a single sample; no rate or trend can be computed from them` });
     if (droppedAliases) w.push({ code: 'DUPLICATE_ALIAS', count: droppedAliases, message: `${droppedAliases} series were exported under both an old and a new vLLM name; the new name was kept` });

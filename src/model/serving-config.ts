@@ -78,7 +78,10 @@ export function parseConfigScalar(raw: string): ConfigScalar | undefined {
   if ((s.startsWith("'") && s.endsWith("'")) || (s.startsWith('"') && s.endsWith('"'))) s = s.slice(1, -1);
   if (s === '' || s === 'None' || s === 'null') return undefined;
   if (/^(true|false)$/i.test(s)) return s.toLowerCase() === 'true';
-  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
+  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) {
+    const n = Number(s);
+    return Number.isFinite(n) ? n : s; // `1e309` overflows: kept as the text the input said
+  }
   const dt = /^torch\.(\w+)$/.exec(s);
   if (dt) return dt[1];
   return s;

@@ -108,6 +108,7 @@ export class PromClient {
     this.gzip = opts.gzip ?? !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(base.hostname);
     this.display = display;
     this.headers = { ...(basicAuth ? { authorization: basicAuth } : {}), ...lowerKeys(opts.headers ?? {}) };
+    checkHeaders(this.headers);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
     this.backoffMs = opts.backoffMs ?? 500;
@@ -293,8 +294,27 @@ export class PromClient {
   }
 }
 
+/**
+ * Headers Node would refuse to send (a line break or another control character in a value, a bad
+ * name): a usage error before any request. The value is never quoted — it may be a secret.
+ */
+export function checkHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, value);
+    } catch {
+      throw new InputError({
+        code: 'BAD_OPTION',
+        message: `header ${JSON.stringify(name.slice(0, 60))}: the value holds a line break or another character HTTP does not allow`,
+        hint: 'check --header, VLLM_TUNE_PROMETHEUS_HEADERS and VLLM_TUNE_BEARER_TOKEN (one header per line, no control characters)',
+      });
+    }
+  }
+}
+
 function lowerKeys(h: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
   return out;
 }

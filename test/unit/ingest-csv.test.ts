@@ -55,8 +55,9 @@ describe('CSV long format', () => {
     const a = await ingest({ inputs: [fx('long-selector.csv')] });
     const sa = series(a, 'vllm:num_requests_waiting', { instance: 'a:8000' });
     expect(sa.labels).toEqual({ instance: 'a:8000', job: 'vllm', note: 'say "hi", ok' });
-    expect(sa.t).toEqual([1732269600, 1732269610.5, 1732269620]); // 2024-11-22T10:00:00Z = 1732269600
-    expect(sa.v).toEqual([0, 7, Infinity]);
+    expect(sa.t).toEqual([1732269600, 1732269610.5]); // 2024-11-22T10:00:00Z = 1732269600
+    expect(sa.v).toEqual([0, 7]); // the third row's +Inf is dropped with a warning
+    expect(a.warnings.find((w) => w.code === 'INFINITE_SAMPLES')?.count).toBe(1);
     const sb = series(a, 'vllm:num_requests_waiting', { instance: 'b:8000' });
     expect(sb.t).toEqual([1732266000]); // 10:00+01:00 = 09:00Z
     expect(sb.v).toEqual([2]);

@@ -166,15 +166,15 @@ describe('query_range matrix', () => {
     expect(Array.from(s.v)).toEqual([0, 4, 9, 2]);
   });
 
-  it('reads "NaN", "+Inf", "-Inf", exponents and long mantissas exactly; NaN samples are dropped with a warning', async () => {
+  it('reads "NaN", "+Inf", "-Inf", exponents and long mantissas exactly; NaN and ±Inf samples are dropped with a warning', async () => {
     const r = await read(bytes('special-values.json'));
     const s = find(r.series, 'vllm:e2e_request_latency_seconds_bucket');
     expect(s.labels).toEqual({ instance: '10.0.0.5:8000', le: '+Inf' });
-    expect(Array.from(s.t)).toEqual([1732269610.5, 1732269620.5, 1732269630.5, 1732269640.5, 1732269650.5, 1732269660.5]);
-    expect(Array.from(s.v)).toEqual([Infinity, -Infinity, 1.5e-7, -0.25, 123456789012345680, 0.30000000000000004]);
-    expect(r.samples).toBe(7); // read, including the NaN the sink then drops
-    const nan = r.warnings.find((w) => w.code === 'NAN_SAMPLES');
-    expect(nan?.count).toBe(1);
+    expect(Array.from(s.t)).toEqual([1732269630.5, 1732269640.5, 1732269650.5, 1732269660.5]);
+    expect(Array.from(s.v)).toEqual([1.5e-7, -0.25, 123456789012345680, 0.30000000000000004]);
+    expect(r.samples).toBe(7); // read, including the NaN and ±Inf the sink then drops
+    expect(r.warnings.find((w) => w.code === 'NAN_SAMPLES')?.count).toBe(1);
+    expect(r.warnings.find((w) => w.code === 'INFINITE_SAMPLES')?.count).toBe(2);
   });
 
   it('decodes escaped and non-ASCII label values', async () => {
@@ -420,14 +420,14 @@ describe('numbers are bit-exact against JSON.parse + Number()', () => {
     const doc = { status: 'success', data: { resultType: 'matrix', result } };
     for (const text of [JSON.stringify(doc), JSON.stringify(doc, null, 2)]) {
       const data = Buffer.from(text);
-      // the reference: parse with JSON.parse, convert with Number(), drop NaN, keep order (already ascending)
+      // the reference: parse with JSON.parse, convert with Number(), drop NaN and ±Inf (the sink does), keep order (already ascending)
       const ref = new Map<string, { t: number[]; v: number[] }>();
       for (const s of (JSON.parse(text) as typeof doc).data.result) {
         const t: number[] = [];
         const v: number[] = [];
         for (const [ts, vs] of s.values) {
           const x = vs === '+Inf' ? Infinity : vs === '-Inf' ? -Infinity : Number(vs);
-          if (Number.isNaN(x)) continue;
+          if (!Number.isFinite(x)) continue;
           t.push(ts);
           v.push(x);
         }

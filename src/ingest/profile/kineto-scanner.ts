@@ -272,6 +272,8 @@ export class KinetoScanner {
       if (mark >= this.switchAt) return;
       try {
         if (this.state === 0) {
+          // A UTF-8 byte-order mark before the first value (Windows editors write one): skipped.
+          if (this.base + this.p === 0 && b[this.p] === 0xef && b[this.p + 1] === 0xbb && b[this.p + 2] === 0xbf) this.p += 3;
           this.skipWs();
           const c = b[this.p];
           if (c === LBRACE) {
@@ -813,10 +815,11 @@ export function internedId(ev: ScannedEvent): number {
   }
   if (internStr.length >= INTERN_MAX) return -1;
   const id = internStr.length;
+  const name = eventName(ev); // before the table changes
   internHash[slot] = h;
   internIdx[slot] = id;
   internBytes.push(Buffer.from(b.subarray(s, e)));
-  internStr.push(eventName(ev));
+  internStr.push(name);
   return id;
 }
 
@@ -849,5 +852,37 @@ export function eventName(ev: ScannedEvent): string {
     }
   }
   if (!escaped) return b.toString('utf8', ev.nameStart, ev.nameEnd);
-  return JSON.parse(ev.buf.toString('utf8', ev.nameStart - 1, ev.nameEnd + 1)) as string;
+  const text = b.toString('utf8', ev.nameStart, ev.nameEnd);
+  try {
+    return JSON.parse(`"${text}"`) as string;
+  } catch {
+    return decodeLenient(text);
+  }
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * A name whose escapes JSON.parse rejects (`\q`, a short `\u12`, a raw control character): valid
+ * escapes are decoded, an invalid one is kept as written. A kernel name stays a usable name instead of
+ * failing the whole trace on one byte.
+ */
+function decodeLenient(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c !== '\\' || i + 1 >= text.length) {
+      out += c;
+      continue;
+    }
+    const n = text[i + 1];
+    if (Object.hasOwn(SIMPLE_ESCAPES, n)) {
+      out += SIMPLE_ESCAPES[n];
+      i++;
+    } else if (n === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+      out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+      i += 5;
+    } else out += c;
+  }
+  return out;
 }
