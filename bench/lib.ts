@@ -1,5 +1,5 @@
 // Benchmark harness: every case runs in its own child process so peak RSS belongs to it alone,
-// next to a floor measured in the same run (reading the same file in 1 MiB chunks).
+// next to the every-byte floor measured in the same run on the same file (see run.ts).
 
 export interface BenchPrepared {
   /** Input file the case reads (generated under bench/out/, not committed). */
@@ -28,8 +28,10 @@ export interface BenchCase {
   run(prepared: BenchPrepared): Promise<BenchRunResult>;
   /** Run only when named on the command line (e.g. a case whose input takes long to generate). */
   optIn?: boolean;
-  /** Whether the floor (raw 1 MiB chunk read of the file) makes sense for this case. */
+  /** Whether the floor (an every-byte JS pass over the file) makes sense for this case. */
   floor?: boolean;
-  /** Targets, printed next to the result (not asserted). */
-  targets?: { mbPerSecond?: number; peakRssMb?: number; seconds?: number };
+  /** Targets, printed next to the result (not asserted). `floorShare`: the floor's time over the case's (0.3 = 30% of its speed). */
+  targets?: { floorShare?: number; peakRssMb?: number; seconds?: number };
+  /** Extra measurements of the same case under other settings (environment), e.g. worker counts. */
+  variants?: { label: string; env: Record<string, string> }[];
 }

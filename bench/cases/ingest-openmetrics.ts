@@ -210,7 +210,8 @@ const bench: BenchCase = {
       },
     };
   },
-  targets: { mbPerSecond: 200 },
+  // 200 MB/s before the bench measured ratios: about a fifth of the ~1 GB/s every-byte floor.
+  targets: { floorShare: 0.2 },
 };
 
 export default bench;
