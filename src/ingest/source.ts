@@ -1,5 +1,14 @@
 // Opening inputs: files, directories (walked), `-` for stdin, gzip detected from the magic bytes.
-// Content is read in 1 MiB chunks (measured: the default 64 KiB buffer costs ~0.9 s/GB).
+// Content is read in 1 MiB chunks (measured: the default 64 KiB buffer costs ~0.9 s/GB) into three
+// buffers used in turn, with the next read issued before a chunk is handed out (read-ahead: the disk
+// works on chunk N+1 while the adapter parses chunk N). Reusing the buffers, rather than allocating
+// 1 MiB per chunk, saves the allocation, its page faults and the garbage collection of 1,000
+// buffers per GB.
+//
+// The contract for every consumer of `chunks()`: a chunk stays valid while the next one is being
+// processed (an adapter may copy the unfinished tail of chunk N when chunk N+1 arrives), and no
+// longer: its memory is reused for the chunk two after it. Keep nothing from a chunk beyond that
+// without copying it.
 
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -43,7 +52,35 @@ function gzipError(display: string, err: unknown): InputError {
   });
 }
 
-async function* fileChunks(p: string): AsyncIterable<Buffer> {
+/** Buffers in rotation: the chunk being parsed, the one before it (still valid), the one being read. */
+const RING = 3;
+
+/** A file's bytes in chunks of `chunkBytes`, read ahead into reused buffers (see the contract above). */
+export async function* fileChunks(p: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<Buffer> {
+  const fh = await fsp.open(p, 'r');
+  const ring: Buffer[] = [];
+  for (let i = 0; i < RING; i++) ring.push(Buffer.allocUnsafe(chunkBytes));
+  let k = 0;
+  let next: Promise<{ bytesRead: number }> | undefined = fh.read(ring[0], 0, chunkBytes, null);
+  try {
+    for (;;) {
+      const { bytesRead } = await next;
+      next = undefined;
+      if (bytesRead === 0) break;
+      const chunk = ring[k];
+      k = (k + 1) % RING;
+      next = fh.read(ring[k], 0, chunkBytes, null);
+      yield bytesRead === chunkBytes ? chunk : chunk.subarray(0, bytesRead);
+    }
+  } finally {
+    // A consumer that stops early (an error in the adapter) leaves a read in flight: let it end first.
+    if (next) await next.catch(() => undefined);
+    await fh.close();
+  }
+}
+
+/** Fresh buffers per chunk, for a consumer that keeps them (zlib holds written input until it is processed). */
+async function* streamChunks(p: string): AsyncIterable<Buffer> {
   const s = createReadStream(p, { highWaterMark: CHUNK_BYTES });
   for await (const c of s) yield c as Buffer;
 }
@@ -83,7 +120,7 @@ async function readHead(display: string, p: string, gzip: boolean): Promise<{ he
   const parts: Buffer[] = [];
   let n = 0;
   let whole = true;
-  for await (const c of gunzipChunks(display, fileChunks(p))) {
+  for await (const c of gunzipChunks(display, streamChunks(p))) {
     parts.push(c);
     n += c.length;
     if (n >= HEAD_BYTES) {
@@ -116,11 +153,11 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
     sizeBytes: st.size,
     head,
     headIsWhole: whole,
-    chunks: () => (gzip ? gunzipChunks(display, fileChunks(p)) : fileChunks(p)),
+    chunks: () => (gzip ? gunzipChunks(display, streamChunks(p)) : fileChunks(p)),
     bytes: async () => {
       if (!gzip) return fsp.readFile(p);
       const parts: Buffer[] = [];
-      for await (const c of gunzipChunks(display, fileChunks(p))) parts.push(c);
+      for await (const c of gunzipChunks(display, streamChunks(p))) parts.push(c);
       return Buffer.concat(parts);
     },
   };
