@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { IngestRequest } from '../ingest/index.js';
+import { parseDurationSeconds } from '../duration.js';
 
 export interface InputFlags {
   scrapeInterval?: string;
@@ -25,14 +26,8 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** `500ms`, `0.5s`, `2m`, `1h`, `1d`, or a bare number of seconds → seconds. */
-export function parseDurationSeconds(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|min|h|d)?\s*$/.exec(text);
-  if (!m) throw new InputError({ code: 'BAD_OPTION', message: `${flag} ${JSON.stringify(text)} is not a duration`, hint: 'use e.g. 500ms, 15s, 5m, 1h' });
-  const x = Number(m[1]);
-  const mult = { ms: 1e-3, s: 1, m: 60, min: 60, h: 3600, d: 86400 }[m[2] ?? 's'] ?? 1;
-  return x * mult;
-}
+/** `500ms`, `0.5s`, `2m`, `1h`, `1d`, or a bare number of seconds → seconds (src/duration.ts). */
+export { parseDurationSeconds };
 
 export function parseSetFlags(list: string[] = []): Record<string, string> {
   const out: Record<string, string> = Object.create(null); // `--set constructor=1` is a setting like any other

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { parseDurationSeconds } from '../cli/common.js';
+import { parseDurationSeconds } from '../duration.js';
 import { parseTimeArg } from './time.js';
 import { parseBaseUrl } from './client.js';
 

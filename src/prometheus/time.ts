@@ -3,7 +3,7 @@
 // resolution (what Prometheus stores).
 
 import { InputError } from '../errors.js';
-import { parseDurationSeconds } from '../cli/common.js';
+import { parseDurationSeconds } from '../duration.js';
 
 const UNIX_RE = /^\d{9,11}(?:\.\d+)?$/;
 const REL_RE = /^now(?:\s*([+-])\s*(.+))?$/i;
