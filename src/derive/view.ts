@@ -51,6 +51,11 @@ export class AnalysisView {
   readonly end: number;
   readonly replicas: Scope[];
   private readonly cache = new Map<string, unknown>();
+  /** Per-series values on the grid, computed once whatever asks (see seriesRate / aligned). */
+  private readonly rates = new WeakMap<Series, Float64Array>();
+  private readonly alignedBySeries = new WeakMap<Series, Float64Array>();
+  /** A histogram's bucket rates summed by `le` per scope, shared by every quantile of it. */
+  private readonly bucketRates = new Map<string, { les: number[]; summed: Float64Array[] } | null>();
 
   constructor(
     readonly metrics: MetricSet,
@@ -114,7 +119,19 @@ export class AnalysisView {
 
   /** Last value at or before each grid point within the lookback, NaN when stale. */
   aligned(s: Series): Float64Array {
-    return this.memo(`align:${s.name}:${JSON.stringify(s.labels)}`, () => alignToGrid(s.t, s.v, this.grid, { stalenessSeconds: LOOKBACK_SECONDS }));
+    let a = this.alignedBySeries.get(s);
+    if (!a) this.alignedBySeries.set(s, (a = alignToGrid(s.t, s.v, this.grid, { stalenessSeconds: LOOKBACK_SECONDS })));
+    return a;
+  }
+
+  /**
+   * One series' per-second rate on the grid (PromQL rate over `rateWindow`), computed once: a
+   * histogram bucket's rate serves every percentile, its replica and the fleet.
+   */
+  private seriesRate(s: Series): Float64Array {
+    let r = this.rates.get(s);
+    if (!r) this.rates.set(s, (r = rate(s.t, s.v, this.grid, this.rateWindow)));
+    return r;
   }
 
   /** A gauge on the grid: summed or averaged across the scope's series (NaN where none is current). */
@@ -131,7 +148,7 @@ export class AnalysisView {
     return this.memo(`rate:${name}:${scope}:${JSON.stringify(match ?? {})}`, () => {
       const list = this.series(name, scope, match);
       if (!list.length || this.grid.length === 0) return null;
-      return combine(list.map((s) => rate(s.t, s.v, this.grid, this.rateWindow)), 'sum');
+      return combine(list.map((s) => this.seriesRate(s)), 'sum');
     });
   }
 
@@ -186,18 +203,9 @@ export class AnalysisView {
   /** A histogram quantile on the grid from bucket rates (sum by le of rate), NaN where no traffic. */
   quantileSeries(base: string, q: number, scope: Scope = FLEET): Float64Array | null {
     return this.memo(`qs:${base}:${q}:${scope}`, () => {
-      const buckets = this.series(histogramParts(base).bucket, scope);
-      if (!buckets.length || !this.grid.length) return null;
-      const byLe = new Map<number, Float64Array[]>();
-      for (const s of buckets) {
-        const le = parseLe(s.labels.le);
-        if (Number.isNaN(le)) continue;
-        let l = byLe.get(le);
-        if (!l) byLe.set(le, (l = []));
-        l.push(rate(s.t, s.v, this.grid, this.rateWindow));
-      }
-      const les = [...byLe.keys()].sort((a, b) => a - b);
-      const summed = les.map((le) => combine(byLe.get(le)!, 'sum'));
+      const rates = this.summedBucketRates(base, scope);
+      if (!rates) return null;
+      const { les, summed } = rates;
       const out = new Float64Array(this.grid.length);
       const counts = new Float64Array(les.length);
       for (let i = 0; i < out.length; i++) {
@@ -210,6 +218,28 @@ export class AnalysisView {
       }
       return out;
     });
+  }
+
+  /** Bucket rates of a histogram in a scope, summed by `le` (ascending); memoized for every quantile. */
+  private summedBucketRates(base: string, scope: Scope): { les: number[]; summed: Float64Array[] } | null {
+    const key = `${base}\u0000${scope}`;
+    if (this.bucketRates.has(key)) return this.bucketRates.get(key)!;
+    let out: { les: number[]; summed: Float64Array[] } | null = null;
+    const buckets = this.series(histogramParts(base).bucket, scope);
+    if (buckets.length && this.grid.length) {
+      const byLe = new Map<number, Float64Array[]>();
+      for (const s of buckets) {
+        const le = parseLe(s.labels.le);
+        if (Number.isNaN(le)) continue;
+        let l = byLe.get(le);
+        if (!l) byLe.set(le, (l = []));
+        l.push(this.seriesRate(s));
+      }
+      const les = [...byLe.keys()].sort((a, b) => a - b);
+      out = { les, summed: les.map((le) => combine(byLe.get(le)!, 'sum')) };
+    }
+    this.bucketRates.set(key, out);
+    return out;
   }
 
   /** Each replica's settings over time (built once, on first use). */
