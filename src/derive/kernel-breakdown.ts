@@ -12,6 +12,9 @@ export interface BreakdownOptions {
   wallSeconds?: number;
 }
 
+/** Sub-class key for kernels whose rule gives no sub-class. */
+export const NO_SUB = '-';
+
 /** Share of graph kernels above which CUDA graphs count as "used" (judgement call: a few captured
  *  warm-up kernels should not flip the verdict). */
 const GRAPH_USED_MIN_SHARE = 0.2;
@@ -45,7 +48,18 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
         if (k.sub !== undefined) t.sub = k.sub;
         return t;
       });
-    return { category, ns, share: activity > 0 ? ns / activity : 0, count, top };
+    const bySub = new Map<string, { ns: number; count: number }>();
+    for (const k of ks) {
+      const key = k.sub ?? NO_SUB;
+      const r = bySub.get(key) ?? { ns: 0, count: 0 };
+      r.ns += k.totalNs;
+      r.count += k.count;
+      bySub.set(key, r);
+    }
+    const subs = [...bySub]
+      .map(([sub, r]) => ({ sub, ns: r.ns, share: activity > 0 ? r.ns / activity : 0, count: r.count }))
+      .sort((a, b) => b.ns - a.ns || (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0));
+    return { category, ns, share: activity > 0 ? ns / activity : 0, count, subs, top };
   });
   const memoryByDirectionNs: Record<string, number> = {};
   for (const k of kernels) if (k.category === 'memory') memoryByDirectionNs[k.sub ?? 'other'] = (memoryByDirectionNs[k.sub ?? 'other'] ?? 0) + k.totalNs;
@@ -130,7 +144,17 @@ export function kernelBreakdown(profiles: KernelProfile[], opts: BreakdownOption
   const active = devices.filter((d) => d.gpuActivity);
   const categoryShares: Record<string, number> = {};
   for (const c of CATEGORY_IDS) categoryShares[c] = active.length ? active.reduce((s, d) => s + d.categories.find((x) => x.category === c)!.share, 0) / active.length : 0;
+  const subShares: Record<string, number> = {};
+  if (active.length) {
+    for (const d of active) for (const c of d.categories) for (const sb of c.subs) subShares[`${c.category}/${sb.sub}`] = (subShares[`${c.category}/${sb.sub}`] ?? 0) + sb.share / active.length;
+  }
   const withIdle = active.filter((d) => d.idle);
   const idleShare = withIdle.length ? withIdle.reduce((s, d) => s + d.idle!.idleShare, 0) / withIdle.length : null;
-  return { devices, fleet: { devices: active.length, categoryShares, idleShare }, unknown };
+  return { devices, fleet: { devices: active.length, categoryShares, subShares: sortedRecord(subShares), idleShare }, unknown };
+}
+
+function sortedRecord(r: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k];
+  return out;
 }

@@ -8,12 +8,19 @@ export const CATEGORY_IDS = ['attention', 'gemm', 'moe_gemm', 'communication', '
 export const TopKernel = z.object({ name: z.string(), count: z.number(), totalNs: z.number(), meanNs: z.number(), sub: z.string().optional() });
 export type TopKernel = z.infer<typeof TopKernel>;
 
+/** One sub-class of a category (the rule's `sub`; `unmatched` for `other` names no rule matched,
+ *  `-` for kernels whose rule gives none). Share is of the device's GPU activity time, like the category's. */
+export const SubShare = z.object({ sub: z.string(), ns: z.number(), share: z.number(), count: z.number() });
+export type SubShare = z.infer<typeof SubShare>;
+
 export const CategoryShare = z.object({
   category: z.enum(CATEGORY_IDS),
   ns: z.number(),
   /** Share of the device's GPU activity time (sum of kernel + memcpy + memset durations). */
   share: z.number(),
   count: z.number(),
+  /** The category split by sub-class, largest first (sums to `ns`). */
+  subs: z.array(SubShare),
   top: z.array(TopKernel),
 });
 export type CategoryShare = z.infer<typeof CategoryShare>;
@@ -80,7 +87,13 @@ export type DeviceBreakdown = z.infer<typeof DeviceBreakdown>;
 export const GpuBreakdown = z.object({
   devices: z.array(DeviceBreakdown),
   /** Across devices with GPU activity: mean shares (each device weighs the same). */
-  fleet: z.object({ devices: z.number(), categoryShares: z.record(z.string(), z.number()), idleShare: z.number().nullable() }),
+  fleet: z.object({
+    devices: z.number(),
+    categoryShares: z.record(z.string(), z.number()),
+    /** Mean share per `category/sub` (e.g. `other/normalization`), each device weighing the same. */
+    subShares: z.record(z.string(), z.number()),
+    idleShare: z.number().nullable(),
+  }),
   unknown: z.array(Unknown),
 });
 export type GpuBreakdown = z.infer<typeof GpuBreakdown>;

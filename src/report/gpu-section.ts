@@ -28,6 +28,30 @@ function title(k: string): string {
   return Object.hasOwn(TITLES, k) ? TITLES[k] : mdText(k);
 }
 
+const SUB_TITLES: Record<string, string> = {
+  '-': 'unlabelled',
+  triton_fused: 'Triton fused (torch.compile)',
+  normalization: 'normalization',
+  rotary: 'rotary embedding',
+  quantization: 'quantization',
+  sampling: 'sampling / softmax / top-k',
+  copy_reduction: 'copies / reductions',
+  elementwise: 'activation / element-wise',
+  moe_routing: 'MoE routing',
+  unmatched: 'unmatched names',
+  kv_cache_write: 'KV-cache writes',
+  metadata: 'metadata',
+  linear_attention: 'linear attention',
+  conv: 'convolution',
+  nccl: 'NCCL/RCCL',
+  custom_allreduce: 'custom all-reduce',
+  all_to_all: 'all-to-all / other collectives',
+};
+
+function subTitle(k: string): string {
+  return Object.hasOwn(SUB_TITLES, k) ? SUB_TITLES[k] : mdText(k);
+}
+
 function shortName(name: string, max = 90): string {
   return name.length > max ? `${name.slice(0, max - 1)}…` : name;
 }
@@ -44,7 +68,13 @@ function device(d: DeviceBreakdown): string[] {
   }
   out.push('| category | time | share | kernels |');
   out.push('|---|---:|---:|---:|');
-  for (const c of d.categories) out.push(`| ${title(c.category)} | ${fmtNs(c.ns)} | ${pct(c.share)} | ${c.count} |`);
+  for (const c of d.categories) {
+    out.push(`| ${title(c.category)} | ${fmtNs(c.ns)} | ${pct(c.share)} | ${c.count} |`);
+    // `other` is split into what it is; other categories show their sub-classes only when there are several
+    if (c.ns > 0 && c.category !== 'memory' && (c.category === 'other' || c.subs.length > 1)) {
+      for (const sb of c.subs) out.push(`| · ${subTitle(sb.sub)} | ${fmtNs(sb.ns)} | ${pct(sb.share)} | ${sb.count} |`);
+    }
+  }
   if (d.idle) {
     out.push(`| idle${d.idle.source === 'wall-seconds' ? ' (from --wall-seconds)' : ''} | ${fmtNs(d.idle.idleNs)} | ${pct(d.idle.idleShare)} of ${fmtNs(d.idle.spanNs)} | |`);
   }

@@ -110,3 +110,43 @@ describe('diagnoseGpu', () => {
     expect(f.evidence.gapCount).toBe(99);
   });
 });
+
+describe('sub-classes in the breakdown', () => {
+  it('splits each category by sub-class (exact shares) and keeps the fleet mean per category/sub', () => {
+    const p: KernelProfile = {
+      file: 'k.csv',
+      format: 'nsys-csv',
+      gpuActivity: true,
+      kernels: [
+        { name: 'a', category: 'other', sub: 'normalization', count: 4, totalNs: 2_000 },
+        { name: 'b', category: 'other', sub: 'sampling', count: 1, totalNs: 1_000 },
+        { name: 'c', category: 'other', sub: 'normalization', count: 2, totalNs: 1_000 },
+        { name: 'd', category: 'other', sub: 'unmatched', count: 1, totalNs: 500 },
+        { name: 'e', category: 'gemm', count: 1, totalNs: 5_500 },
+      ],
+    };
+    const g = kernelBreakdown([p]);
+    const other = g.devices[0].categories.find((c) => c.category === 'other')!;
+    expect(other.subs).toEqual([
+      { sub: 'normalization', ns: 3_000, share: 0.3, count: 6 },
+      { sub: 'sampling', ns: 1_000, share: 0.1, count: 1 },
+      { sub: 'unmatched', ns: 500, share: 0.05, count: 1 },
+    ]);
+    expect(g.devices[0].categories.find((c) => c.category === 'gemm')!.subs).toEqual([{ sub: '-', ns: 5_500, share: 0.55, count: 1 }]);
+    expect(g.fleet.subShares).toEqual({ 'gemm/-': 0.55, 'other/normalization': 0.3, 'other/sampling': 0.1, 'other/unmatched': 0.05 });
+    const md = renderGpuSection(g);
+    expect(md).toContain('| · normalization | 3.0 µs | 30.0% | 6 |');
+    expect(md).toContain('| · unmatched names | 500 ns | 5.0% | 1 |');
+  });
+
+  it('real H200 op-zoo trace: every sub-class sums to its category, and the norm/sampling/rotary ranges land in their sub-classes', async () => {
+    const f = path.resolve(REAL_TRACES, '../../real-h200/op-zoo.trace.json.gz');
+    const { profile } = await readKinetoProfile(await fileSource(f, 'op-zoo'), new KernelClassifier());
+    const d = kernelBreakdown([profile]).devices[0];
+    for (const c of d.categories) expect(c.subs.reduce((s, x) => s + x.ns, 0)).toBe(c.ns);
+    const other = d.categories.find((c) => c.category === 'other')!;
+    const subs = new Set(other.subs.map((s) => s.sub));
+    for (const s of ['normalization', 'sampling', 'quantization', 'copy_reduction', 'elementwise']) expect(subs.has(s), s).toBe(true);
+    expect(d.categories.find((c) => c.category === 'attention')!.ns).toBeGreaterThan(0);
+  });
+});
