@@ -10,6 +10,10 @@ import { KernelClassifier } from '../../src/ingest/profile/classify.js';
 import { fileSource } from '../../src/ingest/source.js';
 
 const TARGET_MB = Number(process.env.BENCH_KINETO_MB ?? 1000);
+/** The op cross-check (kernel ↔ launching CPU op) runs unless BENCH_KINETO_OPCHECK=0. */
+const OP_CHECK = process.env.BENCH_KINETO_OPCHECK !== '0';
+/** Kineto numbers CPU ops (External id) and CUDA calls (correlation) apart: the ids differ, as in real traces. */
+const CORR_OFFSET = 700_000;
 
 const KERNELS = [
   'void flash::flash_fwd_splitkv_kernel<Flash_fwd_kernel_traits<128, 64, 128, 4, false, false, cutlass::bfloat16_t, Flash_kernel_traits<128, 64, 128, 4, cutlass::bfloat16_t> >, true, false, false, false, true, true, false, false>(flash::Flash_fwd_params)',
@@ -61,14 +65,14 @@ function generate(file: string, targetBytes: number): { kernels: number; kernelN
     const sep = first ? '' : ',\n';
     first = false;
     buf += `${sep}  {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1234, "tid": 1234, "ts": ${fmt(tsUs, 0)}, "dur": ${fmt(Math.floor(cpuDurNs / 1000), cpuDurNs % 1000)}, "args": {"External id": ${corr}, "Record function id": 0, "Input Dims": [[32, 4096], [4096, 4096]], "Input type": ["c10::BFloat16", "c10::BFloat16"], "Ev Idx": ${corr}}}`;
-    buf += `,\n  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1234, "tid": 1234, "ts": ${fmt(tsUs + 1, 500)}, "dur": 4.250, "args": {"External id": ${corr}, "cbid": 211, "correlation": ${corr}}}`;
+    buf += `,\n  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1234, "tid": 1234, "ts": ${fmt(tsUs + 1, 500)}, "dur": 4.250, "args": {"External id": ${corr}, "cbid": 211, "correlation": ${corr + CORR_OFFSET}}}`;
     const durNs = 1000 + Math.floor(r() * 80_000);
     const gapNs = Math.floor(r() * 3000);
     const startNs = gapNs;
     gpuUs += Math.floor(startNs / 1000);
     const stream = name.startsWith('nccl') ? 13 : 7;
-    buf += `,\n  {"ph": "X", "cat": "kernel", "name": ${JSON.stringify(name)}, "pid": 0, "tid": ${stream}, "ts": ${fmt(gpuUs, startNs % 1000)}, "dur": ${fmt(Math.floor(durNs / 1000), durNs % 1000)}, "args": {"External id": ${corr}, "queued": 0, "device": 0, "context": 1, "stream": ${stream}, "correlation": ${corr}, "registers per thread": 128, "shared memory": 0, "blocks per SM": 1.5, "warps per SM": 6.0, "grid": [132, 1, 1], "block": [384, 1, 1], "est. achieved occupancy %": 12}}`;
-    buf += `,\n  {"ph": "f", "id": ${corr}, "pid": 0, "tid": ${stream}, "ts": ${fmt(gpuUs, startNs % 1000)}, "cat": "ac2g", "name": "ac2g", "bp": "e"}`;
+    buf += `,\n  {"ph": "X", "cat": "kernel", "name": ${JSON.stringify(name)}, "pid": 0, "tid": ${stream}, "ts": ${fmt(gpuUs, startNs % 1000)}, "dur": ${fmt(Math.floor(durNs / 1000), durNs % 1000)}, "args": {"External id": ${corr}, "queued": 0, "device": 0, "context": 1, "stream": ${stream}, "correlation": ${corr + CORR_OFFSET}, "registers per thread": 128, "shared memory": 0, "blocks per SM": 1.5, "warps per SM": 6.0, "grid": [132, 1, 1], "block": [384, 1, 1], "est. achieved occupancy %": 12}}`;
+    buf += `,\n  {"ph": "f", "id": ${corr + CORR_OFFSET}, "pid": 0, "tid": ${stream}, "ts": ${fmt(gpuUs, startNs % 1000)}, "cat": "ac2g", "name": "ac2g", "bp": "e"}`;
     gpuUs += Math.ceil(durNs / 1000) + 1;
     tsUs += Math.floor(cpuDurNs / 1000) + 3;
     kernels++;
@@ -89,7 +93,7 @@ const benchCase: BenchCase = {
   title: `Kineto trace (${TARGET_MB} MB synthetic): streaming scanner → per-kernel totals and device timeline`,
   targets: { floorShare: 0.4, peakRssMb: 128 },
   async prepare(outDir) {
-    const file = path.join(outDir, `kineto-${TARGET_MB}mb.json`);
+    const file = path.join(outDir, `kineto-${TARGET_MB}mb-v2.json`);
     const metaFile = `${file}.meta.json`;
     if (!existsSync(file) || !existsSync(metaFile)) {
       const meta = generate(file, TARGET_MB * 1e6);
@@ -99,14 +103,15 @@ const benchCase: BenchCase = {
     return { file, bytes: statSync(file).size, meta };
   },
   async run(prepared) {
-    const { profile, events } = await readKinetoProfile(await fileSource(prepared.file), new KernelClassifier());
+    const { profile, events } = await readKinetoProfile(await fileSource(prepared.file), new KernelClassifier(), { opCheck: OP_CHECK });
     let kernels = 0;
     let kernelNs = 0;
     for (const k of profile.kernels) {
       kernels += k.count;
       kernelNs += k.totalNs;
     }
-    return { items: events, itemName: 'events', check: { kernels, kernelNs, expectedKernels: prepared.meta?.kernels ?? '?', expectedKernelNs: prepared.meta?.kernelNs ?? '?' } };
+    const oc = profile.opCheck?.[0];
+    return { items: events, itemName: 'events', check: { kernels, kernelNs, expectedKernels: prepared.meta?.kernels ?? '?', expectedKernelNs: prepared.meta?.kernelNs ?? '?', opCheck: oc ? `${oc.linkedKernels} linked, agree ${(oc.agreeNs / Math.max(1, oc.linkedNs)).toFixed(3)}` : 'off' } };
   },
 };
 

@@ -70,7 +70,9 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
   if (tl) {
     idle = { source: 'timeline', spanNs: tl.spanNs, busyNs: tl.busyNs, idleNs: tl.idleNs, idleShare: tl.spanNs > 0 ? tl.idleNs / tl.spanNs : 0, gaps: tl.gaps ?? null };
     if (tl.commNs !== undefined && tl.commNs > 0) {
-      overlap = { commNs: tl.commNs, computeNs: tl.computeNs ?? 0, overlapNs: tl.commComputeOverlapNs ?? 0, overlapShareOfComm: (tl.commComputeOverlapNs ?? 0) / tl.commNs };
+      const ov = tl.commComputeOverlapNs ?? 0;
+      // exposed communication (HTA, TraceLens): communication time during which no compute kernel runs
+      overlap = { commNs: tl.commNs, computeNs: tl.computeNs ?? 0, overlapNs: ov, overlapShareOfComm: ov / tl.commNs, exposedCommNs: tl.commNs - ov };
     }
   } else {
     const wallNs = p.wallNs ?? (opts.wallSeconds !== undefined ? Math.round(opts.wallSeconds * 1e9) : undefined);
@@ -95,6 +97,16 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
   } else unknown.push({ what: 'CUDA graph use', reason: 'the input shows no launch API calls' });
   if (!sk && p.gpuActivity !== false) unknown.push({ what: 'launch pressure', reason: 'per-kernel durations are not in a summary; only counts and totals' });
 
+  let ops: DeviceBreakdown['ops'] = null;
+  const oc = p.opCheck?.find((o) => o.device === device) ?? (p.opCheck?.length === 1 && device === null ? p.opCheck[0] : undefined);
+  if (oc && oc.linkedKernels > 0) {
+    const { device: _d, ...rest } = oc;
+    void _d;
+    const l = oc.linkedNs;
+    ops = { ...rest, agreeShare: l > 0 ? oc.agreeNs / l : 0, conflictShare: l > 0 ? oc.conflictNs / l : 0, attributedShare: l > 0 ? oc.attributedNs / l : 0 };
+  } else if (p.gpuActivity !== false && p.format === 'kineto-trace') {
+    unknown.push({ what: 'launching ops', reason: oc ? 'no kernel links to a CPU op through its External id (graph-replayed kernels, or a Kineto layout without the link)' : 'the trace has no CPU ops' });
+  }
   const notes = [...(p.notes ?? [])];
   return {
     label: label(p, device, multiDevice),
@@ -122,6 +134,7 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
       graphKernels: li ? li.graphKernels : null,
       cudaGraphs,
     },
+    ops,
     unknown,
     notes,
   };

@@ -12,6 +12,7 @@ import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
 import { ProfileBuilder, type GpuActivityKind, type Stat } from './profile/builder.js';
 import { Cat, KinetoScanner, internedId, internedString, nameHas, eventName, type ScannedEvent } from './profile/kineto-scanner.js';
+import { OpLinker, summarise, type OpTally } from './profile/op-check.js';
 
 const PH_X = 88; // 'X'
 
@@ -20,9 +21,22 @@ export interface KinetoReadResult {
   events: number;
 }
 
+export interface KinetoReadOptions {
+  /** Link kernels to the CPU ops that launched them and compare classes (default true). */
+  opCheck?: boolean;
+}
+
 /** Read one trace into a KernelProfile (exported for tests and the bench). */
-export async function readKinetoProfile(src: InputSource, classifier: KernelClassifier): Promise<KinetoReadResult> {
+export async function readKinetoProfile(src: InputSource, classifier: KernelClassifier, opts: KinetoReadOptions = {}): Promise<KinetoReadResult> {
   const builder = new ProfileBuilder(classifier);
+  const linker = opts.opCheck === false ? undefined : new OpLinker(classifier, internedString);
+  const graphCorr = new Set<number>();
+  let extIsCorrelation = 0;
+  // per device: the previous kernel's correlation, and where it was counted (to move it to the graph count)
+  const prevCorr = new Map<number | string, number>();
+  const prevTally = new Map<number | string, OpTally | undefined>();
+  const prevOp = new Map<number | string, number>();
+  const prevDur = new Map<number | string, number>();
   let baseUs = NaN;
   let badGpuEvents = 0;
   // per device: for kernel, memcpy, memset events, the stats record of each interned name id
@@ -32,6 +46,14 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
   const onEvent = (ev: ScannedEvent): void => {
     if (ev.ph !== PH_X) return;
     const cat = ev.cat;
+    if (cat === Cat.CpuOp) {
+      if (!linker || !ev.hasTs) return;
+      if (baseUs !== baseUs) baseUs = ev.tsUs;
+      const startNs = (ev.tsUs - baseUs) * 1000 + ev.tsFracNs;
+      const dur = ev.durNs >= 0 ? ev.durNs : 0;
+      linker.op(ev.tidNum === ev.tidNum ? ev.tidNum : (ev.tidStr ?? '?'), startNs, startNs + dur, internedId(ev), ev.extId);
+      return;
+    }
     if (cat === Cat.Kernel || cat === Cat.Memcpy || cat === Cat.Memset) {
       if (!ev.hasTs || !(ev.durNs >= 0)) {
         badGpuEvents++;
@@ -60,15 +82,55 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
         if (st === undefined) st = slots[id] = builder.statFor(kind, device, internedString(id));
       }
       builder.record(st, device, stream, startNs, ev.durNs, corr, ev.graphId > 0);
+      if (linker && cat === Cat.Kernel) {
+        let t = st.tally;
+        if (!t) st.tally = t = { byOp: new Map(), graphCount: 0, graphNs: 0 };
+        // Graph-replayed: a "graph id", the correlation of a cudaGraphLaunch seen before, or the same
+        // correlation as the previous kernel on the device (a graph launch runs many kernels under one
+        // id; the previous kernel of the run is then moved to the graph count too).
+        const sameRun = corr !== undefined && corr === prevCorr.get(device);
+        if (sameRun && prevTally.get(device)) {
+          const pt = prevTally.get(device)!;
+          const r = pt.byOp.get(prevOp.get(device)!)!;
+          const pd = prevDur.get(device)!;
+          r[0]--;
+          r[1] -= pd;
+          if (r[0] === 0) pt.byOp.delete(prevOp.get(device)!);
+          pt.graphCount++;
+          pt.graphNs += pd;
+          prevTally.set(device, undefined);
+        }
+        if (corr !== undefined) prevCorr.set(device, corr);
+        if (ev.graphId > 0 || sameRun || (corr !== undefined && graphCorr.has(corr))) {
+          t.graphCount++;
+          t.graphNs += ev.durNs;
+        } else {
+          // Kineto 2022–23 wrote the correlation id as the kernel's External id: no link to an op then.
+          let op = -1;
+          if (ev.extId === ev.correlation) extIsCorrelation++;
+          else op = linker.lookup(ev.extId);
+          const r = t.byOp.get(op);
+          if (r) {
+            r[0]++;
+            r[1] += ev.durNs;
+          } else t.byOp.set(op, [1, ev.durNs]);
+          prevTally.set(device, t);
+          prevOp.set(device, op);
+          prevDur.set(device, ev.durNs);
+        }
+      }
     } else if (cat === Cat.Runtime) {
       // Runtime calls are counted from their name bytes (no string per call).
       const dur = ev.durNs === ev.durNs ? ev.durNs : 0;
-      if (nameHas(ev, 'GraphLaunch')) builder.runtimeCall('graph', dur);
+      if (nameHas(ev, 'GraphLaunch')) {
+        builder.runtimeCall('graph', dur);
+        if (ev.correlation === ev.correlation) graphCorr.add(ev.correlation);
+      }
       else if (nameHas(ev, 'LaunchKernel') || nameHas(ev, 'LaunchCooperativeKernel')) builder.runtimeCall('launch', dur);
       else builder.runtimeCall('other', dur);
     }
   };
-  const scanner = new KinetoScanner(src.display, onEvent);
+  const scanner = new KinetoScanner(src.display, onEvent, linker !== undefined);
   for await (const chunk of src.chunks()) scanner.push(chunk);
   const { sawEvents } = scanner.finish();
   if (!sawEvents) {
@@ -81,6 +143,10 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
   if (dist && typeof dist.world_size === 'number') base.worldSize = dist.world_size;
   const profile = builder.finish(base, { timeline: true, launches: builder.runtimeEvents > 0 });
   const notes: string[] = [];
+  if (linker && linker.ops > 0 && profile.gpuActivity) {
+    profile.opCheck = builder.kernelStatsByDevice().map(([dev, stats]) => summarise(dev, stats, linker, internedString));
+    if (extIsCorrelation > 0) notes.push(`op cross-check: ${extIsCorrelation} kernels carry their correlation id as External id (a 2022–23 Kineto layout), so their launching op is unknown`);
+  }
   if (!profile.gpuActivity) notes.push('no GPU activity: the trace holds no kernel, memcpy or memset events (CPU-only trace)');
   if (badGpuEvents) notes.push(`${badGpuEvents} GPU events without ts/dur were skipped`);
   if (notes.length) profile.notes = notes;

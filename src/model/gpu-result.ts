@@ -38,6 +38,38 @@ export const GapSummary = z.object({
   countOver: z.record(z.string(), z.number()),
 });
 
+/** The op cross-check of one device (src/ingest/profile/op-check.ts; definitions in docs/profiles.md). */
+export const OpPairResult = z.object({
+  kernel: z.string(),
+  kernelCategory: z.enum(CATEGORY_IDS),
+  kernelSub: z.string().optional(),
+  op: z.string(),
+  opClass: z.enum(['attention', 'moe', 'gemm', 'communication', 'other']),
+  verdict: z.enum(['conflict', 'attributed']),
+  count: z.number(),
+  ns: z.number(),
+});
+export const OpCheckResult = z.object({
+  kernels: z.number(),
+  kernelNs: z.number(),
+  linkedKernels: z.number(),
+  linkedNs: z.number(),
+  graphKernels: z.number(),
+  graphNs: z.number(),
+  unlinkedKernels: z.number(),
+  unlinkedNs: z.number(),
+  agreeNs: z.number(),
+  conflictNs: z.number(),
+  attributedNs: z.number(),
+  noOpinionNs: z.number(),
+  /** Of the linked kernel time: share where op and name agree / conflict / the op attributes an `other` kernel. */
+  agreeShare: z.number(),
+  conflictShare: z.number(),
+  attributedShare: z.number(),
+  pairs: z.array(OpPairResult),
+});
+export type OpCheckResult = z.infer<typeof OpCheckResult>;
+
 export const DeviceBreakdown = z.object({
   /** Human label: "rank 0, GPU 2" or "GPU 0" and the file. */
   label: z.string(),
@@ -66,7 +98,7 @@ export const DeviceBreakdown = z.object({
     })
     .nullable(),
   overlap: z
-    .object({ commNs: z.number(), computeNs: z.number(), overlapNs: z.number(), overlapShareOfComm: z.number() })
+    .object({ commNs: z.number(), computeNs: z.number(), overlapNs: z.number(), overlapShareOfComm: z.number(), exposedCommNs: z.number() })
     .nullable(),
   launch: z.object({
     kernels: z.number(),
@@ -79,6 +111,8 @@ export const DeviceBreakdown = z.object({
     graphKernels: z.number().nullable(),
     cudaGraphs: z.enum(['used', 'not-seen', 'unknown']),
   }),
+  /** Null when the input has no CPU ops linked to kernels (then `unknown` says why). */
+  ops: OpCheckResult.nullable(),
   unknown: z.array(Unknown),
   notes: z.array(z.string()),
 });

@@ -69,6 +69,43 @@ export interface ShortKernels {
   totalNs: number;
 }
 
+/** A (kernel, launching op) pair where the op's class and the kernel name's class differ. */
+export interface OpPair {
+  kernel: string;
+  kernelCategory: KernelCategory;
+  kernelSub?: string;
+  /** The deciding op: the innermost op with an attention/MoE/GEMM/communication class, else the innermost known op. */
+  op: string;
+  opClass: 'attention' | 'moe' | 'gemm' | 'communication' | 'other';
+  /** conflict: both classes are definite and differ; attributed: the name is `other`, the op says what it belongs to. */
+  verdict: 'conflict' | 'attributed';
+  count: number;
+  ns: number;
+}
+
+/** The op cross-check on one device (kernels only; memcpy/memset are not launched by kernels' ops). */
+export interface OpCheckDevice {
+  device: string;
+  kernels: number;
+  kernelNs: number;
+  /** Linked to a CPU op through args["External id"]. */
+  linkedKernels: number;
+  linkedNs: number;
+  /** Replayed from a CUDA graph: their op is the one around cudaGraphLaunch, not a launching op. */
+  graphKernels: number;
+  graphNs: number;
+  /** No External id, or none of the trace's CPU ops carries it. */
+  unlinkedKernels: number;
+  unlinkedNs: number;
+  /** Of the linked time: op and name agree; conflict; attributed (name `other`); op has no class. */
+  agreeNs: number;
+  conflictNs: number;
+  attributedNs: number;
+  noOpinionNs: number;
+  /** Conflicts first, then attributions, each by time; at most 20. */
+  pairs: OpPair[];
+}
+
 export interface KernelProfile {
   /** Input file it came from. */
   file: string;
@@ -86,6 +123,8 @@ export interface KernelProfile {
   shortKernels?: ShortKernels;
   /** Wall time the profile covers, when known (given with --wall-seconds for summary-only inputs). */
   wallNs?: number;
+  /** Present when the input carries CPU ops (Kineto traces): see OpCheckDevice. */
+  opCheck?: OpCheckDevice[];
   /** Plain-words notes on the variant read (e.g. "key_averages: Self CUDA column"). */
   notes?: string[];
 }

@@ -86,7 +86,7 @@ function device(d: DeviceBreakdown): string[] {
     const g = d.idle.gaps;
     out.push(`Idle gaps: ${g.count}, median ${fmtNs(g.p50Ns)}, p90 ${fmtNs(g.p90Ns)}, longest ${fmtNs(g.maxNs)}; ${fmtNs(g.totalOverNs['1000000'] ?? 0)} of idle in gaps over 1 ms (${g.countOver['1000000'] ?? 0} gaps).`);
   }
-  if (d.overlap) out.push(`Communication ${fmtNs(d.overlap.commNs)}, of which ${pct(d.overlap.overlapShareOfComm)} overlapped with compute.`);
+  if (d.overlap) out.push(`Communication ${fmtNs(d.overlap.commNs)}, of which ${pct(d.overlap.overlapShareOfComm)} overlapped with compute; exposed communication ${fmtNs(d.overlap.exposedCommNs)}.`);
   const l = d.launch;
   const launchBits: string[] = [`${l.kernels} kernels`];
   if (l.shortKernels !== null && l.shortShare !== null) launchBits.push(`${l.shortKernels} (${pct(l.shortShare)}) shorter than ${fmtNs(l.thresholdNs)}`);
@@ -94,6 +94,19 @@ function device(d: DeviceBreakdown): string[] {
   launchBits.push(l.cudaGraphs === 'used' ? `CUDA graphs used (${l.graphLaunches ?? 0} graph launches, ${l.graphKernels ?? 0} graph kernels)` : l.cudaGraphs === 'not-seen' ? 'no CUDA graph launches seen' : 'CUDA graph use unknown');
   out.push(`Launches: ${launchBits.join('; ')}.`);
   out.push('');
+  if (d.ops) {
+    const o = d.ops;
+    out.push(
+      `Launching ops: ${o.linkedKernels} of ${o.kernels} kernels linked to the CPU op that launched them${o.graphKernels ? ` (${o.graphKernels} replayed from CUDA graphs have none)` : ''}; of the linked time, op and kernel name agree on ${pct(o.agreeShare)}, disagree on ${pct(o.conflictShare)}, and the op attributes ${pct(o.attributedShare)} (kernels the name leaves in other).`,
+    );
+    if (o.pairs.length) {
+      out.push('');
+      out.push('| verdict | kernel | name says | launched by | op says | count | time |');
+      out.push('|---|---|---|---|---|---:|---:|');
+      for (const p of o.pairs.slice(0, 10)) out.push(`| ${p.verdict} | ${codeCell(shortName(p.kernel))} | ${title(p.kernelCategory)}${p.kernelSub ? ` / ${subTitle(p.kernelSub)}` : ''} | ${codeCell(shortName(p.op, 60))} | ${mdText(p.opClass)} | ${p.count} | ${fmtNs(p.ns)} |`);
+    }
+    out.push('');
+  }
   const withTop = d.categories.filter((c) => c.top.length > 0);
   if (withTop.length) {
     out.push('| category | kernel | count | total | mean |');

@@ -150,3 +150,49 @@ describe('sub-classes in the breakdown', () => {
     expect(d.categories.find((c) => c.category === 'attention')!.ns).toBeGreaterThan(0);
   });
 });
+
+describe('op cross-check (launching CPU op vs kernel name)', () => {
+  const H200 = path.resolve(REAL_TRACES, '../../real-h200');
+  it('real HF Llama trace on H200: every kernel linked to its op; cuDNN attention reductions attributed to attention', async () => {
+    const { profile } = await readKinetoProfile(await fileSource(path.join(H200, 'hf-llama-generate.trace.json.gz'), 'hf'), new KernelClassifier());
+    const d = kernelBreakdown([profile]).devices[0];
+    expect(GpuBreakdown.parse(kernelBreakdown([profile]))).toBeTruthy();
+    const o = d.ops!;
+    expect([o.kernels, o.linkedKernels, o.graphKernels, o.unlinkedKernels]).toEqual([6816, 6816, 0, 0]);
+    expect(o.conflictNs).toBe(0);
+    expect(o.agreeNs + o.attributedNs + o.noOpinionNs).toBe(o.linkedNs);
+    expect(o.pairs.map((p) => [p.verdict, p.op, p.kernelCategory, p.kernelSub])).toEqual([['attributed', 'aten::_cudnn_attention_forward', 'other', 'copy_reduction']]);
+    expect(renderGpuSection(kernelBreakdown([profile]))).toMatch(/Launching ops: 6816 of 6816 kernels linked .* disagree on 0\.0%/);
+  });
+
+  it('a wrong name rule shows up as a conflict with the op that launched the kernel (how FA3-as-GEMM would be caught)', async () => {
+    const wrong = new KernelClassifier([{ category: 'gemm', pattern: '^pytorch_flash::' }]);
+    const { profile } = await readKinetoProfile(await fileSource(path.join(H200, 'op-zoo.trace.json.gz'), 'zoo'), wrong);
+    const o = kernelBreakdown([profile]).devices[0].ops!;
+    const c = o.pairs.filter((p) => p.verdict === 'conflict');
+    expect(c.length).toBeGreaterThan(0);
+    expect(c.every((p) => p.kernel.includes('pytorch_flash::flash_fwd_kernel') && p.op === 'aten::_flash_attention_forward' && p.opClass === 'attention')).toBe(true);
+    expect(c.reduce((n, p) => n + p.count, 0)).toBe(3);
+    expect(o.conflictNs).toBe(c.reduce((n, p) => n + p.ns, 0));
+  });
+
+  it('CUDA-graph replays are counted apart; a 2022-23 layout (External id = correlation) is unlinked with a note', async () => {
+    const { profile } = await readKinetoProfile(await fileSource(path.join(H200, 'compiled-llama.trace.json.gz'), 'c'), new KernelClassifier());
+    expect(profile.opCheck![0]).toMatchObject({ kernels: 649, linkedKernels: 103, graphKernels: 546, unlinkedKernels: 0, conflictNs: 0 });
+    const old = await readKinetoProfile(await fileSource(path.join(REAL_TRACES, 'et_replay_tests_inputs__linear_kineto.json.gz')), new KernelClassifier());
+    expect(old.profile.opCheck![0]).toMatchObject({ kernels: 8716, linkedKernels: 0, unlinkedKernels: 8716 });
+    expect(old.profile.notes?.some((n) => n.startsWith('op cross-check: 8716 kernels carry their correlation id'))).toBe(true);
+    const d = kernelBreakdown([old.profile]).devices[0];
+    expect(d.ops).toBeNull();
+    expect(d.unknown.find((u) => u.what === 'launching ops')).toBeTruthy();
+  });
+
+  it('the op check changes no kernel total', async () => {
+    const f = path.join(H200, 'hf-llama-generate.trace.json.gz');
+    const on = await readKinetoProfile(await fileSource(f), new KernelClassifier());
+    const off = await readKinetoProfile(await fileSource(f), new KernelClassifier(), { opCheck: false });
+    expect(off.profile.opCheck).toBeUndefined();
+    expect(on.profile.kernels).toEqual(off.profile.kernels);
+    expect(on.profile.devices).toEqual(off.profile.devices);
+  });
+});

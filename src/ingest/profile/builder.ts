@@ -6,6 +6,7 @@
 import type { DeviceTimeline, KernelCategory, KernelProfile, KernelStat, LaunchInfo } from '../../model/profile.js';
 import type { KernelClassifier } from './classify.js';
 import { Cls, DeviceSweep, gapStats } from './intervals.js';
+import type { OpTally } from './op-check.js';
 
 /** Kernels shorter than this are "launch-sized": a kernel launch costs the host about 5 µs
  *  (cudaLaunchKernel on current drivers, measured by many; judgement call), so a kernel shorter
@@ -20,6 +21,8 @@ export interface Stat extends KernelStat {
   maxNs: number;
   cls: Cls;
   kernel: boolean;
+  /** Launching ops of this (device, name), when the op cross-check runs. */
+  tally?: OpTally;
 }
 
 class DeviceState {
@@ -125,6 +128,13 @@ export class ProfileBuilder {
       this.launches.launchCalls += calls;
       this.launches.launchCallNs += durNs;
     }
+  }
+
+  /** Kernel stats (not memcpy/memset) per device id, devices in id order. */
+  kernelStatsByDevice(): [string, Stat[]][] {
+    return [...this.devices]
+      .map(([k, d]) => [String(k), [...d.stats.values()].filter((s) => s.kernel)] as [string, Stat[]])
+      .sort(([a], [b]) => cmpDevice(a, b));
   }
 
   hasGpuActivity(): boolean {

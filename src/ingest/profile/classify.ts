@@ -17,7 +17,12 @@ const RuleSchema = z.object({
   flags: z.string().regex(/^i?$/).optional(),
   note: z.string().optional(),
 });
-const RuleFileSchema = z.object({ about: z.string().optional(), rules: z.array(RuleSchema) });
+/** Class of the CPU operator that launched a kernel (the op cross-check, docs/profiles.md). */
+export const OP_CLASSES = ['attention', 'moe', 'gemm', 'communication', 'other'] as const;
+export type OpClass = (typeof OP_CLASSES)[number];
+const OpRuleSchema = z.object({ class: z.enum(OP_CLASSES), pattern: z.string(), note: z.string().optional() });
+export type OpRule = z.infer<typeof OpRuleSchema>;
+const RuleFileSchema = z.object({ about: z.string().optional(), rules: z.array(RuleSchema), ops: z.array(OpRuleSchema).optional() });
 export type PatternRule = z.infer<typeof RuleSchema>;
 
 /** Sub-class of `other` for a name that no rule matches. */
@@ -53,6 +58,10 @@ function defaultPatternsPath(): string {
 }
 
 function parseRules(text: string, display: string): PatternRule[] {
+  return parseRuleFile(text, display).rules;
+}
+
+function parseRuleFile(text: string, display: string): { rules: PatternRule[]; ops: OpRule[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -70,7 +79,7 @@ function parseRules(text: string, display: string): PatternRule[] {
       hint: 'each rule is {"category": "attention|gemm|moe_gemm|communication|memory|other", "pattern": "^…"}',
     });
   }
-  return parsed.data.rules;
+  return { rules: parsed.data.rules, ops: parsed.data.ops ?? [] };
 }
 
 function compile(rules: PatternRule[], display: string, offset: number): CompiledRule[] {
@@ -86,14 +95,18 @@ function compile(rules: PatternRule[], display: string, offset: number): Compile
   });
 }
 
-let builtinCache: PatternRule[] | undefined;
+let builtinCache: { rules: PatternRule[]; ops: OpRule[] } | undefined;
 
-export function builtinRules(): PatternRule[] {
+function builtin(): { rules: PatternRule[]; ops: OpRule[] } {
   if (!builtinCache) {
     const p = defaultPatternsPath();
-    builtinCache = parseRules(readFileSync(p, 'utf8'), p);
+    builtinCache = parseRuleFile(readFileSync(p, 'utf8'), p);
   }
   return builtinCache;
+}
+
+export function builtinRules(): PatternRule[] {
+  return builtin().rules;
 }
 
 /** Remove what does not identify a kernel: surrounding blanks and a leading `void `. */
@@ -106,12 +119,30 @@ export function normaliseKernelName(name: string): string {
 export class KernelClassifier {
   private readonly rules: CompiledRule[];
   private readonly memo = new Map<string, Classification>();
+  private readonly opRules: { cls: OpClass; re: RegExp }[];
+  private readonly opMemo = new Map<string, OpClass | null>();
   readonly userRuleCount: number;
 
-  constructor(userRules: PatternRule[] = [], userDisplay = '--kernel-patterns') {
+  constructor(userRules: PatternRule[] = [], userDisplay = '--kernel-patterns', userOps: OpRule[] = []) {
     const user = compile(userRules, userDisplay, 0);
     this.userRuleCount = user.length;
     this.rules = [...user, ...compile(builtinRules(), 'kernel-patterns.json', 0)];
+    this.opRules = [...userOps, ...builtin().ops].map((r) => ({ cls: r.class, re: new RegExp(r.pattern) }));
+  }
+
+  /** Class of a CPU operator name, or null when no op rule knows it (Python functions, annotations…). */
+  classifyOp(name: string): OpClass | null {
+    let c = this.opMemo.get(name);
+    if (c !== undefined) return c;
+    c = null;
+    for (const r of this.opRules) {
+      if (r.re.test(name)) {
+        c = r.cls;
+        break;
+      }
+    }
+    this.opMemo.set(name, c);
+    return c;
   }
 
   /** Classifier with the built-in rules and, when given, the rules of a user file first. */
@@ -123,7 +154,8 @@ export class KernelClassifier {
     } catch {
       throw new InputError({ code: 'NOT_FOUND', file: opts.kernelPatternsFile, message: 'kernel pattern file not found' });
     }
-    return new KernelClassifier(parseRules(text, opts.kernelPatternsFile), opts.kernelPatternsFile);
+    const f = parseRuleFile(text, opts.kernelPatternsFile);
+    return new KernelClassifier(f.rules, opts.kernelPatternsFile, f.ops);
   }
 
   classify(name: string): Classification {

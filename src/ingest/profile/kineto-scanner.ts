@@ -21,6 +21,8 @@ export const enum Cat {
   Memset = 3,
   Runtime = 4,
   Other = 5,
+  /** A CPU operator (`cpu_op`, 2021 `Operator`): read only when the scanner is asked to. */
+  CpuOp = 6,
 }
 
 export interface ScannedEvent {
@@ -41,6 +43,8 @@ export interface ScannedEvent {
   stream: number;
   correlation: number;
   graphId: number;
+  /** args["External id"] (2021 layout: "external id"): links a kernel to the CPU op that launched it. */
+  extId: number;
   buf: Buffer;
 }
 
@@ -87,6 +91,10 @@ const L_GRAPH_ID = Buffer.from('graph id');
 const L_DEVICE = Buffer.from('device');
 const L_STREAM = Buffer.from('stream');
 const L_CORRELATION = Buffer.from('correlation');
+const L_EXTERNAL_ID = Buffer.from('External id');
+const L_EXTERNAL_ID_OLD = Buffer.from('external id');
+const L_CPU_OP = Buffer.from('cpu_op');
+const L_OPERATOR = Buffer.from('Operator');
 
 function eqBytes(b: Buffer, s: number, e: number, lit: Buffer): boolean {
   const n = lit.length;
@@ -101,11 +109,20 @@ function eqAscii(b: Buffer, s: number, e: number, lit: string): boolean {
   return true;
 }
 
-function catOf(b: Buffer, s: number, e: number): Cat {
+/** The name bytes contain "Graph" (cudaGraphLaunch, hipGraphLaunch): such runtime calls need their correlation id. */
+function hasGraph(b: Buffer, s: number, e: number): boolean {
+  for (let i = s; i + 5 <= e; i++) if (b[i] === 71 && b[i + 1] === 114 && b[i + 2] === 97 && b[i + 3] === 112 && b[i + 4] === 104) return true;
+  return false;
+}
+
+function catOf(b: Buffer, s: number, e: number, cpuOps: boolean): Cat {
   const n = e - s;
   const c0 = b[s];
   switch (n) {
+    case 8:
+      return cpuOps && c0 === 79 && eqBytes(b, s, e, L_OPERATOR) ? Cat.CpuOp : Cat.Other;
     case 6:
+      if (c0 === 99) return cpuOps && eqBytes(b, s, e, L_CPU_OP) ? Cat.CpuOp : Cat.Other;
       // kernel / Kernel / Memcpy / Memset: first byte, then the rest
       if ((c0 === 107 || c0 === 75) && b[s + 1] === 101 && b[s + 2] === 114 && b[s + 3] === 110 && b[s + 4] === 101 && b[s + 5] === 108) return Cat.Kernel;
       if (c0 === 77 && b[s + 1] === 101 && b[s + 2] === 109) {
@@ -183,12 +200,14 @@ export class KinetoScanner {
   eventCount = 0;
   private readonly ev: ScannedEvent = {
     ph: 0, cat: Cat.None, nameStart: 0, nameEnd: 0, pidNum: NaN, pidStr: undefined, tidNum: NaN, tidStr: undefined,
-    hasTs: false, tsUs: 0, tsFracNs: 0, durNs: 0, device: NaN, stream: NaN, correlation: NaN, graphId: NaN, buf: Buffer.alloc(0),
+    hasTs: false, tsUs: 0, tsFracNs: 0, durNs: 0, device: NaN, stream: NaN, correlation: NaN, graphId: NaN, extId: NaN, buf: Buffer.alloc(0),
   };
 
+  /** `cpuOps`: also deliver CPU-operator events (name, pid/tid, ts, dur, External id) for the op cross-check. */
   constructor(
     private readonly display: string,
     private readonly onEvent: (ev: ScannedEvent) => void,
+    private readonly cpuOps = false,
   ) {}
 
   /** Feed the next chunk. */
@@ -431,7 +450,8 @@ export class KinetoScanner {
     throw NEED_MORE;
   }
 
-  /** Inside `args` (its `{` consumed): skip to past its `}`, picking up a top-level "graph id" number. */
+  /** Inside `args` (its `{` consumed): skip to past its `}`, picking up a top-level "graph id" number
+   *  and a 2021-layout "external id". */
   private skipArgsRest(): void {
     const b = this.buf;
     const end = this.end;
@@ -448,6 +468,19 @@ export class KinetoScanner {
         const q = this.strEnd(p);
         const s0 = p + 1;
         p = q + 1;
+        if (depth === 1 && q - s0 === 11 && b[s0] === 101 && eqBytes(b, s0, q, L_EXTERNAL_ID_OLD)) {
+          // 2021 layout: "external id" comes after "correlation"
+          while (p < end && isWs(b[p])) p++;
+          if (p >= end) throw NEED_MORE;
+          if (b[p] !== COLON) continue;
+          p++;
+          while (p < end && isWs(b[p])) p++;
+          if (p >= end) throw NEED_MORE;
+          this.p = p;
+          if (this.parseNumber()) this.ev.extId = this.numInt;
+          p = this.p;
+          continue;
+        }
         if (depth === 1 && q - s0 === 8 && b[s0] === 103 && eqBytes(b, s0, q, L_GRAPH_ID)) {
           while (p < end && isWs(b[p])) p++;
           if (p >= end) throw NEED_MORE;
@@ -597,6 +630,7 @@ export class KinetoScanner {
     ev.stream = NaN;
     ev.correlation = NaN;
     ev.graphId = NaN;
+    ev.extId = NaN;
     this.p++; // {
     const end = this.end;
     for (;;) {
@@ -659,7 +693,7 @@ export class KinetoScanner {
           if (b[this.p] === Q) {
             const s = this.p + 1;
             const e = this.skipString();
-            ev.cat = catOf(b, s, e);
+            ev.cat = catOf(b, s, e, this.cpuOps);
             // cpu_op, user_annotation, python_function, flow events…: nothing else is needed.
             if (ev.cat === Cat.Other) {
               this.skipRestOfObject();
@@ -694,7 +728,7 @@ export class KinetoScanner {
           if (this.parseNumber()) ev.durNs = this.numInt * 1000 + this.numFrac;
           break;
         case Key.Args:
-          if (b[this.p] === LBRACE && (ev.cat === Cat.None || ev.cat === Cat.Kernel || ev.cat === Cat.Memcpy || ev.cat === Cat.Memset)) this.parseArgs();
+          if (b[this.p] === LBRACE && (ev.cat === Cat.None || ev.cat === Cat.Kernel || ev.cat === Cat.Memcpy || ev.cat === Cat.Memset || ev.cat === Cat.CpuOp || (ev.cat === Cat.Runtime && this.cpuOps && hasGraph(b, ev.nameStart, ev.nameEnd)))) this.parseArgs();
           else this.skipValue();
           break;
         default:
@@ -763,6 +797,13 @@ export class KinetoScanner {
         // occupancy…) only "graph id" matters: skip them without reading keys one by one.
         if (ev.device === ev.device && ev.stream === ev.stream) {
           this.skipArgsRest();
+          return;
+        }
+      } else if (klen === 11 && (k0 === 69 || k0 === 101) && (eqBytes(b, ks, ke, L_EXTERNAL_ID) || eqBytes(b, ks, ke, L_EXTERNAL_ID_OLD))) {
+        if (this.parseNumber()) ev.extId = this.numInt;
+        // A CPU op needs nothing else from its args (input dims, types, …).
+        if (ev.cat === Cat.CpuOp) {
+          this.skipNested(this.p, 1);
           return;
         }
       } else if (klen === 8 && k0 === 103 && eqBytes(b, ks, ke, L_GRAPH_ID)) {
