@@ -16,6 +16,7 @@ import { toFinding, type DiagnosisContext } from './diagnoses/define-diagnosis.j
 import { mergeRecommendations, serveFlags } from './recommend/merge.js';
 import { analyzeGpu } from './derive/gpu.js';
 import { chartSpecs } from './derive/charts.js';
+import { alertsSection } from './alerts/index.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -125,5 +126,6 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
   if (gpu.breakdown !== undefined) result.gpu = gpu.breakdown;
+  if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, findings, slo);
   return ResultSchema.parse(result);
 }

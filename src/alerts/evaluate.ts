@@ -10,7 +10,7 @@ import { labelsKey } from '../model/series.js';
 import { extrapolatedRate } from '../stats/promql.js';
 import { overTime, predictLinear } from '../stats/promql-over-time.js';
 import { alignToGrid } from '../stats/resample.js';
-import type { Expr, Matcher } from './expr.js';
+import { render, type Expr, type Matcher } from './expr.js';
 
 /** Prometheus's default lookback delta. */
 export const LOOKBACK_SECONDS = 300;
@@ -29,7 +29,7 @@ const NAME = '__name__';
 
 export class Evaluator {
   private readonly byName = new Map<string, Series[]>();
-  private readonly records = new Map<string, Vec>();
+  private readonly memo = new Map<string, Vec>();
   private readonly regexCache = new Map<string, RegExp>();
 
   constructor(
@@ -80,7 +80,19 @@ export class Evaluator {
     return (this.byName.get(metric) ?? []).filter((s) => this.matches(s, matchers));
   }
 
+  /**
+   * The expression's value at every evaluation time. Results are memoized by the expression's text
+   * (calibration evaluates a rule's signal, then the rule around it): treat the returned Vec as read-only.
+   */
   evaluate(e: Expr): Vec {
+    if (e.type === 'num') return this.compute(e);
+    const key = render(e, 'rules');
+    let v = this.memo.get(key);
+    if (!v) this.memo.set(key, (v = this.compute(e)));
+    return v;
+  }
+
+  private compute(e: Expr): Vec {
     const n = this.times.length;
     switch (e.type) {
       case 'selector': {
@@ -117,12 +129,8 @@ export class Evaluator {
       case 'set':
         return setOp(e.op, this.evaluate(e.lhs), this.evaluate(e.rhs), e.on, n);
       case 'record': {
-        let r = this.records.get(e.name);
-        if (!r) {
-          r = new Map();
-          for (const el of this.evaluate(e.expr).values()) put(r, { ...withoutName(el.labels), [NAME]: e.name }, el.v, el.has);
-          this.records.set(e.name, r);
-        }
+        const r: Vec = new Map();
+        for (const el of this.evaluate(e.expr).values()) put(r, { ...withoutName(el.labels), [NAME]: e.name }, el.v.slice(), el.has.slice());
         return r;
       }
       case 'num':

@@ -172,3 +172,25 @@ export function metricsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   }
   return out;
 }
+
+/**
+ * The data an expression needs before it can return anything when partial range windows are not
+ * replayed: the longest range window, except that `a or b` needs only what the shorter side needs.
+ */
+export function warmupSeconds(e: Expr): number {
+  switch (e.type) {
+    case 'range':
+      return e.rangeSeconds;
+    case 'record':
+      return warmupSeconds(e.expr);
+    case 'agg':
+      return warmupSeconds(e.arg);
+    case 'set':
+      return e.op === 'or' ? Math.min(warmupSeconds(e.lhs), warmupSeconds(e.rhs)) : Math.max(warmupSeconds(e.lhs), warmupSeconds(e.rhs));
+    case 'arith':
+    case 'cmp':
+      return Math.max(warmupSeconds(e.lhs), warmupSeconds(e.rhs));
+    default:
+      return 0;
+  }
+}

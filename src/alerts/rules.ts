@@ -7,12 +7,12 @@
 // growth, restarts, GPU under-use), so nobody is woken twice for one incident.
 
 import type { SloTargets } from '../derive/slo.js';
-import { histogramParts } from '../model/metric-catalog.js';
+import { catalogEntry, histogramParts } from '../model/metric-catalog.js';
 import type { MetricSet, Series } from '../model/series.js';
 import { evalGrid } from '../stats/promql.js';
 import { History, calibrateFor, calibrateThreshold, fmtDuration, historyLine, type FindingLike } from './calibrate.js';
 import { Evaluator, alertEpisodes, type FiringEpisode, type Vec } from './evaluate.js';
-import { agg, and, anyOf, arith, cmp, formatDuration, formatNumber, predictLinear, rangeFn, record, recordsOf, sel, type Expr, type Matcher } from './expr.js';
+import { agg, and, anyOf, arith, cmp, formatDuration, formatNumber, predictLinear, rangeFn, record, recordsOf, sel, warmupSeconds, type Expr, type Matcher } from './expr.js';
 
 export interface AlertGenOptions {
   /** Label matchers added to every selector (`--selector`). */
@@ -38,6 +38,8 @@ export interface GeneratedAlert {
   /** Calibration and replay, one line each (YAML comments and the report). */
   calibration: string[];
   episodes: FiringEpisode[];
+  /** First evaluation at which the data covers the rule's windows; null when it never does. */
+  replayedFromSeconds: number | null;
 }
 
 export interface RuleSet {
@@ -184,9 +186,13 @@ function maxOf(vec: Vec): { value: number; at: number } | null {
 
 type Out = GeneratedAlert | { kind: string; reason: string };
 
-function finish(c: Ctx, a: Omit<GeneratedAlert, 'episodes'>, codes: readonly string[]): GeneratedAlert {
+function finish(c: Ctx, a: Omit<GeneratedAlert, 'episodes' | 'replayedFromSeconds'>, codes: readonly string[]): GeneratedAlert {
   const episodes = c.times.length ? alertEpisodes(c.evaluate(a.expr), c.times, a.forSeconds) : [];
-  return { ...a, calibration: [...a.calibration, historyLine(episodes, c.h, codes)], episodes };
+  const need = warmupSeconds(a.expr);
+  const from = c.times.find((t) => t - need >= c.dataStart - 1e-9);
+  const replayedFromSeconds = from === undefined ? null : from;
+  const line = replayedFromSeconds === null ? `not replayed on this history: it needs ${fmtDuration(need)} of data, the inputs hold ${fmtDuration(c.dataEnd - c.dataStart)}` : historyLine(episodes, c.h, codes);
+  return { ...a, calibration: [...a.calibration, line], episodes, replayedFromSeconds };
 }
 
 function burnAlerts(c: Ctx): Out[] {
@@ -291,7 +297,7 @@ function kvPressure(c: Ctx): Out {
 }
 
 function gaugeAbove(c: Ctx, p: { kind: string; alert: string; metric: string; codes: string[]; defaultFor: number; summary: string; description: string; what: string }): Out {
-  if (!c.series(p.metric).length) return { kind: p.kind, reason: `${p.metric} not in the inputs` };
+  if (!c.series(p.metric).length) return { kind: p.kind, reason: `${p.metric} not in the inputs${catalogEntry(p.metric)?.v0Only ? ' (only a v0 engine exports it)' : ''}` };
   const G = c.groupBy;
   const signal = c.gauge('sum', p.metric, G);
   const t = calibrateThreshold(c.evaluate(signal), c.h, { direction: 'above', q: 0.99, fallback: 0, bound: 0, codes: p.codes, minHealthySeconds: 1800, fmt: plainFmt }, p.what);

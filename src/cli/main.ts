@@ -8,6 +8,7 @@ import * as analyze from './analyze.js';
 import * as inspect from './inspect.js';
 import * as simulate from './simulate.js';
 import * as fetch from './fetch.js';
+import * as alerts from './alerts.js';
 
 export function buildProgram(): Command {
   const program = new Command('vllm-tune')
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [analyze, inspect, simulate, fetch]) cmd.register(program);
+  for (const cmd of [analyze, inspect, simulate, fetch, alerts]) cmd.register(program);
   for (const c of program.commands) c.exitOverride().version(VERSION, '-V, --version');
   return program;
 }

@@ -18,6 +18,11 @@ export const AlertRuleResult = z.object({
   calibration: z.array(z.string()),
   /** Firing episodes over the window. */
   firings: z.number(),
+  /**
+   * First evaluation from which the data covers the rule's range windows (partial windows are not
+   * replayed); null when the data is shorter than the rule needs, so "never fired" means nothing.
+   */
+  replayedFromSeconds: z.number().nullable(),
 });
 export type AlertRuleResult = z.infer<typeof AlertRuleResult>;
 

@@ -4,6 +4,7 @@ import type { Artifacts } from '../model/artifacts.js';
 import type { Result } from '../model/result.js';
 import { renderMarkdown } from './markdown.js';
 import { renderGpuSection } from './gpu-section.js';
+import { renderAlertsSection } from './alerts-section.js';
 import { renderChartSvg } from './svg.js';
 
 export interface RenderOptions {
@@ -14,7 +15,8 @@ export interface RenderOptions {
 
 export function renderReport(result: Result, _artifacts: Artifacts, opts: RenderOptions): { name: string; content: string }[] {
   const files: { name: string; content: string }[] = [];
-  files.push({ name: `${result.name}.md`, content: renderMarkdown(result, { charts: opts.charts, ...(result.gpu ? { extraSections: [renderGpuSection(result.gpu)] } : {}) }) });
+  const extraSections = [...(result.gpu ? [renderGpuSection(result.gpu)] : []), ...(result.alerts ? [renderAlertsSection(result.alerts)] : [])];
+  files.push({ name: `${result.name}.md`, content: renderMarkdown(result, { charts: opts.charts, ...(extraSections.length ? { extraSections } : {}) }) });
   if (opts.charts) for (const c of result.charts) files.push({ name: c.file, content: renderChartSvg(c) });
   if (opts.json) files.push({ name: `${result.name}.json`, content: `${JSON.stringify(result, null, 2)}\n` });
   return files;

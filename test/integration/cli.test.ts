@@ -38,6 +38,23 @@ describe('vllm-tune CLI', () => {
     expect(ttftCount.series).toBe(1);
   });
 
+  it('alerts writes a rules file promtool accepts, with the calibration as comments; a bad selector is one line, exit 2', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'vt-'));
+    const file = path.join(out, 'rules.yml');
+    const r = run(['alerts', 'datasets/memory-leak', '-o', file, '--selector', '{job="vllm"}']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/rules\.yml: \d+ alerting and \d+ recording rules; on the inputs' history would have fired: VllmMemoryGrowth ×1/);
+    const yaml = readFileSync(file, 'utf8');
+    expect(yaml).toContain('vllm:num_requests_waiting{job="vllm"}');
+    expect(yaml).toMatch(/# for 30m: the shortest of 1 incident seen \(MEMORY_LEAK on 10\.0\.0\.11:8000/);
+    const check = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+    if (check.error === undefined) expect(check.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    const bad = run(['alerts', 'datasets/memory-leak', '--selector', '{job=vllm}']);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+    expect(bad.err).toContain('--selector "{job=vllm}": the value of job must be quoted');
+  });
+
   it('analyze with no inputs reports on the bundled dataset', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'vt-'));
     const r = run(['analyze', '--out', out, '--json', '-q']);

@@ -1,0 +1,54 @@
+// Library entry of the alert-rule work: the "would have fired" section of an analysis (the same rules
+// `vllm-tune alerts` writes for these inputs, replayed on them), and the pieces the CLI uses.
+
+import type { SloTargets } from '../derive/slo.js';
+import type { AlertsSection } from '../model/alerts-result.js';
+import type { MetricSet } from '../model/series.js';
+import type { FindingLike } from './calibrate.js';
+import { render } from './expr.js';
+import { generateRules, type AlertGenOptions, type RuleSet } from './rules.js';
+
+export { generateRules, recordingRules, type AlertGenOptions, type RuleSet } from './rules.js';
+export { renderRulesYaml } from './yaml.js';
+export { parseSelector } from './selector.js';
+
+/** Defaults shared by `analyze` (which has no alert flags) and `vllm-tune alerts`. */
+export const DEFAULT_ALERT_INTERVAL_SECONDS = 60;
+export const DEFAULT_OBJECTIVE = 0.95;
+
+/** The Result section of a rule set. */
+export function toAlertsSection(set: RuleSet): AlertsSection {
+  return {
+    evaluationIntervalSeconds: set.intervalSeconds,
+    selector: set.selectorText,
+    groupBy: set.groupBy,
+    rules: set.alerts.map((a) => ({ alert: a.alert, kind: a.kind, severity: a.severity, expr: render(a.expr, 'rules'), forSeconds: a.forSeconds, calibration: a.calibration, firings: a.episodes.length, replayedFromSeconds: a.replayedFromSeconds })),
+    firings: set.alerts
+      .flatMap((a) => a.episodes.map((e) => ({ alert: a.alert, labels: { ...e.labels }, activeSinceSeconds: e.activeSinceSeconds, firingSinceSeconds: e.firingSinceSeconds, lastFiringSeconds: e.lastFiringSeconds, ongoingAtEnd: e.ongoingAtEnd, peakValue: e.peakValue })))
+      .sort((x, y) => x.firingSinceSeconds - y.firingSinceSeconds || (x.alert < y.alert ? -1 : x.alert > y.alert ? 1 : 0)),
+    notGenerated: set.notGenerated,
+  };
+}
+
+/** "Which rules would have fired, and when": the default rule set for these inputs, replayed on them. */
+export function alertsSection(metrics: MetricSet, findings: readonly FindingLike[], slo: SloTargets, o: Partial<AlertGenOptions> = {}): AlertsSection {
+  let set: RuleSet;
+  try {
+    set = rulesFor(metrics, findings, slo, o);
+  } catch (e) {
+    // Like a failing detector: the rest of the report still renders, and this says why the section is empty.
+    return { evaluationIntervalSeconds: o.intervalSeconds ?? DEFAULT_ALERT_INTERVAL_SECONDS, selector: o.selectorText ?? null, groupBy: [], rules: [], firings: [], notGenerated: [{ kind: 'all', reason: `rule generation failed: ${(e as Error).message}` }] };
+  }
+  return toAlertsSection(set);
+}
+
+function rulesFor(metrics: MetricSet, findings: readonly FindingLike[], slo: SloTargets, o: Partial<AlertGenOptions>): RuleSet {
+  return generateRules(metrics, findings, {
+    matchers: o.matchers ?? [],
+    selectorText: o.selectorText ?? null,
+    ...(o.groupBy ? { groupBy: o.groupBy } : {}),
+    intervalSeconds: o.intervalSeconds ?? DEFAULT_ALERT_INTERVAL_SECONDS,
+    slo: { ttftSeconds: slo.ttftSeconds, tbtSeconds: slo.tbtSeconds, e2eSeconds: slo.e2eSeconds },
+    objective: o.objective ?? DEFAULT_OBJECTIVE,
+  });
+}
