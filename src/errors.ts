@@ -21,6 +21,10 @@ export type InputErrorCode =
   | 'BAD_OPTION'
   | 'PROMETHEUS_UNREACHABLE'
   | 'PROMETHEUS_HTTP'
+  /** The overall --deadline of a fetch, or a request's --request-timeout, ran out. */
+  | 'PROMETHEUS_TIMEOUT'
+  /** A documented size limit was exceeded (the message names the limit and the flag that raises it). */
+  | 'LIMIT_EXCEEDED'
   | 'NO_DATA';
 
 export interface InputErrorInit {

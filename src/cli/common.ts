@@ -1,5 +1,6 @@
 // Flags and plumbing shared by the commands: input options, durations, atomic output, progress.
 
+import { terminal } from '../report/escape.js';
 import { Option, type Command } from 'commander';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,7 @@ export function choiceOption(flags: string, description: string, choices: string
 /** Progress lines on a terminal only (stderr), never in pipes or CI logs. */
 export function progress(quiet = false): (msg: string) => void {
   if (quiet || !process.stderr.isTTY) return () => {};
-  return (msg) => process.stderr.write(`\r\x1b[2K${msg}`);
+  return (msg) => process.stderr.write(`\r\x1b[2K${terminal(msg)}`);
 }
 
 export function endProgress(quiet = false): void {

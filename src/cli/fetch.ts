@@ -2,6 +2,8 @@
 // DCGM and process metrics from a Prometheus-compatible API as query_range JSON that `inspect` and
 // `analyze` read like any other input. See docs/prometheus.md.
 
+import { terminal } from '../report/escape.js';
+import { redactSecrets } from '../redact.js';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { addPrometheusOptions, fetchToPath, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
@@ -33,7 +35,7 @@ export function register(program: Command): void {
       process.stdout.write(`${r.written.slice(0, -1).map(rel).join(', ')}: ${m.series} series, ${m.samples} samples from ${m.source} (${m.start} .. ${m.end}, ${m.mode}${m.selector ? `, ${m.selector}` : ''}); ${m.requests} requests${m.retries ? `, ${m.retries} retried` : ''}\n`);
       process.stdout.write(`metadata: ${rel(r.written[r.written.length - 1])}\n`);
       const nf = (['vllm', 'dcgm', 'process'] as const).filter((g) => m.notFound[g].length).map((g) => `${g}: ${m.notFound[g].join(', ')}`);
-      if (nf.length) process.stderr.write(`vllm-tune: not found in the window (unknown, not zero) — ${nf.join('; ')}\n`);
-      for (const w of r.warnings) process.stderr.write(`vllm-tune: warning: ${w}\n`);
+      if (nf.length) process.stderr.write(`vllm-tune: not found in the window (unknown, not zero) — ${terminal(nf.join('; '))}\n`);
+      for (const w of r.warnings) process.stderr.write(`vllm-tune: warning: ${terminal(redactSecrets(w))}\n`);
     });
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isInputError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { terminal } from '../report/escape.js';
+import { redactSecrets } from '../redact.js';
 import * as analyze from './analyze.js';
 import * as inspect from './inspect.js';
 import * as simulate from './simulate.js';
@@ -37,12 +38,12 @@ export function exitCodeFor(err: unknown): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (isInputError(err)) {
-    process.stderr.write(`vllm-tune: ${terminal(err.oneLine())}\n`);
+    process.stderr.write(`vllm-tune: ${terminal(redactSecrets(err.oneLine()))}\n`);
     return 2;
   }
   const e = err as Error;
-  process.stderr.write(`vllm-tune: internal error: ${terminal(e?.message ?? String(err))}\n`);
-  if (process.env.VLLM_TUNE_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  process.stderr.write(`vllm-tune: internal error: ${terminal(redactSecrets(e?.message ?? String(err)))}\n`);
+  if (process.env.VLLM_TUNE_DEBUG) process.stderr.write(`${redactSecrets(e?.stack ?? '')}\n`);
   else process.stderr.write('this is a bug in vllm-tune; rerun with VLLM_TUNE_DEBUG=1 for details\n');
   return 70;
 }

@@ -4,20 +4,34 @@
 // can meet (refused, DNS, TLS, 401/403, 400 bad_data, 422, 404 on a wrong base path).
 //
 // Credentials (URL user:password, --header values, VLLM_TUNE_* tokens) are sent, never shown:
-// `display` is the URL without credentials, and no message includes a header value.
+// `display` is the URL without credentials, and every value is registered with src/redact.ts, so
+// server text quoted in an error or a warning (a server may echo the request headers) is redacted.
+//
+// Time and size are bounded: `timeoutMs` is the longest wait for the next byte, `requestTimeoutMs`
+// the longest one attempt may take from connect to last byte (a server that drips one byte every
+// half second is cut off), `deadlineMs` bounds the whole client from its first request (in-flight
+// requests are aborted, retries stop), and `maxResponseBytes` bounds an answer, after gzip
+// decompression too (a gzip bomb stops at the limit).
 
 import http from 'node:http';
 import https from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { redactSecrets, redactUrlUserInfo, registerSecret } from '../redact.js';
 
 export interface ClientOptions {
   /** Base URL: the part before `/api/v1` (e.g. `http://prometheus:9090`, `https://host/prometheus`). */
   url: string;
   /** Extra request headers (Authorization, X-Scope-OrgID, …). */
   headers?: Record<string, string>;
-  /** Per-request timeout. Default 60 s. */
+  /** Longest wait for the next byte of an answer (idle timeout). Default 60 s. */
   timeoutMs?: number;
+  /** Longest one attempt may take, connect to last byte. Default 5 min. */
+  requestTimeoutMs?: number;
+  /** Longest the client works in total, from its first request (retries included). Default 30 min. */
+  deadlineMs?: number;
+  /** Largest answer accepted, decompressed. Default 256 MiB. */
+  maxResponseBytes?: number;
   /** Attempts per request, including the first. Default 5. */
   maxAttempts?: number;
   /** First backoff delay; doubles each retry (with jitter), capped at 10 s. Default 500 ms. */
@@ -72,8 +86,31 @@ export function parseBaseUrl(raw: string): { base: URL; basePath: string; displa
 }
 
 /** Strip `user:pass@` from URL-like text before it goes into a message. */
-export function redactUrlText(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/g, '//');
+export const redactUrlText = redactUrlUserInfo;
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+export const DEFAULT_DEADLINE_MS = 1_800_000;
+/**
+ * 256 MiB: a query_range answer of the 2,000,000 samples one request may hold (fetch.ts) is about
+ * 60–80 MB of JSON, so this is 3× headroom; a larger answer is not a Prometheus answer we asked for.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** `1.5 MiB`-style size for messages. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${Number.isInteger(x) ? x : x.toFixed(1)} ${units[i]}`;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 class RetryableError extends Error {
@@ -93,6 +130,14 @@ export class PromClient {
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly maxResponseBytes: number;
+  /** Set at the first request; when it passes, in-flight requests are aborted and no retry starts. */
+  private deadlineAt = Infinity;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private expired = false;
+  private readonly inFlight = new Set<http.ClientRequest>();
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly concurrency: number;
@@ -109,7 +154,14 @@ export class PromClient {
     this.display = display;
     this.headers = { ...(basicAuth ? { authorization: basicAuth } : {}), ...lowerKeys(opts.headers ?? {}) };
     checkHeaders(this.headers);
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    for (const v of Object.values(this.headers)) registerSecret(v);
+    const raw = safeUrl(opts.url);
+    if (raw?.password) registerSecret(safeDecode(raw.password));
+    if (raw?.username && raw.password) registerSecret(`${safeDecode(raw.username)}:${safeDecode(raw.password)}`);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
     this.backoffMs = opts.backoffMs ?? 500;
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
@@ -123,7 +175,27 @@ export class PromClient {
   }
 
   close(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.agent.destroy();
+  }
+
+  private startDeadline(): void {
+    if (this.deadlineAt !== Infinity) return;
+    this.deadlineAt = Date.now() + this.deadlineMs;
+    this.deadlineTimer = setTimeout(() => {
+      this.expired = true;
+      for (const r of this.inFlight) r.destroy(Object.assign(new Error('overall deadline'), { code: 'DEADLINE' }));
+    }, this.deadlineMs);
+    this.deadlineTimer.unref();
+  }
+
+  private deadlineError(where: string): InputError {
+    return new InputError({
+      code: 'PROMETHEUS_TIMEOUT',
+      file: this.display,
+      message: `${where}: gave up after the overall deadline of ${seconds(this.deadlineMs)}`,
+      hint: 'raise --deadline, or narrow the window or the selector, or use --aggregate',
+    });
   }
 
   /** GET (or POST when the query string is long) `/api/v1/<endpoint>`, retried, within the concurrency bound. */
@@ -137,17 +209,23 @@ export class PromClient {
   }
 
   private async request<T>(endpoint: string, params: [string, string][], bytes: boolean): Promise<ApiSuccess<T>> {
+    this.startDeadline();
+    const where = `${this.display}/api/v1/${endpoint}`;
     await this.acquire();
     try {
       for (let attempt = 1; ; attempt++) {
+        if (this.expired || Date.now() >= this.deadlineAt) throw this.deadlineError(where);
         try {
           return await this.once<T>(endpoint, params, bytes);
         } catch (e) {
+          if (this.expired) throw this.deadlineError(where);
           if (!(e instanceof RetryableError)) throw e;
           if (attempt >= this.maxAttempts) throw e.final;
           this.stats.retries++;
           const exp = this.backoffMs * 2 ** (attempt - 1);
           const delay = Math.min(10_000, Math.max(e.retryAfterMs ?? 0, exp * (0.75 + Math.random() * 0.5)));
+          const left = this.deadlineAt - Date.now();
+          if (delay >= left) throw this.deadlineError(where);
           await new Promise((r) => setTimeout(r, delay));
         }
       }
@@ -190,20 +268,42 @@ export class PromClient {
       headers['content-length'] = String(Buffer.byteLength(form));
     }
     this.stats.requests++;
+    const max = this.maxResponseBytes;
+    const tooLarge = () =>
+      new InputError({
+        code: 'LIMIT_EXCEEDED',
+        file: this.display,
+        message: `${where}: the answer is larger than ${formatBytes(max)} (--max-response-size)`,
+        hint: 'narrow the window or the selector, use --aggregate, or raise --max-response-size',
+      });
     return new Promise<ApiSuccess<T>>((resolve, reject) => {
       let settled = false;
+      let attemptTimer: NodeJS.Timeout | undefined;
       const done = (f: () => void) => {
         if (!settled) {
           settled = true;
+          if (attemptTimer) clearTimeout(attemptTimer);
+          this.inFlight.delete(req);
           f();
         }
       };
       const req = lib.request(url, { method: usePost ? 'POST' : 'GET', headers, agent: this.agent }, (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > max) {
+          done(() => reject(tooLarge()));
+          req.destroy();
+          return;
+        }
         const parts: Buffer[] = [];
         let n = 0;
         res.on('data', (c: Buffer) => {
-          parts.push(c);
           n += c.length;
+          if (n > max) {
+            done(() => reject(tooLarge()));
+            req.destroy();
+            return;
+          }
+          parts.push(c);
         });
         res.on('error', (err) => done(() => reject(this.networkError(err, where))));
         res.on('end', () =>
@@ -213,8 +313,9 @@ export class PromClient {
               let body = Buffer.concat(parts, n);
               if (String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
                 try {
-                  body = gunzipSync(body);
+                  body = gunzipSync(body, { maxOutputLength: max });
                 } catch (err) {
+                  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge();
                   throw new RetryableError('corrupt gzip body', new InputError({ code: 'PROMETHEUS_HTTP', file: this.display, message: `${where}: the gzip-compressed answer is corrupt (${(err as Error).message})` }));
                 }
               }
@@ -227,11 +328,16 @@ export class PromClient {
           }),
         );
       });
+      this.inFlight.add(req);
       req.setTimeout(this.timeoutMs, () => {
-        const err = Object.assign(new Error(`no answer within ${Math.round(this.timeoutMs / 1000)} s`), { code: 'TIMEOUT' });
+        const err = Object.assign(new Error(`no answer within ${seconds(this.timeoutMs)}`), { code: 'TIMEOUT' });
         req.destroy(err);
       });
-      req.on('error', (err) => done(() => reject(this.networkError(err, where))));
+      // The whole attempt, connect to last byte: an idle timeout alone never fires on a slow drip.
+      attemptTimer = setTimeout(() => {
+        req.destroy(Object.assign(new Error(`the answer took longer than ${seconds(this.requestTimeoutMs)} (--request-timeout)`), { code: 'TIMEOUT' }));
+      }, this.requestTimeoutMs);
+      req.on('error', (err) => done(() => reject((err as NodeJS.ErrnoException).code === 'DEADLINE' ? this.deadlineError(where) : this.networkError(err, where))));
       if (usePost) req.end(form);
       else req.end();
     });
@@ -248,18 +354,19 @@ export class PromClient {
       return new RetryableError(code, fin);
     }
     if (TLS_CODE_RE.test(code) || /SSL|TLS|certificate/i.test(err.message)) {
-      return unreachable(`TLS error talking to ${host}: ${err.message.split('\n')[0]}`, this.base.protocol === 'https:' ? 'check the CA (NODE_EXTRA_CA_CERTS=/path/ca.pem), the host name, and that the server speaks HTTPS on that port' : 'the server expects HTTPS: use https:// in --prometheus');
+      return unreachable(`TLS error talking to ${host}: ${redactSecrets(err.message.split('\n')[0])}`, this.base.protocol === 'https:' ? 'check the CA (NODE_EXTRA_CA_CERTS=/path/ca.pem), the host name, and that the server speaks HTTPS on that port' : 'the server expects HTTPS: use https:// in --prometheus');
     }
     if (RETRY_CODES.has(code)) {
       const what = code === 'TIMEOUT' ? err.message : code === 'ECONNRESET' ? 'connection reset by the server' : `${code}`;
       return new RetryableError(what, unreachable(`${where}: ${what}, after ${this.maxAttempts} attempts`, 'the server may be overloaded: narrow the window or the selector, use --aggregate, or retry later'));
     }
-    return unreachable(`cannot reach ${host}: ${err.message.split('\n')[0]}`, 'check --prometheus');
+    return unreachable(`cannot reach ${host}: ${redactSecrets(err.message.split('\n')[0])}`, 'check --prometheus');
   }
 
   private interpret<T>(status: number, headers: http.IncomingHttpHeaders, body: Buffer, where: string): ApiSuccess<T> {
-    const text = () => body.toString('utf8', 0, Math.min(body.length, 300)).replace(/\s+/g, ' ').trim();
-    let json: { status?: string; data?: T; errorType?: string; error?: string; warnings?: string[]; infos?: string[] } | undefined;
+    // Server text is quoted in messages: redacted (a server may echo our headers), one line.
+    const text = () => redactSecrets(body.toString('utf8', 0, Math.min(body.length, 300)).replace(/\s+/g, ' ').trim());
+    let json: { status?: string; data?: T; errorType?: string; error?: string; warnings?: unknown; infos?: unknown } | undefined;
     const ctype = String(headers['content-type'] ?? '');
     if (ctype.includes('json') || body[0] === 0x7b) {
       try {
@@ -269,11 +376,16 @@ export class PromClient {
       }
     }
     const http = (message: string, hint?: string) => new InputError({ code: 'PROMETHEUS_HTTP', file: this.display, message, ...(hint ? { hint } : {}) });
-    const serverSays = json?.error ? `${json.errorType ? `${json.errorType}: ` : ''}${json.error}` : text() || '(empty body)';
+    const serverSays = redactSecrets(
+      json && typeof json === 'object' && json.error ? `${json.errorType ? `${String(json.errorType)}: ` : ''}${String(json.error)}`.replace(/\s+/g, ' ').slice(0, 300) : text() || '(empty body)',
+    );
     if (status >= 200 && status < 300) {
-      if (!json || typeof json !== 'object') throw http(`${where} answered HTTP ${status} but not with JSON (${JSON.stringify(text().slice(0, 80))})`, 'is this a Prometheus-compatible API? the base URL is the part before /api/v1');
+      if (!json || typeof json !== 'object' || Array.isArray(json)) throw http(`${where} answered HTTP ${status} but not with JSON (${JSON.stringify(text().slice(0, 80))})`, 'is this a Prometheus-compatible API? the base URL is the part before /api/v1');
       if (json.status !== 'success') throw http(`${where}: Prometheus answered an error: ${serverSays}`);
-      return { data: json.data as T, warnings: json.warnings ?? [], infos: json.infos ?? [] };
+      if (json.data === null || typeof json.data !== 'object') {
+        throw http(`${where} answered "status":"success" without a "data" object (${json.data === undefined ? 'none' : JSON.stringify(json.data)})`, 'is this a Prometheus-compatible API? the base URL is the part before /api/v1');
+      }
+      return { data: json.data as T, warnings: serverStrings(json.warnings), infos: serverStrings(json.infos) };
     }
     if (RETRY_STATUS.has(status)) {
       const ra = Number(headers['retry-after']);
@@ -291,6 +403,29 @@ export class PromClient {
       throw http(`Prometheus ${kind} (HTTP ${status}): ${serverSays}`, status === 422 ? 'the query hit a server limit or failed: narrow the window or the selector, or use --aggregate' : 'check --selector (PromQL label matchers, e.g. {namespace="prod",job="vllm"}) and the window');
     }
     throw http(`${where} answered HTTP ${status}: ${serverSays.slice(0, 200)}`);
+  }
+}
+
+/** `warnings`/`infos` of an answer as redacted strings, whatever shape the server sent. */
+function serverStrings(x: unknown): string[] {
+  if (x === undefined || x === null) return [];
+  const list = Array.isArray(x) ? x : [x];
+  return list.map((w) => redactSecrets(typeof w === 'string' ? w : JSON.stringify(w) ?? String(w)).slice(0, 2000));
+}
+
+function safeUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 

@@ -13,6 +13,7 @@
 // export reads like any other; every aggregated series carries an `aggregation` label.
 
 import { InputError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import { catalogEntry, resolveMetricName } from '../model/metric-catalog.js';
 import { labelsKey } from '../model/series.js';
 import type { InputSource } from '../ingest/source.js';
@@ -249,7 +250,18 @@ export interface RunFetchResult extends FetchReport {
 
 /** Discover, fetch and write. Throws InputError on anything the user must fix. */
 export async function runFetch(o: FetchOptions, target: FetchTarget, onProgress?: (msg: string) => void): Promise<RunFetchResult> {
-  const client = new PromClient({ url: o.url, headers: o.headers, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: o.concurrency, ...(o.gzip !== undefined ? { gzip: o.gzip } : {}) });
+  const client = new PromClient({
+    url: o.url,
+    headers: o.headers,
+    timeoutMs: o.timeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs,
+    deadlineMs: o.deadlineMs,
+    maxResponseBytes: o.maxResponseBytes,
+    maxAttempts: o.maxAttempts,
+    backoffMs: o.backoffMs,
+    concurrency: o.concurrency,
+    ...(o.gzip !== undefined ? { gzip: o.gzip } : {}),
+  });
   const targets: ByteTarget[] = [];
   try {
     return await runWith(client, o, target, targets, onProgress);
@@ -333,12 +345,13 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
           // Straight from bytes to typed arrays (no JSON.parse: one array per sample is GC-bound).
           const parsed = await parseMatrix(body, `${client.display}/api/v1/${task.kind === 'raw' ? 'query' : 'query_range'}`);
           for (const w of parsed.warnings) {
-            if (w.code === 'PROMETHEUS_WARNING' || w.code === 'PROMETHEUS_INFO') serverWarnings.add(w.message);
+            if (w.code === 'PROMETHEUS_WARNING' || w.code === 'PROMETHEUS_INFO') serverWarnings.add(redactSecrets(w.message));
             else if (w.code === 'SCALAR_RESULT_IGNORED') throw new InputError({ code: 'PROMETHEUS_HTTP', file: client.display, message: `expected a matrix for ${task.expr}, got a scalar` });
           }
           return parsed.series;
         } catch (e) {
-          if (!(e instanceof InputError) || !o.allowGaps || e.code === 'BAD_OPTION' || /HTTP 40[0134]\b|rejected the query/.test(e.message)) throw e;
+          // The overall deadline and size limits end the fetch: they are not a gap in one chunk.
+          if (!(e instanceof InputError) || !o.allowGaps || e.code === 'BAD_OPTION' || e.code === 'PROMETHEUS_TIMEOUT' || e.code === 'LIMIT_EXCEEDED' || /HTTP 40[0134]\b|rejected the query/.test(e.message)) throw e;
           gaps.push({ query: task.expr, start: c.a, end: c.b, error: e.message });
           done++;
           return [];

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationSeconds } from '../duration.js';
 import { parseTimeArg } from './time.js';
-import { parseBaseUrl } from './client.js';
+import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, parseBaseUrl } from './client.js';
+import { parseByteSize } from '../limits.js';
 
 export interface PrometheusFlags {
   prometheus?: string;
@@ -18,6 +19,9 @@ export interface PrometheusFlags {
   topk?: string;
   concurrency?: string;
   timeout?: string;
+  requestTimeout?: string;
+  deadline?: string;
+  maxResponseSize?: string;
   retries?: string;
   allowGaps?: boolean;
 }
@@ -36,7 +40,14 @@ export interface FetchOptions {
   /** Worst replicas kept per gauge with --aggregate. */
   topk: number;
   concurrency: number;
+  /** Longest wait for the next byte of an answer. */
   timeoutMs: number;
+  /** Longest one attempt may take, connect to last byte. */
+  requestTimeoutMs: number;
+  /** Longest the whole fetch may take (retries included). */
+  deadlineMs: number;
+  /** Largest answer accepted (decompressed). */
+  maxResponseBytes: number;
   maxAttempts: number;
   backoffMs: number;
   /** Mark a chunk that still fails after its retries as a gap (a warning) instead of failing. */
@@ -69,7 +80,10 @@ export function addPrometheusOptions(cmd: Command, opts: { required?: boolean } 
     .option('--aggregate', 'let the server aggregate over replicas (sum/avg/topk) instead of fetching every raw series')
     .option('--topk <n>', 'with --aggregate: worst replicas kept per gauge (default 3)')
     .option('--concurrency <n>', 'requests in flight at most (default 4)')
-    .option('--timeout <duration>', 'per-request timeout (default 60s)')
+    .option('--timeout <duration>', 'longest wait for the next byte of an answer (default 60s)')
+    .option('--request-timeout <duration>', 'longest one request may take, first to last byte (default 5m)')
+    .option('--deadline <duration>', 'longest the whole fetch may take, retries included (default 30m)')
+    .option('--max-response-size <size>', 'largest answer accepted, decompressed, e.g. 512MiB (default 256MiB)')
     .option('--retries <n>', 'retries per request on 429/502/503/504, timeouts and resets (default 4)')
     .option('--allow-gaps', 'when a chunk still fails after its retries, mark the gap in the export (a warning) instead of failing');
 }
@@ -130,7 +144,12 @@ export function parsePrometheusFlags(f: PrometheusFlags, nowSeconds = Date.now()
   if (!(end > start)) throw new InputError({ code: 'BAD_OPTION', message: `--start must be before --end (got ${f.start ?? 'now-1h'} .. ${f.end ?? 'now'})` });
   const step = f.step === undefined ? DEFAULT_STEP_SECONDS : parseDurationSeconds(f.step, '--step');
   if (!(step >= 0.001)) throw new InputError({ code: 'BAD_OPTION', message: `--step ${JSON.stringify(f.step)} must be at least 1ms` });
-  const timeout = f.timeout === undefined ? 60 : parseDurationSeconds(f.timeout, '--timeout');
+  const ms = (text: string | undefined, flag: string, dflt: number) => {
+    if (text === undefined) return dflt;
+    const x = Math.round(parseDurationSeconds(text, flag) * 1000);
+    if (!(x >= 1)) throw new InputError({ code: 'BAD_OPTION', message: `${flag} ${JSON.stringify(text)} must be at least 1ms` });
+    return x;
+  };
   return {
     url: f.prometheus,
     start,
@@ -141,7 +160,10 @@ export function parsePrometheusFlags(f: PrometheusFlags, nowSeconds = Date.now()
     aggregate: f.aggregate ?? false,
     topk: intFlag(f.topk, '--topk', 3, 1, 1000),
     concurrency: intFlag(f.concurrency, '--concurrency', 4, 1, 64),
-    timeoutMs: Math.round(timeout * 1000),
+    timeoutMs: ms(f.timeout, '--timeout', DEFAULT_TIMEOUT_MS),
+    requestTimeoutMs: ms(f.requestTimeout, '--request-timeout', DEFAULT_REQUEST_TIMEOUT_MS),
+    deadlineMs: ms(f.deadline, '--deadline', DEFAULT_DEADLINE_MS),
+    maxResponseBytes: f.maxResponseSize === undefined ? DEFAULT_MAX_RESPONSE_BYTES : parseByteSize(f.maxResponseSize, '--max-response-size'),
     maxAttempts: intFlag(f.retries, '--retries', 4, 0, 20) + 1,
     backoffMs: 500,
     allowGaps: f.allowGaps ?? false,

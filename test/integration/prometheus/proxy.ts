@@ -4,7 +4,13 @@
 
 import http from 'node:http';
 
-export type ProxyAction = 'forward' | 'reset' | 'hang' | { status: number; body: string; headers?: Record<string, string> };
+export type ProxyAction =
+  | 'forward'
+  | 'reset'
+  | 'hang'
+  | { status: number; body: string | Buffer; headers?: Record<string, string> }
+  /** Anything else a misbehaving server does (drip bytes, stream forever, echo headers). */
+  | { custom: (req: http.IncomingMessage, res: http.ServerResponse) => void };
 
 export interface RecordedRequest {
   method: string;
@@ -30,6 +36,10 @@ export async function startProxy(target: string, decide: (req: RecordedRequest, 
       return;
     }
     if (action === 'hang') return; // never answers; the client's timeout must fire
+    if (typeof action === 'object' && 'custom' in action) {
+      action.custom(req, res);
+      return;
+    }
     if (action !== 'forward') {
       res.writeHead(action.status, { 'content-type': 'application/json', ...(action.headers ?? {}) });
       res.end(action.body);
