@@ -2,9 +2,11 @@
 // the baseline learns only from non-anomalous points, so an incident is not absorbed while it lasts),
 // and the correlations between the key series with lead/lag.
 
-import type { AnomalyEpisode, CorrelationRow, QuantileBucket } from '../model/result.js';
+import type { AnomalyEpisode, CorrelationRow } from '../model/result.js';
 import { frozenBaselineAnomalies, type BaselineEpisode } from '../stats/baseline.js';
-import { centredBucketRates, centredQuantile, centredRate } from './windowed.js';
+import { bucketAround, centredBucketRates, centredQuantile, centredRate } from './windowed.js';
+
+export { bucketAround };
 import { laggedCorrelation, pearson, spearman } from '../stats/correlation.js';
 import type { AnalysisView, Scope } from './view.js';
 
@@ -114,17 +116,6 @@ export interface AnomalySeries {
  * into a wide one moves by a large amount for a small change in the requests; this floor keeps that
  * from scoring as an anomaly on its own. Above the highest finite bound, the last finite bucket's width.
  */
-/** The bucket (lower, upper] of a histogram layout that holds x (upper null for the +Inf bucket); null for NaN. */
-export function bucketAround(les: readonly number[], x: number): QuantileBucket | null {
-  if (!(x === x)) return null;
-  let j = 0;
-  while (j < les.length && les[j] < x) j++;
-  if (j >= les.length) return null;
-  const lower = j === 0 ? Math.min(0, les[0]) : les[j - 1];
-  const upper = les[j];
-  return { lowerSeconds: lower, upperSeconds: upper === Infinity ? null : upper, wide: j === 0 || upper === Infinity || (upper - lower) / upper > 0.5 };
-}
-
 export function bucketResolution(les: readonly number[], m: number): number {
   if (!(m === m)) return 0;
   let j = 0;

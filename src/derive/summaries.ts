@@ -1,9 +1,10 @@
 // The report's numbers: latency triad against targets, throughput, capacity — per scope.
 
-import type { LatencyRow, Summary3 } from '../model/result.js';
+import type { LatencyRow, QuantileBucket, Summary3 } from '../model/result.js';
 import type { z } from 'zod';
 import type { ThroughputRow, CapacityRow } from '../model/result.js';
-import { FLEET, type AnalysisView, type Scope } from './view.js';
+import { FLEET, type AnalysisView, type QuantileDetail, type Scope } from './view.js';
+import { latencyBurn, latencyWindows } from './burn.js';
 import { nanSummary } from '../stats/summary.js';
 
 export const LATENCY_METRICS = {
@@ -34,7 +35,11 @@ export function latencyRow(view: AnalysisView, id: keyof typeof LATENCY_METRICS,
   if (bound < 0) {
     const above = h.les.find((le) => le > target);
     const below = [...h.les].reverse().find((le) => le < target) ?? 0;
-    caveats.push(`the target ${fmtS(target)} is not a bucket boundary (nearest ${fmtS(below)} and ${fmtS(above ?? Infinity)}), so the share over target is not exact`);
+    caveats.push(
+      above === undefined || above === Infinity
+        ? `the target ${fmtS(target)} is above the highest finite bucket bound (${fmtS(below)}): every request above ${fmtS(below)} is counted as over the target, so the burn rates are upper bounds`
+        : `the target ${fmtS(target)} is not a bucket boundary (nearest ${fmtS(below)} and ${fmtS(above)}), so the share over target is not exact: the burn rates place the target inside that bucket by linear interpolation`,
+    );
   }
   let verdict: LatencyRow['verdict'] = 'unknown';
   if (p95) {
@@ -59,8 +64,55 @@ export function latencyRow(view: AnalysisView, id: keyof typeof LATENCY_METRICS,
     overTargetRatio,
     verdict,
   };
+  const b50 = bucketOf(p50);
+  const b95 = bucketOf(p95);
+  const b99 = bucketOf(p99);
+  if (b50) row.p50Bucket = b50;
+  if (b95) row.p95Bucket = b95;
+  if (b99) row.p99Bucket = b99;
+  if (!view.snapshot) {
+    const windows = latencyWindows(view, metric, scope, target);
+    if (windows) row.windows = windows;
+    const burn = latencyBurn(view, metric, scope, target);
+    if (burn) row.burn = burn;
+  }
   if (caveats.length) row.caveat = caveats.join('; ');
   return row;
+}
+
+function bucketOf(d: QuantileDetail | null): QuantileBucket | null {
+  if (!d) return null;
+  return { lowerSeconds: d.lower, upperSeconds: d.upper === Infinity ? null : d.upper, wide: d.wide };
+}
+
+/**
+ * Every request's end-to-end latency is at least its TTFT, so an end-to-end quantile below the TTFT one
+ * is an artefact of the two histograms' bucket layouts: each quantile is placed by linear interpolation
+ * inside its own bucket. What the buckets do say: the true TTFT quantile is at most the upper bound of
+ * the end-to-end one's bucket, and the true end-to-end quantile is at least the lower bound of the TTFT
+ * one's (for the same requests; TTFT counts a request at its first token, end-to-end at its end).
+ */
+export function impossibleOrderCaveat(ttft: LatencyRow, e2e: LatencyRow): string | null {
+  const parts: string[] = [];
+  for (const [q, t, e, tb, eb] of [
+    ['p50', ttft.p50Seconds, e2e.p50Seconds, ttft.p50Bucket, e2e.p50Bucket],
+    ['p95', ttft.p95Seconds, e2e.p95Seconds, ttft.p95Bucket, e2e.p95Bucket],
+    ['p99', ttft.p99Seconds, e2e.p99Seconds, ttft.p99Bucket, e2e.p99Bucket],
+  ] as const) {
+    if (t === null || e === null || !(e < t) || !tb || !eb) continue;
+    const tMax = Math.min(tb.upperSeconds ?? Infinity, eb.upperSeconds ?? Infinity);
+    const eMin = Math.max(tb.lowerSeconds, eb.lowerSeconds);
+    parts.push(
+      `end-to-end ${q} ${fmtS(e)} is below TTFT ${q} ${fmtS(t)}, which no request can do: the two come from different bucket layouts — TTFT ${q} interpolated in (${fmtS(tb.lowerSeconds)}, ${fmtS(tb.upperSeconds ?? Infinity)}], end-to-end in (${fmtS(eb.lowerSeconds)}, ${fmtS(eb.upperSeconds ?? Infinity)}]; the true TTFT ${q} is at most ${fmtS(tMax)} and the true end-to-end ${q} at least ${fmtS(eMin)}`,
+    );
+  }
+  if (!parts.length) return null;
+  const nt = ttft.requests;
+  const ne = e2e.requests;
+  if (nt !== null && ne !== null && nt > 0 && Math.abs(nt - ne) / nt > 0.01) {
+    parts.push(`the histograms also count different requests (TTFT ${Math.round(nt)} at first token, end-to-end ${Math.round(ne)} at completion)`);
+  }
+  return parts.join('; ');
 }
 
 function fmtS(x: number): string {
@@ -76,6 +128,10 @@ export function latencyRows(view: AnalysisView, slo: SloTargets): LatencyRow[] {
       const r = latencyRow(view, id, scope, targets[id]);
       if (r) rows.push(r);
     }
+    const ttft = rows.find((r) => r.scope === scope && r.id === 'ttft');
+    const e2e = rows.find((r) => r.scope === scope && r.id === 'e2e');
+    const order = ttft && e2e ? impossibleOrderCaveat(ttft, e2e) : null;
+    if (e2e && order) e2e.caveat = e2e.caveat ? `${e2e.caveat}; ${order}` : order;
   }
   return rows;
 }

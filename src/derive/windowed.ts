@@ -3,6 +3,7 @@
 // episodes are found on. Pure functions of the AnalysisView; memoized through it where they build series.
 
 import type { Series } from '../model/series.js';
+import type { QuantileBucket } from '../model/result.js';
 import { histogramParts } from '../model/metric-catalog.js';
 import { histogramQuantile, histogramQuantileDetail, rate } from '../stats/promql.js';
 import { nanSummary } from '../stats/summary.js';
@@ -202,6 +203,48 @@ export function centredShareAbove(view: AnalysisView, base: string, threshold: n
     }
     return out;
   });
+}
+
+/**
+ * Share of observations above `threshold` over a sliding window of `windowSeconds`, on the grid: the
+ * "bad" fraction an error-budget burn rate is made of. `trailing` windows end at the grid point (what an
+ * alert rule evaluated then sees), `centred` ones are centred on it. Only the buckets around the
+ * threshold and +Inf are rated (the threshold is placed inside its bucket by linear interpolation, exact
+ * at a bucket bound), so long windows cost three rate series, not one per bucket. NaN where the window
+ * saw no request.
+ */
+export function shareAboveSeries(view: AnalysisView, base: string, threshold: number, scope: Scope, windowSeconds: number, align: 'trailing' | 'centred'): Float64Array | null {
+  return view.memo(`sa:${base}:${threshold}:${scope}:${windowSeconds}:${align}`, () => {
+    const list = view.series(histogramParts(base).bucket, scope);
+    if (!list.length || !view.grid.length) return null;
+    const les = [...new Set(list.map((s) => parseLe(s.labels.le)).filter((x) => !Number.isNaN(x)))].sort((a, b) => a - b);
+    if (!les.length || les[les.length - 1] !== Infinity) return null;
+    let j = 0;
+    while (les[j] < threshold) j++;
+    const atBound = Math.abs(les[j] - threshold) <= 1e-12 * Math.max(1, threshold);
+    // The bounds cumulativeBelow reads for this threshold: the bucket holding it, its lower bound, +Inf.
+    const want = [...new Set([j > 0 && !atBound ? les[j - 1] : NaN, les[j], Infinity].filter((x) => !Number.isNaN(x)))].sort((a, b) => a - b);
+    const at = align === 'centred' ? shifted(view.grid, windowSeconds / 2) : view.grid;
+    const rates = want.map((le) => combine(list.filter((s) => parseLe(s.labels.le) === le).map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum'));
+    const total = rates[rates.length - 1];
+    const out = new Float64Array(view.grid.length);
+    for (let i = 0; i < out.length; i++) {
+      const n = total[i];
+      out[i] = n > 0 ? Math.min(1, Math.max(0, 1 - cumulativeBelow(want, (k) => rates[k][i], threshold) / n)) : NaN;
+    }
+    return out;
+  });
+}
+
+/** The bucket (lower, upper] of a histogram layout that holds x (upper null for the +Inf bucket); null for NaN. */
+export function bucketAround(les: readonly number[], x: number): QuantileBucket | null {
+  if (!(x === x)) return null;
+  let j = 0;
+  while (j < les.length && les[j] < x) j++;
+  if (j >= les.length) return null;
+  const lower = j === 0 ? Math.min(0, les[0]) : les[j - 1];
+  const upper = les[j];
+  return { lowerSeconds: lower, upperSeconds: upper === Infinity ? null : upper, wide: j === 0 || upper === Infinity || (upper - lower) / upper > 0.5 };
 }
 
 /** Cumulative count at or below x, interpolated linearly inside the bucket holding x. */

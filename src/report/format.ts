@@ -37,8 +37,15 @@ export function duration(seconds: number | null | undefined): string {
   if (s < 1e-3) return `${sign}${num(s * 1e6)} µs`;
   if (s < 1) return `${sign}${num(s * 1e3)} ms`;
   if (s < 120) return `${sign}${num(s)} s`;
-  if (s < 7200) return `${sign}${Math.floor(s / 60)} min${Math.round(s % 60) ? ` ${Math.round(s % 60)} s` : ''}`;
-  if (s < 172800) return `${sign}${Math.floor(s / 3600)} h${Math.round((s % 3600) / 60) ? ` ${Math.round((s % 3600) / 60)} min` : ''}`;
+  // Round to whole seconds (minutes) first, so that 239.7 s reads "4 min", not "3 min 60 s".
+  if (Math.round(s) < 7200) {
+    const r = Math.round(s);
+    return `${sign}${Math.floor(r / 60)} min${r % 60 ? ` ${r % 60} s` : ''}`;
+  }
+  if (Math.round(s / 60) < 2880) {
+    const m = Math.round(s / 60);
+    return `${sign}${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+  }
   return `${sign}${num(s / 86400)} d`;
 }
 

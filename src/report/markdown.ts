@@ -1,10 +1,11 @@
 // Result → Markdown. Pure: data in, string out; no statistics computed here.
 
-import type { Result, LatencyRow, Summary3 } from '../model/result.js';
+import type { Result, Summary3 } from '../model/result.js';
 import { duration, evidenceValue, int, num, pct, table, time, bytes } from './format.js';
 import { code, codeBlock, codeCell, linkDest, linkText, mdText as md, visible } from './escape.js';
 import { renderInventory } from './inventory.js';
 import { renderAnomalySection } from './anomaly-section.js';
+import { renderLatencySection } from './latency-section.js';
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 const SEVERITY_MARK = { critical: '🔴 critical', warning: '🟠 warning', info: '🔵 info' } as const;
@@ -20,20 +21,6 @@ export interface MarkdownOptions {
 
 function s3(x: Summary3, f: (n: number | null) => string): string[] {
   return [f(x.mean), f(x.p95), f(x.max)];
-}
-
-function latencyCells(r: LatencyRow): string[] {
-  const verdict = r.verdict === 'breached' ? '**breached**' : r.verdict === 'met' ? 'met' : 'unknown';
-  return [
-    r.id === 'ttft' ? 'TTFT' : r.id === 'tbt' ? 'time between tokens' : 'end-to-end',
-    md(r.scope),
-    duration(r.p50Seconds),
-    duration(r.p95Seconds),
-    duration(r.p99Seconds),
-    duration(r.targetSeconds),
-    r.overTargetRatio === null ? '–' : pct(r.overTargetRatio),
-    verdict,
-  ];
 }
 
 export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): string {
@@ -97,19 +84,7 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
   out.push('');
 
   // Latency triad
-  if (result.latency.length) {
-    out.push(`## Latency against the ${md(result.slo.profile)} targets`);
-    out.push('');
-    out.push(`Targets: TTFT ${duration(result.slo.ttftSeconds)}, time between tokens ${duration(result.slo.tbtSeconds)}, end-to-end ${duration(result.slo.e2eSeconds)} (p95 over the window, from the histogram buckets as PromQL \`histogram_quantile\` computes them).`);
-    out.push('');
-    out.push(table(['latency', 'scope', 'p50', 'p95', 'p99', 'target', 'over target', 'verdict'], result.latency.map(latencyCells), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']));
-    const caveats = result.latency.filter((r) => r.caveat);
-    if (caveats.length) {
-      out.push('');
-      for (const r of caveats) out.push(`- ${r.id.toUpperCase()} ${md(r.scope)}: ${md(r.caveat!)}`);
-    }
-    out.push('');
-  }
+  if (result.latency.length) out.push(renderLatencySection(result), '');
   if (result.throughput.length) {
     out.push('## Throughput');
     out.push('');

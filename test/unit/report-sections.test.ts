@@ -1,8 +1,11 @@
-// Report sections rendered from Result data: anomaly episodes (× baseline, capped score, new normal).
+// Report sections rendered from Result data: anomaly episodes (× baseline, capped score, new normal),
+// latency (bucket bounds, windows, burn rates, alert spans), durations.
 
 import { describe, expect, it } from 'vitest';
-import type { AnomalyEpisode } from '../../src/model/result.js';
+import type { AnomalyEpisode, LatencyRow, Result } from '../../src/model/result.js';
 import { changeCell, renderAnomalySection, scoreCell } from '../../src/report/anomaly-section.js';
+import { quantileCell, renderLatencySection } from '../../src/report/latency-section.js';
+import { duration } from '../../src/report/format.js';
 
 const T = 1_763_632_800; // 2025-11-20 10:00:00Z
 
@@ -47,5 +50,70 @@ describe('anomaly section', () => {
     const s = renderAnomalySection([ep({ peakValue: 530, peakBucket: { lowerSeconds: 160, upperSeconds: 640, wide: true } })]);
     expect(s).toContain('8 min 50 s (bucket 2 min 40 s–10 min 40 s)');
     expect(renderAnomalySection([])).toBe('');
+  });
+});
+
+describe('latency section', () => {
+  const slo = { profile: 'chat', ttftSeconds: 0.5, tbtSeconds: 0.05, e2eSeconds: 10 };
+  const row = (o: Partial<LatencyRow>): LatencyRow => ({
+    id: 'ttft',
+    metric: 'vllm:time_to_first_token_seconds',
+    scope: 'fleet',
+    p50Seconds: 0.03,
+    p95Seconds: 146,
+    p99Seconds: 640,
+    meanSeconds: 20,
+    requests: 1000,
+    targetSeconds: 0.5,
+    overTargetRatio: 0.356,
+    verdict: 'breached',
+    ...o,
+  });
+  const result = (rows: LatencyRow[]) => ({ slo, latency: rows, inventory: { window: { startSeconds: T, endSeconds: T + 3590, stepSeconds: 10 } } }) as unknown as Result;
+
+  it('quantiles in wide buckets carry their bounds; +Inf reads "> bound"', () => {
+    expect(quantileCell(0.0075, { lowerSeconds: 0, upperSeconds: 0.01, wide: true })).toBe('7.5 ms (≤ 10 ms)');
+    expect(quantileCell(448, { lowerSeconds: 160, upperSeconds: 640, wide: true })).toBe('7 min 28 s (2 min 40 s–10 min 40 s)');
+    expect(quantileCell(640, { lowerSeconds: 640, upperSeconds: null, wide: true })).toBe('> 10 min 40 s');
+    expect(quantileCell(0.7, { lowerSeconds: 0.5, upperSeconds: 1, wide: false })).toBe('700 ms');
+    expect(quantileCell(null, undefined)).toBe('–');
+  });
+
+  it('windows, burn rates, alert spans and what could not be evaluated', () => {
+    const r = row({
+      p99Bucket: { lowerSeconds: 640, upperSeconds: null, wide: true },
+      windows: { windowSeconds: 300, evaluated: 332, overTarget: 140, overTargetRatio: 140 / 332, overTargetSeconds: 1400, worst: { startSeconds: T + 2000, endSeconds: T + 2300, p95Seconds: 533, bucket: { lowerSeconds: 160, upperSeconds: 640, wide: true } } },
+      burn: {
+        budgetRatio: 0.05,
+        rates: [
+          { windowSeconds: 300, evaluated: 331, maxBurnRate: 20, atSeconds: T + 1520 },
+          { windowSeconds: 3600, evaluated: 1, maxBurnRate: 16.7, atSeconds: T + 3590 },
+        ],
+        alerts: [
+          { name: 'fast', longWindowSeconds: 3600, shortWindowSeconds: 300, factor: 14.4, evaluated: true, spans: [{ startSeconds: T + 3590, endSeconds: T + 3600, peakLongBurnRate: 16.7, peakShortBurnRate: 20 }] },
+          { name: 'slow', longWindowSeconds: 21600, shortWindowSeconds: 1800, factor: 6, evaluated: false, reason: 'the data covers 60 min, less than the 6 h long window', spans: [] },
+        ],
+      },
+    });
+    const s = renderLatencySection(result([r]));
+    expect(s).toContain('| TTFT | fleet | 30 ms | 2 min 26 s | > 10 min 40 s | 500 ms | 35.6% | **breached** |');
+    expect(s).toContain('| TTFT | fleet | 42.2% (23 min 20 s) | 8 min 53 s (2 min 40 s–10 min 40 s) | 2025-11-20 10:33:20Z → 10:38:20Z | 20× at 10:25:20Z | 16.7× at 10:59:50Z |');
+    expect(s).toContain('- TTFT fleet: fast-burn page (1 h and 5 m burn > 14.4) would have fired 2025-11-20 10:59:50Z → 2025-11-20 11:00:00Z (10 s, still firing when the data ends; peak burn 16.7× over 1 h, 20× over 5 m).');
+    const one = renderLatencySection(result([{ ...r, burn: { ...r.burn!, alerts: [{ ...r.burn!.alerts[0], spans: [{ startSeconds: T + 3000, endSeconds: T + 3000, peakLongBurnRate: 15, peakShortBurnRate: 19 }] }] } }]));
+    expect(one).toContain('would have fired at 2025-11-20 10:50:00Z (one evaluation; peak burn 15× over 1 h, 19× over 5 m).');
+    expect(s).toContain('- Slow-burn ticket (6 h and 30 m burn > 6): not evaluated, the data covers 60 min, less than the 6 h long window.');
+    expect(s).not.toContain('No burn-rate alert');
+  });
+
+  it('no alert fired: says so, with how often the 1 h window fits', () => {
+    const r = row({ burn: { budgetRatio: 0.05, rates: [{ windowSeconds: 3600, evaluated: 721, maxBurnRate: 0.03, atSeconds: T }], alerts: [{ name: 'fast', longWindowSeconds: 3600, shortWindowSeconds: 300, factor: 14.4, evaluated: true, spans: [] }] } });
+    expect(renderLatencySection(result([r]))).toContain('- No burn-rate alert would have fired (a full 1 h window fits at 721 grid points of the data).');
+    expect(renderLatencySection(result([]))).toBe('');
+  });
+});
+
+describe('duration', () => {
+  it('rounds before splitting minutes and seconds', () => {
+    expect([duration(239.7), duration(7199.6), duration(5399.9), duration(172799)]).toEqual(['4 min', '2 h', '90 min', '2 d']);
   });
 });
