@@ -225,6 +225,7 @@ async function walk(dir: string): Promise<string[]> {
     if (e.name.startsWith('.')) continue;
     if (/^README(\.md|\.txt)?$/i.test(e.name) || /\.md$/i.test(e.name)) continue; // dataset docs
     if (/\.meta\.json$/i.test(e.name)) continue; // sidecars of `vllm-tune fetch` exports (what was fetched)
+    if (e.name === 'truth.json') continue; // the simulator's ground truth beside a dataset (docs/simulator.md)
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...(await walk(p)));
     else if (e.isFile()) out.push(p);
