@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { SCENARIOS, parseFormats, runScenario, writeExports, type ExportFormat } from '../simulate/index.js';
 import { scenarioReadme } from '../simulate/readme.js';
 import { writeTextFile } from '../simulate/writers.js';
+import { truthJson } from '../simulate/truth.js';
 
 interface SimulateFlags {
   scenario?: string;
@@ -14,10 +15,11 @@ interface SimulateFlags {
   format: string;
   hours?: string;
   replicas?: string;
-  interval: string;
+  interval?: string;
   list?: boolean;
   datasets?: string;
   readme: boolean;
+  truth: boolean;
 }
 
 function num(flag: string, raw: string | undefined): number | undefined {
@@ -31,10 +33,15 @@ function num(flag: string, raw: string | undefined): number | undefined {
 export async function simulateToDir(
   name: string,
   dir: string,
-  p: { seed: number; hours?: number; replicas?: number; interval: number; formats: ExportFormat[]; readme: boolean; command: string },
+  p: { seed: number; hours?: number; replicas?: number; interval?: number; formats: ExportFormat[]; readme: boolean; command: string; truth?: boolean },
 ): Promise<string[]> {
   const run = runScenario(name, { seed: p.seed, hours: p.hours, replicas: p.replicas, scrapeIntervalSeconds: p.interval });
   const files = await writeExports(dir, run.results, p.formats, run.meta);
+  if (p.truth !== false && run.truth) {
+    const file = path.join(dir, 'truth.json');
+    await writeTextFile(file, truthJson(run.truth));
+    files.push(file);
+  }
   if (p.readme) {
     const readme = path.join(dir, 'README.md');
     await writeTextFile(readme, scenarioReadme(run, files, p.command));
@@ -53,8 +60,9 @@ export function register(program: Command): void {
     .option('--format <list>', 'comma list of json, json.gz, openmetrics, csv, log', 'json,log')
     .option('--hours <h>', 'simulated duration (default: the scenario\'s)')
     .option('--replicas <n>', 'number of replicas (default: the scenario\'s)')
-    .option('--interval <s>', 'scrape interval in seconds', '10')
+    .option('--interval <s>', 'scrape interval in seconds (default: the scenario\'s, 10 for most)')
     .option('--no-readme', 'do not write README.md next to the exports')
+    .option('--no-truth', 'do not write truth.json (the ground truth) next to the exports')
     .option('--list', 'list the scenarios with a one-line description')
     .option('--datasets <dir>', 'regenerate every scenario into <dir>/<scenario>/ (metrics.json.gz, logs, README.md)')
     .action(async (o: SimulateFlags) => {
@@ -65,7 +73,7 @@ export function register(program: Command): void {
       }
       const seed = num('--seed', o.seed)!;
       if (!Number.isInteger(seed) || seed < 0) throw new InputError({ code: 'BAD_OPTION', message: `--seed ${o.seed} must be a non-negative integer` });
-      const interval = num('--interval', o.interval)!;
+      const interval = num('--interval', o.interval);
       const hours = num('--hours', o.hours);
       const replicas = num('--replicas', o.replicas);
       if (o.datasets) {
@@ -79,6 +87,7 @@ export function register(program: Command): void {
             formats: ['json.gz', 'log'],
             readme: true,
             command: `vllm-tune simulate --scenario ${s.name} --seed ${seed} --format json.gz,log --out datasets/${s.name}`,
+            truth: o.truth,
           });
           process.stdout.write(`${s.name}: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
         }
@@ -87,7 +96,7 @@ export function register(program: Command): void {
       if (!o.scenario) throw new InputError({ code: 'BAD_OPTION', message: 'simulate needs --scenario <name> (or --list, or --datasets <dir>)', hint: 'run `vllm-tune simulate --list`' });
       if (!o.out) throw new InputError({ code: 'BAD_OPTION', message: 'simulate needs --out <dir>' });
       const formats = parseFormats(o.format);
-      const extra = [o.hours ? ` --hours ${o.hours}` : '', o.replicas ? ` --replicas ${o.replicas}` : '', o.interval !== '10' ? ` --interval ${o.interval}` : ''].join('');
+      const extra = [o.hours ? ` --hours ${o.hours}` : '', o.replicas ? ` --replicas ${o.replicas}` : '', o.interval !== undefined ? ` --interval ${o.interval}` : ''].join('');
       const files = await simulateToDir(o.scenario, o.out, {
         seed,
         interval,
@@ -95,6 +104,7 @@ export function register(program: Command): void {
         replicas,
         formats,
         readme: o.readme,
+        truth: o.truth,
         command: `vllm-tune simulate --scenario ${o.scenario} --seed ${seed} --format ${formats.join(',')}${extra} --out ${o.out}`,
       });
       process.stdout.write(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);

@@ -12,7 +12,7 @@ export class ArrivalStream {
   private readonly rng: Rng;
   private readonly prefixCdf: Float64Array | null;
   readonly prefixLens: Int32Array;
-  private readonly rateMax: number;
+  private rateMax = NaN;
   next = Infinity;
 
   constructor(spec: StreamSpec, rng: Rng, maxModelLen: number, readonly index = 0) {
@@ -22,11 +22,11 @@ export class ArrivalStream {
     this.prefixCdf = p && p.share > 0 ? zipfCdf(p.count, p.zipf) : null;
     this.prefixLens = new Int32Array(p ? p.count : 0);
     if (p) for (let i = 0; i < p.count; i++) this.prefixLens[i] = clampInt(rng.logNormal(p.length.median, p.length.sigma), 16, Math.floor(maxModelLen / 2));
-    this.rateMax = maxRate(spec.rate);
   }
 
   /** Next arrival after `t` by thinning a Poisson process at the maximum rate. */
   advance(t: number, end: number): void {
+    if (this.rateMax !== this.rateMax) this.rateMax = maxRate(this.spec.rate, end);
     if (this.rateMax <= 0) {
       this.next = Infinity;
       return;
@@ -71,18 +71,37 @@ function clampInt(x: number, lo: number, hi: number): number {
   return r < lo ? lo : r > hi ? hi : r;
 }
 
+const DAY = 86400;
+
 export function rateAt(r: RateProfile, t: number): number {
   if (r.window && (t < r.window.start || t >= r.window.end)) return 0;
+  if (r.windows && !r.windows.some((w) => t >= w.start && t < w.end)) return 0;
   let base = r.rps;
+  if (r.curve) {
+    const i = Math.floor((t - r.curve.start) / r.curve.step);
+    base = i >= 0 && i < r.curve.rps.length ? r.curve.rps[i] : 0;
+  }
   if (r.steps) for (const s of r.steps) if (t >= s.at) base = s.rps;
   if (r.diurnal) base *= 1 + r.diurnal.amplitude * Math.sin((2 * Math.PI * t) / r.diurnal.periodSeconds + (r.diurnal.phase ?? 0));
+  if (r.weekly && isWeekend(r.weekly, t)) base *= r.weekly.weekendFactor;
+  if (r.growth) base *= Math.pow(1 + r.growth.perDay, t / DAY);
   return Math.max(0, base);
 }
 
-function maxRate(r: RateProfile): number {
+/** Saturday or Sunday (UTC) at offset t. */
+export function isWeekend(w: NonNullable<RateProfile['weekly']>, t: number): boolean {
+  const day = (w.startDayOfWeek + Math.floor((w.startSecondOfDay + t) / DAY)) % 7;
+  return day >= 5;
+}
+
+/** An upper bound of the rate over [0, end) (the thinning envelope). */
+function maxRate(r: RateProfile, end: number): number {
   let base = r.rps;
+  if (r.curve) base = r.curve.rps.reduce((a, b) => Math.max(a, b), 0);
   if (r.steps) for (const s of r.steps) base = Math.max(base, s.rps);
   if (r.diurnal) base *= 1 + Math.abs(r.diurnal.amplitude);
+  if (r.weekly) base *= Math.max(1, r.weekly.weekendFactor);
+  if (r.growth) base *= Math.max(1, Math.pow(1 + r.growth.perDay, end / DAY));
   return base;
 }
 

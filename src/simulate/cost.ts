@@ -7,16 +7,14 @@ import { COST, type MemoryPlan } from './presets.js';
 import type { Req } from './request.js';
 import type { ReplicaSpec } from './types.js';
 
-export interface StepTime {
-  /** Wall time of the step, seconds (CPU overhead included). */
-  dt: number;
-  /** Time the GPU is busy within it. */
-  gpuTime: number;
-  compute: number;
-  memory: number;
-}
-
 export class StepCost {
+  // The last step's times (fields, not a returned object: one step is computed per engine iteration).
+  /** Wall time of the step, seconds (CPU overhead included). */
+  dt = 0;
+  /** Time the GPU is busy within it. */
+  gpuTime = 0;
+  compute = 0;
+  memory = 0;
   private readonly weightBytes: number;
   private readonly kvBpt: number;
   private readonly attnDim: number;
@@ -48,8 +46,8 @@ export class StepCost {
     }
   }
 
-  /** Time of a step that computes `ns[j]` tokens of `reqs[j]` (`tokens` in all) at SM clock factor `clock`. */
-  step(reqs: readonly Req[], ns: readonly number[], tokens: number, clock: number): StepTime {
+  /** Time of a step that computes `ns[j]` tokens of `reqs[j]` (`tokens` in all) at SM clock factor `clock`; sets the fields, returns `dt`. */
+  step(reqs: readonly Req[], ns: readonly number[], tokens: number, clock: number): number {
     const m = this.spec.model;
     const tp = this.spec.tensorParallelSize;
     let flops = 0;
@@ -67,6 +65,10 @@ export class StepCost {
     if (this.computeScale !== 1) compute *= this.computeScale;
     if (this.memoryScale !== 1) memory *= this.memoryScale;
     const gpuTime = Math.max(compute, memory) + this.tpOverhead;
-    return { dt: COST.stepOverheadSeconds + gpuTime, gpuTime, compute, memory };
+    this.gpuTime = gpuTime;
+    this.compute = compute;
+    this.memory = memory;
+    this.dt = COST.stepOverheadSeconds + gpuTime;
+    return this.dt;
   }
 }

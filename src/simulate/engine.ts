@@ -34,6 +34,10 @@ export interface StepProbe {
 
 export interface FinishProbe {
   arrival: number;
+  /** Offset (s) of the finish. */
+  finishedAt: number;
+  /** Index of the stream (traffic mix) the request came from. */
+  stream: number;
   ttft: number;
   e2e: number;
   queueTime: number;
@@ -44,9 +48,24 @@ export interface FinishProbe {
   preemptions: number;
 }
 
+export interface ArrivalProbe {
+  time: number;
+  stream: number;
+  promptLen: number;
+  /** Output tokens it will produce (its natural length, cut by max_tokens and max_model_len). */
+  outputLen: number;
+  /** Lost because the target was down. */
+  dropped: boolean;
+}
+
 export interface SimHooks {
   onStep?(p: StepProbe): void;
   onFinish?(p: FinishProbe): void;
+  onArrival?(p: ArrivalProbe): void;
+  /** A request's first token, at `now` (offset, s). */
+  onFirstToken?(now: number, ttft: number, stream: number): void;
+  /** Every later token: the gap since the request's previous token (inter-token latency). */
+  onToken?(now: number, gap: number): void;
 }
 
 export interface ReplicaResult {
@@ -55,13 +74,13 @@ export interface ReplicaResult {
   plan: MemoryPlan;
   /** Every configuration a process of this replica ran with (index 0 = `spec`); a redeploy adds one. */
   configs: ProcessConfig[];
-  /** Per entry of `processStarts`: the index in `configs` of that process's settings. */
-  processConfig: number[];
+  /** The processes of the run, in order (the first one started before the window). */
+  processes: ProcessRecord[];
   registry: Registry;
   /** Series-major matrix: `data[s * nScrapes + k]`; NaN where the target was down. */
   data: Float64Array;
   nScrapes: number;
-  /** Unix seconds of the process (re)starts. */
+  /** Unix seconds of the process (re)starts (= processes[i].start). */
   processStarts: number[];
   /** Unix seconds of the GPU UUIDs' device, for the DCGM labels. */
   gpuUuids: string[];
@@ -91,6 +110,18 @@ export function planFor(spec: ReplicaSpec): MemoryPlan {
     });
   }
   return plan;
+}
+
+export interface ProcessRecord {
+  /** Unix seconds the process started (`process_start_time_seconds`). */
+  start: number;
+  /** Index in `configs` of its settings. */
+  config: number;
+  cause: 'initial' | 'restart' | 'redeploy';
+  /** Unix seconds the previous process stopped (crash or shutdown), for a restart or redeploy. */
+  previousStoppedAt?: number;
+  /** Offset (s) from which its /metrics answer (end of the down time). */
+  upFrom: number;
 }
 
 type ProcessFault = Extract<FaultSpec, { kind: 'restart' | 'redeploy' }>;
@@ -140,8 +171,7 @@ export function simulateReplica(spec: ReplicaSpec, opts: SimOptions, replicaInde
   };
   useConfig(0);
   scraper.processStart = opts.startTime - 86400 * 2 - 3600 * 5 - 1234.56 * (replicaIndex + 1);
-  const processStarts = [scraper.processStart];
-  const processConfig = [0];
+  const processes: ProcessRecord[] = [{ start: scraper.processStart, config: 0, cause: 'initial', upFrom: 0 }];
 
   // --- arrivals and totals
   const streams = spec.streams.map((s, i) => new ArrivalStream(s, new Rng(opts.seed, replicaIndex * 100 + i), spec.maxModelLen, i));
@@ -166,8 +196,10 @@ export function simulateReplica(spec: ReplicaSpec, opts: SimOptions, replicaInde
       if (!best) return;
       const r = best.draw(nextId++, spec.maxModelLen, sched.waitingLen());
       arrived++;
-      if (best.next < scraper.downUntil) dropped++;
+      const lost = best.next < scraper.downUntil;
+      if (lost) dropped++;
       else sched.enqueue(r);
+      hooks.onArrival?.({ time: r.arrival, stream: r.stream, promptLen: r.promptLen, outputLen: r.outputTarget, dropped: lost });
       best.advance(best.next, end);
     }
   }
@@ -176,7 +208,7 @@ export function simulateReplica(spec: ReplicaSpec, opts: SimOptions, replicaInde
   function replaceProcess(f: ProcessFault, config: number): void {
     dropped += sched.clear();
     reg.reset();
-    if (config !== processConfig[processConfig.length - 1]) {
+    if (config !== processes[processes.length - 1].config) {
       preemptionsBefore += sched.preemptions;
       const c = configs[config];
       cost = new StepCost(c.spec, c.plan);
@@ -186,18 +218,31 @@ export function simulateReplica(spec: ReplicaSpec, opts: SimOptions, replicaInde
     scraper.downUntil = f.at + f.downSeconds;
     scraper.processStart = opts.startTime + nextProcessStart(f);
     scraper.restarted();
-    processStarts.push(scraper.processStart);
-    processConfig.push(config);
+    processes.push({ start: scraper.processStart, config, cause: f.kind, previousStoppedAt: opts.startTime + f.at, upFrom: f.at + f.downSeconds });
   }
 
+  const onFirst = hooks.onFirstToken?.bind(hooks);
+  const onToken = hooks.onToken?.bind(hooks);
   const sink: TokenSink = {
-    firstToken: (r, now) => metrics.firstToken(r, now),
-    nextToken: (r, now) => metrics.nextToken(r, now),
+    firstToken: onFirst
+      ? (r, now) => {
+          metrics.firstToken(r, now);
+          onFirst(now, now - r.arrival, r.stream);
+        }
+      : (r, now) => metrics.firstToken(r, now),
+    nextToken: onToken
+      ? (r, now) => {
+          metrics.nextToken(r, now);
+          onToken(now, now - r.lastTokenTs);
+        }
+      : (r, now) => metrics.nextToken(r, now),
     finished(r: Req, now: number) {
       finished++;
       metrics.finished(r, now);
       hooks.onFinish?.({
         arrival: r.arrival,
+        finishedAt: now,
+        stream: r.stream,
         ttft: r.firstTokenTs - r.arrival,
         e2e: now - r.arrival,
         queueTime: r.scheduledTs - r.arrival,
@@ -243,7 +288,8 @@ export function simulateReplica(spec: ReplicaSpec, opts: SimOptions, replicaInde
       continue;
     }
     steps++;
-    const st = cost.step(sched.schedReqs, sched.schedN, tokens, clockAt(t));
+    cost.step(sched.schedReqs, sched.schedN, tokens, clockAt(t));
+    const st = cost;
     const busyFrac = st.gpuTime / st.dt;
     scraper.stepBegins(t, t + st.dt, busyFrac, busyFrac * (0.35 + 0.6 * (st.compute / Math.max(st.compute, st.memory))));
     const now = t + st.dt;
@@ -279,11 +325,11 @@ export function simulateReplica(spec: ReplicaSpec, opts: SimOptions, replicaInde
     spec,
     plan,
     configs,
-    processConfig,
+    processes,
     registry: reg,
     data: scraper.data,
     nScrapes: scraper.nScrapes,
-    processStarts,
+    processStarts: processes.map((p) => p.start),
     gpuUuids: metrics.gpuUuids,
     stats: { arrived, finished, dropped, preemptions: preemptionsBefore + sched.preemptions, steps, generatedTokens: generated },
   };

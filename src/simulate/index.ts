@@ -5,12 +5,14 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { simulateReplica, type ReplicaResult, type SimHooks } from './engine.js';
 import { SCENARIOS, findScenario, type Scenario } from './scenarios.js';
+import { simulateWithTruth, type Truth } from './truth.js';
 import type { ReplicaSpec, SimOptions } from './types.js';
 import {
   logFileName,
   openTextOut,
   replicaLog,
   sameConfig,
+  shipsLog,
   writeCsvLong,
   writeOpenMetrics,
   writeQueryRangeJson,
@@ -75,6 +77,7 @@ export async function writeExports(outDir: string, results: ReplicaResult[], for
         written.push(file);
       } else {
         for (let i = 0; i < results.length; i++) {
+          if (!shipsLog(results[i])) continue;
           const file = path.join(outDir, logFileName(results[i].spec.instance));
           await writeTextFile(file, replicaLog(results[i], i));
           written.push(file);
@@ -191,6 +194,8 @@ export interface ScenarioRun {
   results: ReplicaResult[];
   meta: ExportMeta;
   opts: SimOptions;
+  /** Ground truth (absent when the caller passed its own hooks). */
+  truth?: Truth;
 }
 
 export function runScenario(name: string, p: { seed?: number; hours?: number; replicas?: number; scrapeIntervalSeconds?: number }, hooks: SimHooks = {}): ScenarioRun {
@@ -202,10 +207,14 @@ export function runScenario(name: string, p: { seed?: number; hours?: number; re
   const replicas = p.replicas ?? scenario.defaultReplicas;
   if (!(hours > 0 && hours <= 24 * 31)) throw new InputError({ code: 'BAD_OPTION', message: `--hours ${hours} is out of range`, hint: 'give a number of hours between 0 and 744' });
   if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= 64)) throw new InputError({ code: 'BAD_OPTION', message: `--replicas ${replicas} is out of range`, hint: 'give an integer between 1 and 64' });
-  const interval = p.scrapeIntervalSeconds ?? 10;
+  const interval = p.scrapeIntervalSeconds ?? scenario.defaultIntervalSeconds ?? 10;
   if (!(interval > 0 && interval <= 3600)) throw new InputError({ code: 'BAD_OPTION', message: `--interval ${interval} is out of range`, hint: 'give seconds between 0 and 3600' });
   const opts: SimOptions = { seed: p.seed ?? 1, startTime: DEFAULT_START, durationSeconds: Math.round(hours * 3600), scrapeIntervalSeconds: interval };
   const specs = scenario.build({ hours, replicas });
-  const results = simulateFleet(specs, opts, hooks);
-  return { scenario, results, meta: { startTime: opts.startTime, scrapeIntervalSeconds: interval }, opts };
+  const meta = { startTime: opts.startTime, scrapeIntervalSeconds: interval };
+  if (hooks.onStep || hooks.onFinish || hooks.onArrival || hooks.onFirstToken || hooks.onToken) {
+    return { scenario, results: simulateFleet(specs, opts, hooks), meta, opts };
+  }
+  const { results, truth } = simulateWithTruth(scenario, specs, opts);
+  return { scenario, results, meta, opts, truth };
 }

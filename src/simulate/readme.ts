@@ -37,7 +37,9 @@ export function scenarioReadme(run: ScenarioRun, files: string[], command: strin
               ? `memory leak ${f(x.bytesPerHour / 1e9, 1)} GB/h from min ${f(x.start / 60, 0)}`
               : x.kind === 'slow-gpu'
                 ? `SM clock × ${x.clockFactor} from min ${f(x.start / 60, 0)}`
-                : `restart at min ${f(x.at / 60, 0)}, down ${x.downSeconds} s`,
+                : x.kind === 'redeploy'
+                  ? `redeployed at min ${f(x.at / 60, 0)} (down ${x.downSeconds} s) with ${Object.entries(x.set).map(([k, v]) => `${k} ${v}`).join(', ')}`
+                  : `restart at min ${f(x.at / 60, 0)}, down ${x.downSeconds} s`,
           )
           .join('; ')
       : '—';
@@ -45,6 +47,8 @@ export function scenarioReadme(run: ScenarioRun, files: string[], command: strin
       `| ${s.instance} | ${s.gpu.modelName} | ${s.model.hfId} | ${s.tensorParallelSize} | ${s.maxNumSeqs} | ${s.maxNumBatchedTokens} | ${s.maxModelLen} | ${s.gpuMemoryUtilization} | ${s.enablePrefixCaching ? 'on' : 'off'} | ${r.plan.numGpuBlocks} | ${r.plan.kvTokens} | ${faults} |`,
     );
   }
+  const noLog = results.filter((r) => r.spec.serverLog === false).map((r) => r.spec.instance);
+  if (noLog.length) L.push('', `No server log is shipped for ${noLog.join(', ')}: its scheduler settings (max_num_seqs, max_num_batched_tokens) are stated nowhere in the dataset.`);
   L.push('');
   L.push('Workload per replica:', '');
   for (const st of results[0].spec.streams) {
@@ -53,6 +57,9 @@ export function scenarioReadme(run: ScenarioRun, files: string[], command: strin
     if (rate.steps) parts.push(...rate.steps.map((x) => `${x.rps} req/s from min ${f(x.at / 60, 0)}`));
     if (rate.diurnal) parts.push(`±${f(rate.diurnal.amplitude * 100, 0)} % over ${f(rate.diurnal.periodSeconds / 3600, 0)} h`);
     if (rate.window) parts.push(`only between min ${f(rate.window.start / 60, 0)} and ${f(rate.window.end / 60, 0)}`);
+    if (rate.windows) parts.push(`only in ${rate.windows.length} windows (min ${rate.windows.map((w) => `${f(w.start / 60, 0)}–${f(w.end / 60, 0)}`).join(', ')})`);
+    if (rate.weekly) parts.push(`× ${rate.weekly.weekendFactor} on weekends`);
+    if (rate.growth) parts.push(`growing ${f(rate.growth.perDay * 100, 1)} % per day`);
     const pre = st.prefix ? `; ${f(st.prefix.share * 100, 0)} % start with one of ${st.prefix.count} system prompts (median ${st.prefix.length.median} tokens)` : '';
     L.push(`- \`${st.name}\`: ${parts.join(', ')}; prompt median ${st.prompt.median} tokens (log-normal σ ${st.prompt.sigma})${pre}; output median ${st.output.median} (σ ${st.output.sigma}), max_tokens ∈ {${st.maxTokens.join(', ')}}`);
   }
@@ -70,10 +77,42 @@ export function scenarioReadme(run: ScenarioRun, files: string[], command: strin
     }
     L.push('');
   }
+  const truth = run.truth;
+  if (truth && (truth.episodes.length || truth.drift.length || truth.whatIf.length)) {
+    const min = (u: number | null) => (u === null ? '—' : f((u - truth.start) / 60, 0));
+    L.push('## Ground truth', '', 'From the engine\'s own state (`truth.json`, schema in docs/simulator.md), not from the exports:', '');
+    if (truth.episodes.length) {
+      L.push('| replica | pathology | cause (min) | effect (min) | KV pool tokens | TTFT p95 s before → during | preemptions | waiting max | tokens/sequence | sequences that fit |');
+      L.push('|---|---|---|---|---|---|---|---|---|---|');
+      for (const e of truth.episodes) {
+        const d = e.during;
+        const num = (v: number | null | undefined, dd: number) => (v === null || v === undefined ? '—' : f(v, dd));
+        L.push(
+          `| ${e.replica} | ${e.pathology} | ${min(e.cause.from)}–${min(e.cause.to)} | ${e.occurred ? `${min(e.start)}–${min(e.end)}` : 'did not occur'} | ${e.kvPoolTokens} | ${num(e.before?.ttftP95Seconds, 3)} → ${num(d?.ttftP95Seconds, 3)} | ${d ? d.preemptions : '—'} | ${d ? d.waitingMax : '—'} | ${num(e.incidentMix?.tokensPerSequence, 0)} | ${e.incidentMix?.sequencesThatFit ?? '—'} |`,
+        );
+      }
+      L.push('');
+    }
+    for (const d of truth.drift) {
+      const vals = d.values.map((v) => `${v.replica} ${v.value}${v.from > truth.start ? ` (from min ${min(v.from)})` : ''}`).join(', ');
+      L.push(`- Setting \`${d.setting}\` differs: ${vals}.`);
+    }
+    for (const w of truth.whatIf) {
+      const a = w.actual;
+      const c = w.counterfactual;
+      const ttft = (x: number | null) => (x === null ? '—' : f(x, 3));
+      L.push(
+        `- What if ${w.replica} had run with ${w.label}: TTFT p95 ${ttft(a.ttftP95Seconds)} → ${ttft(c.ttftP95Seconds)} s, inter-token p95 ${ttft(a.tbtP95Seconds)} → ${ttft(c.tbtP95Seconds)} s, preemptions ${a.preemptions} → ${c.preemptions}, waiting max ${a.waitingMax} → ${c.waitingMax} (${w.matters ? 'the setting matters' : 'it does not matter'}).`,
+      );
+    }
+    L.push('');
+  }
   L.push('## Files', '');
   for (const file of files) {
     const base = file.replace(/^.*[\\/]/, '');
-    const what = base.endsWith('.json.gz')
+    const what = base === 'truth.json'
+      ? 'ground truth: per replica the settings of each process and which input states them, per incident the true pathology, start/end and numbers (docs/simulator.md)'
+      : base.endsWith('.json.gz')
       ? 'Prometheus `/api/v1/query_range` response (matrix, all replicas, vLLM + process + DCGM series), gzip'
       : base.endsWith('.json')
         ? 'Prometheus `/api/v1/query_range` response (matrix, all replicas)'

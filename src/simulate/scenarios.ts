@@ -3,7 +3,32 @@
 // diagnosis says; the numbers in them are measured from the run itself (see readme.ts).
 
 import { GPUS, MODELS } from './presets.js';
-import type { FaultSpec, ReplicaSpec, StreamSpec } from './types.js';
+import type { FaultSpec, RedeploySettings, ReplicaSpec, SimOptions, StreamSpec } from './types.js';
+
+/** An incident the scenario causes on purpose: its ground truth is measured from the engine (truth.ts). */
+export interface IncidentSpec {
+  /** Replica index. */
+  replica: number;
+  /** Finding code in the analysis vocabulary (KV_CACHE_THRASHING, PREFILL_STARVATION, …). */
+  pathology: string;
+  /** One sentence: what goes wrong and why. */
+  mechanism: string;
+  /** The generator's cause windows, offsets in seconds (a burst, the window after a redeploy …); one episode each. */
+  causes: { start: number; end: number }[];
+  /** Engine state that marks a time bin as affected. */
+  signal: 'preemptions' | 'ttft-over-target' | 'queue';
+  /** For 'queue': requests waiting at least this many (default 1). */
+  min?: number;
+  /** For 'ttft-over-target': the TTFT p95 target in seconds (default 0.5, the chat target). */
+  ttftTargetSeconds?: number;
+}
+
+/** A counterfactual run of one replica with other settings on the same requests (truth.json `whatIf`). */
+export interface WhatIfSpec {
+  replica: number;
+  label: string;
+  set: RedeploySettings;
+}
 
 export interface ScenarioParams {
   hours: number;
@@ -22,7 +47,13 @@ export interface Scenario {
   diagnosis: string;
   /** Input warnings the scenario causes on purpose (ingest warning codes). */
   expectedWarnings: string[];
+  /** Scrape interval of the dataset (default 10 s); long windows use a coarser one to stay small. */
+  defaultIntervalSeconds?: number;
   build(p: ScenarioParams): ReplicaSpec[];
+  /** Incidents caused on purpose, for the ground truth. */
+  incidents?(specs: ReplicaSpec[], opts: SimOptions): IncidentSpec[];
+  /** Counterfactual runs recorded in the ground truth. */
+  whatIf?(specs: ReplicaSpec[]): WhatIfSpec[];
 }
 
 const MIN = 60;
@@ -127,6 +158,14 @@ export const SCENARIOS: Scenario[] = [
           },
         ],
       })),
+    incidents: (specs, opts) =>
+      specs.map((_, i) => ({
+        replica: i,
+        pathology: 'KV_CACHE_THRASHING',
+        mechanism: 'gpu_memory_utilization 0.3 leaves a ~54k-token pool; max_num_seqs 256 admits more long sequences than it holds; the newest are preempted and recomputed',
+        causes: [{ start: 0, end: opts.durationSeconds }],
+        signal: 'preemptions' as const,
+      })),
   },
   {
     name: 'prefill-starvation',
@@ -166,6 +205,15 @@ export const SCENARIOS: Scenario[] = [
           },
         ],
       })),
+    incidents: (specs) =>
+      specs.map((_, i) => ({
+        replica: i,
+        pathology: 'PREFILL_STARVATION',
+        mechanism: 'a burst of ~16k-token prompts exceeds the prefill the GPU computes; every request queues for its prefill',
+        causes: [{ start: 20 * MIN, end: 35 * MIN }],
+        signal: 'ttft-over-target' as const,
+        ttftTargetSeconds: 0.5,
+      })),
   },
   {
     name: 'underutilized-demand',
@@ -200,6 +248,15 @@ export const SCENARIOS: Scenario[] = [
       '- Fix: raise max_num_seqs (the KV pool holds hundreds of these sequences; 128–256 is safe here).',
     expectedWarnings: [],
     build: (p) => fleet(p.replicas, () => ({ maxNumSeqs: 8, streams: [chat(3.7)] })),
+    incidents: (specs, opts) =>
+      specs.map((_, i) => ({
+        replica: i,
+        pathology: 'GPU_UNDERUTILIZED',
+        mechanism: 'max_num_seqs 8 caps the batch: requests queue behind a full running set while the GPU and the KV pool have room',
+        causes: [{ start: 0, end: opts.durationSeconds }],
+        signal: 'queue' as const,
+        min: 5,
+      })),
   },
   {
     name: 'memory-leak',
@@ -277,6 +334,210 @@ export const SCENARIOS: Scenario[] = [
     build: (p) => fleet(p.replicas, (i) => ({ streams: [chat(5)], faults: i === 1 ? [{ kind: 'slow-gpu', start: 30 * MIN, clockFactor: 0.35 }] : [] })),
   },
 ];
+
+
+/** Retrieval-augmented requests: long prompts (a few thousand tokens), answers of a few hundred. */
+function rag(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
+  return {
+    name: 'rag',
+    rate: { rps },
+    prompt: { median: 3000, sigma: 0.45 },
+    output: { median: 350, sigma: 0.5 },
+    maxTokens: [1024, 2048],
+    prefix: { share: 0.5, count: 3, length: { median: 500, sigma: 0.2 }, zipf: 1 },
+    ...extra,
+  };
+}
+
+/** Window offsets (s) of a burst every `everyHours` hours starting at `firstHour`, `minutes` long, within `hours`. */
+function recurring(hours: number, firstHour: number, everyHours: number, minutes: number[]): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (let h = firstHour, i = 0; h * HOUR < hours * HOUR; h += everyHours, i++) {
+    const start = h * HOUR;
+    out.push({ start, end: Math.min(hours * HOUR, start + minutes[i % minutes.length] * MIN) });
+  }
+  return out;
+}
+
+const NEW_SCENARIOS: Scenario[] = [
+  {
+    name: 'mixed-config-thrash',
+    summary: 'Two Llama-3.1-8B replicas, one started with gpu_memory_utilization 0.31, its peer with 0.9: under a long-prompt mix only the small one thrashes',
+    defaultHours: 1,
+    defaultReplicas: 2,
+    story:
+      'Two replicas of Llama-3.1-8B-Instruct on one H100 each serve the same mix: chat plus retrieval-augmented requests ' +
+      'with prompts of about 3,000 tokens. The first replica (10.0.0.11:8000) was started with gpu_memory_utilization 0.31 ' +
+      '(as if the GPU were shared), which leaves a KV pool of about 61,000 tokens; its peer (10.0.0.12:8000) runs at 0.9 with ' +
+      'about 446,000. Both keep max_num_seqs 256. From minute 15 the RAG share grows; the small replica admits more ' +
+      'sequences than its pool holds, preempts and recomputes them, its queue and TTFT climb, while the big replica serves ' +
+      'the same traffic without a single preemption. Each replica ships its own server log (they differ).',
+    diagnosis:
+      '- KV_CACHE_THRASHING (critical) on 10.0.0.11:8000 only, from about minute 15: KV usage at 1, sustained preemptions, queue and TTFT rising as consequences.\n' +
+      '- CONFIG_DRIFT: the two replicas serve one model with different gpu_memory_utilization (0.31 vs 0.9) and so different KV pools; it explains the thrashing.\n' +
+      '- Fix for 10.0.0.11:8000 first: restore its peer\'s gpu_memory_utilization 0.9; otherwise max_num_seqs sized from ITS pool (≈ 61k tokens) ' +
+      'and the incident mix — truth.json gives the pool and how many incident-mix sequences fit it. Nothing to change on 10.0.0.12:8000.',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, (i) => ({
+        gpuMemoryUtilization: i === 0 ? 0.31 : 0.9,
+        maxModelLen: 16384,
+        streams: [chat(3), rag(1.2, { rate: { rps: 1.2, steps: [{ at: 15 * MIN, rps: 2.2 }] } })],
+      })),
+    incidents: () => [
+      {
+        replica: 0,
+        pathology: 'KV_CACHE_THRASHING',
+        mechanism: 'gpu_memory_utilization 0.31 leaves a pool that holds fewer long-prompt sequences than max_num_seqs admits; the newest are preempted and recomputed',
+        causes: [{ start: 15 * MIN, end: 60 * MIN }],
+        signal: 'preemptions',
+      },
+    ],
+    whatIf: () => [{ replica: 0, label: "the peer's gpu_memory_utilization", set: { gpuMemoryUtilization: 0.9 } }],
+  },
+  {
+    name: 'long-prompt-burst',
+    summary: 'A healthy 2-hour chat window with a 30-minute burst of long prompts: TTFT p95 from ~0.1 s to seconds while it lasts',
+    defaultHours: 2,
+    defaultReplicas: 2,
+    story:
+      'Two replicas of Llama-3.1-8B-Instruct on H100 (max_num_batched_tokens 4096) serve chat traffic well inside capacity. ' +
+      'From minute 50 to minute 80 a document-extraction job sends about 3.9 requests/s of ~6,000-token prompts with ' +
+      'answers of a few tokens to each replica. Prefill demand now nearly saturates the GPU: every step carries a full token ' +
+      'budget of prefill, new requests — chat included — wait for their turn, the queue swings to tens of requests and TTFT ' +
+      'p95 rises from about 0.05 s to several seconds for as long as the burst lasts, then returns within a minute. Steps ' +
+      'are longer, so inter-token latency rises too (to ~0.15 s at p95). KV usage stays near half and nothing is preempted.',
+    diagnosis:
+      '- PREFILL_STARVATION (or a TTFT breach localised in time) on both replicas from about minute 50 to minute 80: TTFT p95 of seconds ' +
+      'while the queue holds requests; no preemptions, KV usage low.\n' +
+      '- The trigger shows in the traffic: prompt tokens per request jump (mean prompt length several times the chat one) at minute 50.\n' +
+      '- Whole-window p95 must not hide it.',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, () => ({
+        maxModelLen: 16384,
+        maxNumBatchedTokens: 4096,
+        streams: [
+          chat(5),
+          {
+            name: 'documents',
+            rate: { rps: 3.9, window: { start: 50 * MIN, end: 80 * MIN } },
+            prompt: { median: 6000, sigma: 0.3 },
+            output: { median: 16, sigma: 0.5 },
+            maxTokens: [32],
+          },
+        ],
+      })),
+    incidents: (specs) =>
+      specs.map((_, i) => ({
+        replica: i,
+        pathology: 'PREFILL_STARVATION',
+        mechanism: 'a burst of ~6,000-token prompts fills the step token budget with prefill; new requests queue for their prefill',
+        causes: [{ start: 50 * MIN, end: 80 * MIN }],
+        signal: 'ttft-over-target' as const,
+        ttftTargetSeconds: 0.5,
+      })),
+  },
+  {
+    name: 'redeploy-regression',
+    summary: 'Two replicas over 24 h; one is redeployed at 20:30 with gpu_memory_utilization 0.31 and max_num_seqs 512 and thrashes in each later RAG burst',
+    defaultHours: 24,
+    defaultReplicas: 2,
+    defaultIntervalSeconds: 60,
+    story:
+      'Two replicas of Llama-3.1-8B-Instruct on H100 serve chat traffic with a daily cycle (peak in the afternoon, UTC) for ' +
+      '24 hours, scraped every 60 s. Every four hours from 11:00 a batch job sends retrieval-augmented requests (prompts of ' +
+      'about 3,000 tokens) to every replica for 12–35 minutes. At 20:30 the second replica (10.0.0.12:8000) is redeployed: its ' +
+      'process stops, the target is down for 4 minutes, and a new process starts with gpu_memory_utilization 0.31 (to share the ' +
+      'GPU) and max_num_seqs 512 — counters restart from zero, process_start_time_seconds changes and vllm:cache_config_info ' +
+      'shows the new gpu_memory_utilization and num_gpu_blocks. Chat alone still fits its smaller pool, but in every RAG burst ' +
+      'after the redeploy it admits more long sequences than the pool holds, preempts and recomputes, and its TTFT climbs to ' +
+      'seconds or tens of seconds for the length of the burst and a little after. Its peer serves the same bursts without a ' +
+      'preemption, as the redeployed replica did before the redeploy. Each replica ships its server log; the second one ' +
+      'shows both start-ups.',
+    diagnosis:
+      '- CONFIG_DRIFT: 10.0.0.12:8000 changed gpu_memory_utilization 0.9 → 0.31 (and max_num_seqs 256 → 512, num_gpu_blocks 27,875 → 3,815) ' +
+      'at 20:30 and from then differs from its peer.\n' +
+      '- KV_CACHE_THRASHING on 10.0.0.12:8000 only, in each RAG burst after the redeploy (episodes of 10–40 minutes; truth.json lists them), ' +
+      'with queue build-up and TTFT breaches as consequences. None before the redeploy, none on 10.0.0.11:8000.\n' +
+      '- Fix: restore gpu_memory_utilization 0.9 on 10.0.0.12:8000 (its peer\'s value); failing that, max_num_seqs sized from ITS pool ' +
+      'after the redeploy and the burst mix.',
+    expectedWarnings: [],
+    build: (p) => {
+      const bursts = recurring(p.hours, 1, 4, [25, 15, 35, 20, 30, 12]);
+      return fleet(p.replicas, (i) => ({
+        maxModelLen: 16384,
+        streams: [chat(4, { rate: { rps: 4, diurnal: { amplitude: 0.35, periodSeconds: 24 * HOUR, phase: 0.2 } } }), rag(2.2, { rate: { rps: 2.2, windows: bursts } })],
+        faults: i === 1 ? [{ kind: 'redeploy' as const, at: 10.5 * HOUR, downSeconds: 240, set: { gpuMemoryUtilization: 0.31, maxNumSeqs: 512 } }] : [],
+      }));
+    },
+    incidents: (specs) => {
+      const f = specs[1]?.faults.find((x) => x.kind === 'redeploy');
+      if (!f || f.kind !== 'redeploy') return [];
+      const bursts = specs[1].streams[1].rate.windows ?? [];
+      return [
+        {
+          replica: 1,
+          pathology: 'KV_CACHE_THRASHING',
+          mechanism: 'after the redeploy (gpu_memory_utilization 0.31, max_num_seqs 512) the pool holds fewer burst sequences than are admitted; the newest are preempted and recomputed',
+          causes: bursts.filter((b) => b.start >= f.at),
+          signal: 'preemptions' as const,
+        },
+      ];
+    },
+    whatIf: (specs) => (specs.length > 1 ? [{ replica: 1, label: "its peer's gpu_memory_utilization and max_num_seqs", set: { gpuMemoryUtilization: 0.9, maxNumSeqs: 256 } }] : []),
+  },
+  {
+    name: 'config-drift',
+    summary: 'Four replicas of one model started with different max_num_batched_tokens, enable_prefix_caching and max_num_seqs; only some differences matter, one log is missing',
+    defaultHours: 2,
+    defaultReplicas: 4,
+    story:
+      'Four replicas of Llama-3.1-8B-Instruct on H100 serve the same chat traffic (about 6 requests/s each, ±20 % over 6 h). ' +
+      'They were started by hand at different times: 10.0.0.11:8000 with the team defaults (max_num_seqs 256, ' +
+      'max_num_batched_tokens 8192, prefix caching on); 10.0.0.12:8000 with max_num_batched_tokens 2048; 10.0.0.13:8000 ' +
+      'with enable_prefix_caching False; 10.0.0.14:8000 with max_num_seqs 16. Chat prompts are short, so the smaller token ' +
+      'budget changes little; without prefix caching every shared system prompt is recomputed, which costs prefill time; ' +
+      'the running cap of 16 pins num_requests_running at 16 with a queue behind it whenever the load rises. The server log ' +
+      'of 10.0.0.14:8000 was not kept: its max_num_seqs is stated nowhere and must be inferred from the running ceiling.',
+    diagnosis:
+      '- CONFIG_DRIFT across the four replicas: max_num_batched_tokens (8192 vs 2048), enable_prefix_caching (on vs off) and max_num_seqs ' +
+      '(256 vs 16, the last inferred, not read).\n' +
+      '- 10.0.0.14:8000: running pinned at 16 with a queue (a config-bound queue; TTFT breaches while it lasts); fix: restore max_num_seqs to its peers\' value.\n' +
+      '- truth.json `whatIf` says, for each differing replica, whether its setting mattered (a counterfactual run with the team default on the same requests).',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, (i) => ({
+        streams: [chat(6)],
+        ...(i % 4 === 1 ? { maxNumBatchedTokens: 2048 } : {}),
+        ...(i % 4 === 2 ? { enablePrefixCaching: false } : {}),
+        ...(i % 4 === 3 ? { maxNumSeqs: 16, serverLog: false } : {}),
+      })),
+    incidents: (specs) =>
+      specs
+        .map((s, i) => ({ s, i }))
+        .filter(({ s }) => s.maxNumSeqs === 16)
+        .map(({ i }) => ({
+          replica: i,
+          pathology: 'GPU_UNDERUTILIZED',
+          mechanism: 'max_num_seqs 16 caps the batch: requests queue behind a full running set while the GPU has room',
+          causes: [{ start: 0, end: 2 * HOUR }],
+          signal: 'queue' as const,
+          min: 5,
+        })),
+    whatIf: (specs) => {
+      const out: WhatIfSpec[] = [];
+      specs.forEach((s, i) => {
+        if (s.maxNumBatchedTokens !== 8192) out.push({ replica: i, label: 'max_num_batched_tokens 8192 (the peers\' value)', set: { maxNumBatchedTokens: 8192 } });
+        if (!s.enablePrefixCaching) out.push({ replica: i, label: 'enable_prefix_caching True (the peers\' value)', set: { enablePrefixCaching: true } });
+        if (s.maxNumSeqs !== 256) out.push({ replica: i, label: 'max_num_seqs 256 (the peers\' value)', set: { maxNumSeqs: 256 } });
+      });
+      return out;
+    },
+  },
+];
+
+SCENARIOS.push(...NEW_SCENARIOS);
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

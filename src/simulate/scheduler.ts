@@ -146,7 +146,7 @@ export class Scheduler {
           const maxHit = Math.floor((numTokens - 1) / bs);
           while (hitBlocks < maxHit) {
             const b = pool.cached.get(blockKey(r, hitBlocks, bs));
-            if (b === undefined) break;
+            if (b < 0) break;
             if (pool.ref[b] === 0) idleHits++;
             hitBlocks++;
           }
@@ -160,7 +160,7 @@ export class Scheduler {
         const need = Math.ceil((computed + n) / bs) - hitBlocks;
         if (need > pool.numFree - idleHits) break;
         for (let h = 0; h < hitBlocks; h++) {
-          const b = pool.cached.get(blockKey(r, h, bs))!;
+          const b = pool.cached.get(blockKey(r, h, bs));
           pool.touch(b);
           r.blocks.push(b);
         }

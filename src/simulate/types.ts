@@ -12,6 +12,17 @@ export interface RateProfile {
   steps?: { at: number; rps: number }[];
   /** Windows outside which the stream is silent (for bursts); rate × factor inside. */
   window?: { start: number; end: number };
+  /** Several such windows (recurring bursts): silent outside all of them. */
+  windows?: { start: number; end: number }[];
+  /** Demand growth, compounding: rate × (1 + perDay)^(t / 86,400 s). */
+  growth?: { perDay: number };
+  /**
+   * Weekly cycle: rate × weekendFactor on Saturdays and Sundays (UTC). `startDayOfWeek` is the weekday
+   * of offset 0 (0 = Monday … 6 = Sunday) and `startSecondOfDay` its UTC time of day.
+   */
+  weekly?: { weekendFactor: number; startDayOfWeek: number; startSecondOfDay: number };
+  /** A measured rate curve (replay): `rps[i]` holds on [start + i·step, start + (i+1)·step); 0 outside. */
+  curve?: { start: number; step: number; rps: number[] };
 }
 
 export interface LengthDist {
@@ -77,6 +88,8 @@ export interface ReplicaSpec {
   numGpuBlocksOverride?: number;
   streams: StreamSpec[];
   faults: FaultSpec[];
+  /** False: no server log of this replica is written (its scheduler settings must be inferred). Default true. */
+  serverLog?: boolean;
   /** Resident memory of the API server process at start, bytes. */
   baseRssBytes: number;
   vllmVersion: string;

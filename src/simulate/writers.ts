@@ -8,6 +8,8 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
 import type { ReplicaResult } from './engine.js';
+import type { MemoryPlan } from './presets.js';
+import type { ReplicaSpec } from './types.js';
 import type { SeriesDef } from './registry.js';
 
 const FLUSH_CHARS = 1 << 20;
@@ -210,10 +212,9 @@ function groupThousands(n: number): string {
 }
 
 /** Start-up lines of one vLLM process (API server + engine core), as vLLM 0.11 prints them. */
-export function startupLog(r: ReplicaResult, processStart: number, pidSeed: number): string {
-  const s = r.spec;
+export function startupLog(s: ReplicaSpec, plan: MemoryPlan, processStart: number, pidSeed: number): string {
   const m = s.model.hfId;
-  const apiPid = 1000 + ((pidSeed * 7919) % 60000);
+  const apiPid = apiPidOf(pidSeed);
   const enginePid = apiPid + 213;
   const L: string[] = [];
   const at = (dt: number) => logStamp(processStart + dt);
@@ -235,12 +236,12 @@ export function startupLog(r: ReplicaResult, processStart: number, pidSeed: numb
   L.push(
     `${eng}INFO ${at(14)} [core.py:77] Initializing a V1 LLM engine (v${s.vllmVersion}) with config: model='${m}', speculative_config=None, tokenizer='${m}', skip_tokenizer_init=False, tokenizer_mode=auto, revision=None, tokenizer_revision=None, trust_remote_code=False, dtype=torch.bfloat16, max_seq_len=${s.maxModelLen}, download_dir=None, load_format=auto, tensor_parallel_size=${s.tensorParallelSize}, pipeline_parallel_size=1, data_parallel_size=1, disable_custom_all_reduce=False, quantization=None, enforce_eager=False, kv_cache_dtype=${s.kvCacheDtype}, device_config=cuda, structured_outputs_config=StructuredOutputsConfig(backend='auto', disable_fallback=False, disable_any_whitespace=False, disable_additional_properties=False, reasoning_parser=''), observability_config=ObservabilityConfig(show_hidden_metrics_for_version=None, otlp_traces_endpoint=None, collect_detailed_traces=None), seed=0, served_model_name=${m}, enable_prefix_caching=${pyBool(s.enablePrefixCaching)}, chunked_prefill_enabled=${pyBool(s.enableChunkedPrefill)}, pooler_config=None, compilation_config={"level":3,"debug_dump_path":"","cache_dir":"","backend":"","custom_ops":[],"splitting_ops":["vllm.unified_attention","vllm.unified_attention_with_output"],"use_inductor":true,"compile_sizes":[],"use_cudagraph":true,"cudagraph_num_of_warmups":1,"cudagraph_copy_inputs":false,"full_cuda_graph":false,"max_capture_size":512,"local_cache_dir":null}`,
   );
-  const weightsGiB = (r.plan.weightBytesPerGpu / 1024 ** 3).toFixed(4);
+  const weightsGiB = (plan.weightBytesPerGpu / 1024 ** 3).toFixed(4);
   L.push(`${eng}INFO ${at(31)} [gpu_model_runner.py:2653] Model loading took ${weightsGiB} GiB and 14.218804 seconds`);
-  const kvGiB = ((r.plan.numGpuBlocks * r.spec.blockSize * r.plan.kvBytesPerToken) / 1024 ** 3).toFixed(2);
+  const kvGiB = ((plan.numGpuBlocks * s.blockSize * plan.kvBytesPerToken) / 1024 ** 3).toFixed(2);
   L.push(`${eng}INFO ${at(44)} [gpu_worker.py:298] Available KV cache memory: ${kvGiB} GiB`);
-  L.push(`${eng}INFO ${at(44)} [kv_cache_utils.py:1087] GPU KV cache size: ${groupThousands(r.plan.kvTokens)} tokens`);
-  const conc = (r.plan.kvTokens / s.maxModelLen).toFixed(2);
+  L.push(`${eng}INFO ${at(44)} [kv_cache_utils.py:1087] GPU KV cache size: ${groupThousands(plan.kvTokens)} tokens`);
+  const conc = (plan.kvTokens / s.maxModelLen).toFixed(2);
   L.push(`${eng}INFO ${at(44)} [kv_cache_utils.py:1091] Maximum concurrency for ${groupThousands(s.maxModelLen)} tokens per request: ${conc}x`);
   L.push(`${eng}INFO ${at(58)} [core.py:210] init engine (profile, create kv cache, warmup model) took 26.93 seconds`);
   L.push(`(APIServer pid=${apiPid}) INFO ${at(60)} [api_server.py:1634] Starting vLLM API server 0 on http://0.0.0.0:${port}`);
@@ -249,23 +250,46 @@ export function startupLog(r: ReplicaResult, processStart: number, pidSeed: numb
   return `${L.join('\n')}\n`;
 }
 
-/** The log of one replica over the run: its start-up, and after each restart a crash line and a new start-up. */
+/**
+ * The log of one replica over the run: its start-up; after a crash the error line and a new start-up;
+ * after a redeploy the old process's shutdown lines and the new process's start-up with its settings.
+ */
 export function replicaLog(r: ReplicaResult, replicaIndex: number): string {
   let text = '';
-  r.processStarts.forEach((ps, i) => {
-    if (i > 0) {
-      text += `ERROR ${logStamp(ps - 2)} [core_client.py:564] Engine core proc EngineCore_0 died unexpectedly, shutting down client.\n`;
+  let prevPid = 0;
+  r.processes.forEach((p, i) => {
+    const pidSeed = replicaIndex * 31 + i * 7 + 3;
+    if (p.cause === 'restart') {
+      text += `ERROR ${logStamp(p.start - 2)} [core_client.py:564] Engine core proc EngineCore_0 died unexpectedly, shutting down client.\n`;
+    } else if (p.cause === 'redeploy') {
+      const stop = p.previousStoppedAt!;
+      text += `(APIServer pid=${prevPid}) INFO ${logStamp(stop)} [launcher.py:110] Shutting down FastAPI HTTP server.\n`;
+      text += `(APIServer pid=${prevPid}) INFO:     Shutting down\n(APIServer pid=${prevPid}) INFO:     Waiting for application shutdown.\n(APIServer pid=${prevPid}) INFO:     Application shutdown complete.\n`;
     }
-    text += startupLog(r, ps, replicaIndex * 31 + i * 7 + 3);
+    const c = r.configs[p.config];
+    text += startupLog(c.spec, c.plan, p.start, pidSeed);
+    prevPid = apiPidOf(pidSeed);
   });
   return text;
 }
 
-/** Same vLLM settings (the ones the log carries) on every replica? Then one log file suffices. */
+/** Does a replica ship its server log? */
+export function shipsLog(r: ReplicaResult): boolean {
+  return r.spec.serverLog !== false;
+}
+
+/**
+ * One log file for the fleet suffices when every replica ships its log, ran one configuration the whole
+ * window and all share it (vLLM logs carry no instance label); otherwise one file per replica.
+ */
 export function sameConfig(replicas: ReplicaResult[]): boolean {
-  const key = (r: ReplicaResult) => startupLog(r, 0, 0).replace(/pid=\d+/g, '');
+  const key = (r: ReplicaResult) => startupLog(r.spec, r.plan, 0, 0).replace(/pid=\d+/g, '');
   const k0 = key(replicas[0]);
-  return replicas.every((r) => key(r) === k0);
+  return replicas.every((r) => shipsLog(r) && r.configs.length === 1 && key(r) === k0);
+}
+
+function apiPidOf(pidSeed: number): number {
+  return 1000 + ((pidSeed * 7919) % 60000);
 }
 
 export function logFileName(instance: string): string {
