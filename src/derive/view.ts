@@ -90,7 +90,7 @@ export class AnalysisView {
   }
 
   /** A counter's increase over the window, or its cumulative value in a snapshot. */
-  private increaseOf(v: Float64Array): number {
+  private increaseOf(v: Float64Array | Int32Array): number {
     return this.snapshot ? (v.length ? v[v.length - 1] : 0) : windowIncrease(v);
   }
 
@@ -281,7 +281,7 @@ export function parseLe(le: string | undefined): number {
 }
 
 /** Increase of a cumulative counter over its samples; a drop is a reset (the new value counts from 0). */
-export function windowIncrease(v: Float64Array): number {
+export function windowIncrease(v: Float64Array | Int32Array): number {
   let inc = 0;
   for (let i = 1; i < v.length; i++) {
     const d = v[i] - v[i - 1];

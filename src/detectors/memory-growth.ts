@@ -9,7 +9,7 @@ import { FLEET } from '../derive/view.js';
 const MIB = 1024 * 1024;
 
 /** The samples after the last large drop (a restart frees memory; growth before it is another process). */
-function sinceLastDrop(s: Series, dropRatio: number): { t: Float64Array; v: Float64Array } {
+function sinceLastDrop(s: Series, dropRatio: number): { t: Float64Array; v: Float64Array | Int32Array } {
   let start = 0;
   for (let i = 1; i < s.v.length; i++) if (s.v[i] < s.v[i - 1] * (1 - dropRatio)) start = i;
   return { t: s.t.subarray(start), v: s.v.subarray(start) };

@@ -3,12 +3,17 @@
 // (out-of-order, duplicate timestamps, NaN, single samples, renamed metrics) into warnings.
 
 import { resolveMetricName, type Resolved } from '../model/metric-catalog.js';
-import { canonicalLabels, labelsKey, type InputWarning, type Labels, type Series } from '../model/series.js';
+import { canonicalLabels, labelsKey, type InputWarning, type Labels, type SampleValues, type Series } from '../model/series.js';
 
 const EMPTY = new Float64Array(0);
 
 /** Growth factor of accumulator buffers: 1.5 keeps the slack (and the peak RSS) lower than doubling. */
 const GROWTH = 1.5;
+
+/** Whether `x` is held exactly by an Int32Array (not -0, not NaN, no fraction, in range). */
+export function isInt32(x: number): boolean {
+  return (x | 0) === x && (x !== 0 || 1 / x > 0);
+}
 
 /**
  * Append-only timestamps shared by the accumulators of series scraped at the same times. Every
@@ -20,12 +25,22 @@ class TimeColumn {
   length = 0;
 
   append(x: number): void {
-    if (this.length === this.t.length) {
-      const t = new Float64Array(Math.ceil(this.t.length * GROWTH));
-      t.set(this.t);
-      this.t = t;
-    }
+    if (this.length === this.t.length) this.reserve(1);
     this.t[this.length++] = x;
+  }
+
+  /** Append `ts[from..to)`. */
+  appendRange(ts: Float64Array, from: number, to: number): void {
+    const n = to - from;
+    if (this.length + n > this.t.length) this.reserve(n);
+    this.t.set(from === 0 && to === ts.length ? ts : ts.subarray(from, to), this.length);
+    this.length += n;
+  }
+
+  private reserve(n: number): void {
+    const t = new Float64Array(Math.max(this.length + n, Math.ceil(this.t.length * GROWTH)));
+    t.set(this.t.subarray(0, this.length));
+    this.t = t;
   }
 }
 
@@ -44,12 +59,19 @@ export class TimePool {
 }
 
 /**
- * Growable storage for one series. Adapters push samples through it. Timestamps live in a column
- * shared with other series while they agree sample for sample, and are copied out on the first
- * disagreement (copy-on-write), so sharing never changes what a series holds.
+ * Growable storage for one series. Adapters push samples one at a time (`push`) or a series' worth
+ * at once (`pushMany`, the query_range path).
+ *
+ * Values are kept compact: a series whose values are all integers in the int32 range (histogram
+ * buckets, counts, most counters and gauges) is stored as an Int32Array, half the memory of float64;
+ * any other value keeps its block as float64. Storage grows by appending blocks — nothing already
+ * stored is copied again while it grows — and `take()` joins the blocks once (a series read in one
+ * batch is a single exact block, handed over without a copy).
+ *
+ * Timestamps live in a column shared with other series while they agree sample for sample, and are
+ * copied out on the first disagreement (copy-on-write), so sharing never changes what a series holds.
  */
 export class SeriesAccumulator {
-  v: Float64Array;
   length = 0;
   /** Set when a pushed timestamp was not greater than the previous one. */
   unordered = false;
@@ -64,6 +86,13 @@ export class SeriesAccumulator {
   /** Shared timestamps, valid for [0, length), or null once this series has its own. */
   private col: TimeColumn | null = null;
   private own: Float64Array;
+  /** Full value blocks, in order. */
+  private blocks: SampleValues[] = [];
+  /** The block being filled by `push`, `curLen` values used; an Int32Array while `curInt`. */
+  private cur: SampleValues;
+  private curLen = 0;
+  private curInt: boolean;
+  private nextBlock: number;
 
   constructor(
     readonly rawName: string,
@@ -72,8 +101,10 @@ export class SeriesAccumulator {
     initialCapacity = 64,
     private readonly pool?: TimePool,
   ) {
-    this.v = new Float64Array(initialCapacity);
     this.own = pool ? EMPTY : new Float64Array(initialCapacity);
+    this.nextBlock = Math.max(4, initialCapacity);
+    this.cur = EMPTY;
+    this.curInt = false;
   }
 
   /** Timestamps, valid for [0, length). */
@@ -85,7 +116,9 @@ export class SeriesAccumulator {
   release(): void {
     this.col = null;
     this.own = EMPTY;
-    this.v = EMPTY;
+    this.blocks = [];
+    this.cur = EMPTY;
+    this.curLen = 0;
     this.length = 0;
   }
 
@@ -112,19 +145,157 @@ export class SeriesAccumulator {
       if (n === this.own.length) this.own = grown(this.own, n);
       this.own[n] = tSeconds;
     }
-    if (n === this.v.length) this.v = grown(this.v, n);
-    this.v[n] = value;
+    let k = this.curLen;
+    if (k === this.cur.length) {
+      this.seal();
+      this.startBlock();
+      k = 0;
+    }
+    if (this.curInt && !isInt32(value)) this.curToFloat();
+    this.cur[k] = value;
+    this.curLen = k + 1;
     this.length = n + 1;
   }
 
-  /** Append the first `n` samples of `t`/`v` — the same rules as `push`, one call per batch. */
+  /**
+   * Append the first `n` samples of `t`/`v` — the same result as `n` calls of `push`, in one pass
+   * over the timestamps (compared with the shared column, not copied, when they agree) and one copy
+   * of the values into an exact block.
+   */
   pushMany(t: Float64Array, v: Float64Array, n: number): void {
-    if (this.length + n > this.v.length) {
-      const v2 = new Float64Array(Math.max(this.length + n, Math.ceil(this.v.length * GROWTH)));
-      v2.set(this.v.subarray(0, this.length));
-      this.v = v2;
+    if (n <= 0) return;
+    let allInt = true;
+    let bad = 0;
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if ((x | 0) !== x || (x === 0 && 1 / x < 0)) {
+        allInt = false;
+        if (x - x !== 0) bad++;
+      }
+      const ti = t[i];
+      if (!(ti >= MIN_TIME_SECONDS && ti <= MAX_TIME_SECONDS)) bad++;
     }
-    for (let i = 0; i < n; i++) this.push(t[i], v[i]);
+    if (bad) {
+      // Some samples are dropped (and counted) by push's rules: batch the others.
+      const t2 = new Float64Array(n);
+      const v2 = new Float64Array(n);
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const x = v[i];
+        const ti = t[i];
+        if (x - x !== 0) {
+          if (x !== x) this.nanCount++;
+          else this.infCount++;
+        } else if (!(ti >= MIN_TIME_SECONDS && ti <= MAX_TIME_SECONDS)) {
+          if (this.badTimeCount++ === 0) this.badTimeExample = ti;
+        } else {
+          t2[m] = ti;
+          v2[m++] = x;
+        }
+      }
+      if (m > 0) this.pushBatch(t2, v2, m);
+      return;
+    }
+    this.pushBatch(t, v, n, allInt);
+  }
+
+  /** A batch of valid samples (`allInt`: every value is an int32, when known). */
+  private pushBatch(t: Float64Array, v: Float64Array, n: number, allInt?: boolean): void {
+    if (allInt === undefined) {
+      allInt = true;
+      for (let i = 0; i < n; i++) if (!isInt32(v[i])) allInt = false;
+    }
+    this.appendTimes(t, n);
+    this.seal();
+    const block = allInt ? new Int32Array(n) : new Float64Array(n);
+    block.set(n === v.length ? v : v.subarray(0, n));
+    this.blocks.push(block);
+    this.length += n;
+  }
+
+  /** Timestamps of a batch: shared column compared (or extended), or own storage appended. */
+  private appendTimes(ts: Float64Array, n: number): void {
+    const len = this.length;
+    if (len === 0 && this.pool && this.own.length === 0) this.col = this.pool.columnStartingAt(ts[0]);
+    let prev = len > 0 ? this.t[len - 1] : -Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = ts[i];
+      if (x <= prev) {
+        this.unordered = true;
+        break;
+      }
+      prev = x;
+    }
+    const col = this.col;
+    if (col) {
+      const overlap = Math.min(n, col.length - len);
+      const ct = col.t;
+      let k = 0;
+      while (k < overlap && ct[len + k] === ts[k]) k++;
+      if (k === overlap) {
+        if (n > overlap) col.appendRange(ts, overlap, n);
+        return;
+      }
+      this.detach(len + k, ts[k]);
+      this.appendOwn(ts, k + 1, n, len + k + 1);
+      return;
+    }
+    this.appendOwn(ts, 0, n, len);
+  }
+
+  /** Own timestamps: `ts[from..to)` at index `at`. */
+  private appendOwn(ts: Float64Array, from: number, to: number, at: number): void {
+    const need = at + (to - from);
+    if (need > this.own.length) {
+      const own = new Float64Array(Math.max(need, Math.ceil(this.own.length * GROWTH), 64));
+      own.set(this.own.subarray(0, at));
+      this.own = own;
+    }
+    if (to > from) this.own.set(ts.subarray(from, to), at);
+  }
+
+  /** Close the block being filled by `push`, keeping its used part. */
+  private seal(): void {
+    if (this.curLen > 0) this.blocks.push(this.curLen === this.cur.length ? this.cur : this.cur.subarray(0, this.curLen));
+    this.cur = EMPTY;
+    this.curLen = 0;
+  }
+
+  /** A new block for `push`: int32 until a value needs float64; sizes grow with the series. */
+  private startBlock(): void {
+    const size = Math.max(this.nextBlock, Math.ceil(this.length * (GROWTH - 1)), 64);
+    this.nextBlock = size;
+    this.cur = new Int32Array(size);
+    this.curInt = true;
+    this.curLen = 0;
+  }
+
+  /** The block being filled holds a value int32 cannot: make it float64 (earlier blocks stay as they are). */
+  private curToFloat(): void {
+    const f = new Float64Array(this.cur.length);
+    f.set(this.cur.subarray(0, this.curLen));
+    this.cur = f;
+    this.curInt = false;
+  }
+
+  /**
+   * The samples pushed so far, in push order: timestamps (a prefix view of the shared column, or the
+   * own array) and the values joined into one array — Int32Array when every value is an int32,
+   * Float64Array otherwise.
+   */
+  take(): { t: Float64Array; v: SampleValues } {
+    const t = this.t.subarray(0, this.length);
+    const blocks = this.curLen > 0 ? [...this.blocks, this.cur.subarray(0, this.curLen)] : this.blocks;
+    if (blocks.length === 1) return { t, v: blocks[0] };
+    let allInt = true;
+    for (const b of blocks) if (!(b instanceof Int32Array)) allInt = false;
+    const v = allInt ? new Int32Array(this.length) : new Float64Array(this.length);
+    let k = 0;
+    for (const b of blocks) {
+      v.set(b, k);
+      k += b.length;
+    }
+    return { t, v };
   }
 
   /** Leave the shared column: copy its first n timestamps and append `next`. */
@@ -249,8 +420,9 @@ export class SampleSink {
       if (acc.infCount) infMetrics.add(acc.resolved.name);
       if (acc.badTimeCount && badTimeSamples === 0) badTimeExample = acc.badTimeExample;
       badTimeSamples += acc.badTimeCount;
-      let t = acc.t.subarray(0, acc.length);
-      let v = acc.v.subarray(0, acc.length);
+      const taken = acc.take();
+      let t = taken.t;
+      let v = taken.v;
       if (acc.unordered) {
         const sorted = sortDedup(t, v);
         if (sorted.reordered) unorderedSeries++;
@@ -260,9 +432,9 @@ export class SampleSink {
       }
       if (t.length === 0) continue;
       if (t.length === 1) singleSample++;
-      // Copy out of over-allocated buffers so memory matches what is kept; buffers that are exactly
-      // full (adapters that pass the exact expectedSamples) are handed over without a copy.
-      const exact = v.length === v.buffer.byteLength / 8 && v.byteOffset === 0;
+      // Copy out of over-allocated buffers so memory matches what is kept; exact blocks (a series
+      // read in one batch, or joined by take()) are handed over without a copy.
+      const exact = v.byteLength === v.buffer.byteLength;
       const series: Series = { name: acc.resolved.name, labels: acc.labels, t: acc.unordered ? times.intern(t, false) : times.internPrefix(t), v: exact ? v : v.slice() };
       out.push(acc.rawName !== acc.resolved.name ? { ...series, rawName: acc.rawName } : series);
       acc.release();
@@ -339,7 +511,7 @@ function sameArray(a: Float64Array, b: Float64Array): boolean {
 }
 
 /** Stable sort by time; for equal timestamps the last pushed value wins. */
-function sortDedup(t: Float64Array, v: Float64Array): { t: Float64Array; v: Float64Array; duplicates: number; reordered: boolean } {
+function sortDedup(t: Float64Array, v: SampleValues): { t: Float64Array; v: SampleValues; duplicates: number; reordered: boolean } {
   const n = t.length;
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
@@ -347,7 +519,7 @@ function sortDedup(t: Float64Array, v: Float64Array): { t: Float64Array; v: Floa
   for (let i = 1; i < n; i++) if (t[i] < t[i - 1]) { reordered = true; break; }
   if (reordered) idx.sort((a, b) => t[a] - t[b] || a - b);
   const ot = new Float64Array(n);
-  const ov = new Float64Array(n);
+  const ov = v instanceof Int32Array ? new Int32Array(n) : new Float64Array(n);
   let m = 0;
   let duplicates = 0;
   for (let k = 0; k < n; k++) {

@@ -2,6 +2,13 @@
 
 export type Labels = Readonly<Record<string, string>>;
 
+/**
+ * Sample values: Int32Array when every value of the series is an integer in the int32 range (most
+ * histogram buckets, counts, counters and gauges: half the memory), Float64Array otherwise. Read
+ * them as numbers; never write into them.
+ */
+export type SampleValues = Float64Array | Int32Array;
+
 /** One time series. `t` is Unix seconds, ascending and unique; `v` the values (never NaN after ingest). */
 export interface Series {
   /** Canonical metric name (after catalog alias resolution). */
@@ -14,7 +21,7 @@ export interface Series {
    */
   readonly rawName?: string;
   readonly t: Float64Array;
-  readonly v: Float64Array;
+  readonly v: SampleValues;
 }
 
 /** Something odd but usable about the input; shown in the report, never fatal. */

@@ -15,7 +15,7 @@
 import { InputError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { catalogEntry, resolveMetricName } from '../model/metric-catalog.js';
-import { labelsKey } from '../model/series.js';
+import { labelsKey, type SampleValues } from '../model/series.js';
 import type { InputSource } from '../ingest/source.js';
 import { VERSION } from '../version.js';
 import { PromClient } from './client.js';
@@ -23,7 +23,7 @@ import { discover, discoverySelectors, groupOf, GROUPS, type Discovery, type Sou
 import { ExportDocument, FileTarget, MemoryTarget, partsSource, type ByteTarget, type ExportSeries } from './export.js';
 import { MAX_POINTS_PER_SERIES, type FetchOptions } from './options.js';
 import { formatApiTime, formatRfc3339, promDuration } from './time.js';
-import { parseMatrix } from './matrix.js';
+import { parseMatrix, type MatrixSeries } from './matrix.js';
 
 export interface Gap {
   query: string;
@@ -193,7 +193,7 @@ export function progressBar(done: number, total: number, series: number, samples
 /** Samples of one series across chunks, in chunk order. */
 class Parts {
   t: Float64Array[] = [];
-  v: Float64Array[] = [];
+  v: SampleValues[] = [];
   constructor(readonly metric: Record<string, string>) {}
   concat(): { t: Float64Array; v: Float64Array } {
     const n = this.t.reduce((s, a) => s + a.length, 0);
@@ -319,7 +319,7 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
   });
   const totalRequests = plans.reduce((n, p) => n + p.chunks.length, 0);
 
-  type Chunk = { metric: Record<string, string>; t: Float64Array; v: Float64Array }[];
+  type Chunk = MatrixSeries[];
   const runTask = async (plan: (typeof plans)[number]): Promise<ExportSeries[]> => {
     const { task, chunks } = plan;
     const results = await Promise.all(

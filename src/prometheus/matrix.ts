@@ -12,14 +12,14 @@ import { promJsonAdapter, UNNAMED_METRIC } from '../ingest/from-prometheus-json.
 import { SampleSink, SeriesAccumulator } from '../ingest/sink.js';
 import { bufferSource } from '../ingest/source.js';
 import { resolveMetricName } from '../model/metric-catalog.js';
-import type { InputWarning, Labels } from '../model/series.js';
+import type { InputWarning, Labels, SampleValues } from '../model/series.js';
 import { ServingConfigBuilder } from '../model/serving-config.js';
 
 export interface MatrixSeries {
   /** Labels including `__name__` when the server sent one. */
   metric: Record<string, string>;
   t: Float64Array;
-  v: Float64Array;
+  v: SampleValues;
 }
 
 class CollectingSink extends SampleSink {
@@ -41,10 +41,13 @@ export async function parseMatrix(body: Buffer, display: string): Promise<{ seri
   const ctx: IngestContext = { sink, config: new ServingConfigBuilder(), options: {}, addProfile() {}, warn: (w) => warnings.push(w) };
   sink.beginFile(display);
   await promJsonAdapter.read(bufferSource(body, display), ctx);
-  const series = sink.opened.map((acc) => ({
-    metric: acc.rawName === UNNAMED_METRIC ? { ...acc.labels } : { __name__: acc.rawName, ...acc.labels },
-    t: acc.t.slice(0, acc.length),
-    v: acc.v.slice(0, acc.length),
-  }));
+  const series = sink.opened.map((acc) => {
+    const { t, v } = acc.take();
+    return {
+      metric: acc.rawName === UNNAMED_METRIC ? { ...acc.labels } : { __name__: acc.rawName, ...acc.labels },
+      t: t.slice(),
+      v: v.byteLength === v.buffer.byteLength ? v : v.slice(),
+    };
+  });
   return { series, warnings };
 }

@@ -86,7 +86,7 @@ function durationSeconds(ms: number): number {
 }
 
 /** Drop NaN samples (staleness markers) once, so the hot loop needs no checks. Returns inputs when clean. */
-function withoutNaN(t: Float64Array, v: Float64Array): { t: Float64Array; v: Float64Array } {
+function withoutNaN(t: Float64Array, v: Float64Array | Int32Array): { t: Float64Array; v: Float64Array | Int32Array } {
   let nan = 0;
   for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) nan++;
   if (nan === 0) return { t, v };
@@ -109,7 +109,7 @@ function withoutNaN(t: Float64Array, v: Float64Array): { t: Float64Array; v: Flo
  */
 export function extrapolatedRate(
   tIn: Float64Array,
-  vIn: Float64Array,
+  vIn: Float64Array | Int32Array,
   evalTimes: Float64Array,
   rangeSeconds: number,
   isCounter: boolean,
@@ -188,12 +188,12 @@ export function extrapolatedRate(
 }
 
 /** PromQL `rate(x[rangeSeconds])` at each eval time (per-second, counter resets handled, extrapolated). */
-export function rate(t: Float64Array, v: Float64Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
+export function rate(t: Float64Array, v: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
   return extrapolatedRate(t, v, evalTimes, rangeSeconds, true, true);
 }
 
 /** PromQL `increase(x[rangeSeconds])` at each eval time (counter resets handled, extrapolated). */
-export function increase(t: Float64Array, v: Float64Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
+export function increase(t: Float64Array, v: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
   return extrapolatedRate(t, v, evalTimes, rangeSeconds, true, false);
 }
 

@@ -19,7 +19,7 @@ export interface AlignOptions {
  * Value of series (t, v) at each grid time: the latest sample at or before it, within the staleness limit;
  * NaN where there is none. `t` ascending (Unix seconds), `grid` ascending.
  */
-export function alignToGrid(t: Float64Array, v: Float64Array, grid: Float64Array, opts: AlignOptions = {}): Float64Array {
+export function alignToGrid(t: Float64Array, v: Float64Array | Int32Array, grid: Float64Array, opts: AlignOptions = {}): Float64Array {
   if (t.length !== v.length) throw new Error(`alignToGrid: t has ${t.length} samples, v has ${v.length}`);
   const lookback = toMs(opts.stalenessSeconds ?? 300);
   const out = new Float64Array(grid.length);
@@ -41,7 +41,7 @@ export function alignToGrid(t: Float64Array, v: Float64Array, grid: Float64Array
 }
 
 /** `alignToGrid` for several series at once. */
-export function alignSeries(series: readonly { t: Float64Array; v: Float64Array }[], grid: Float64Array, opts: AlignOptions = {}): Float64Array[] {
+export function alignSeries(series: readonly { t: Float64Array; v: Float64Array | Int32Array }[], grid: Float64Array, opts: AlignOptions = {}): Float64Array[] {
   return series.map((s) => alignToGrid(s.t, s.v, grid, opts));
 }
 

@@ -493,6 +493,7 @@ describe('SeriesAccumulator.pushMany (used by this adapter)', () => {
     const batches: [number[], number[]][] = [
       [[10, 20, 30], [1, NaN, 3]],
       [[40, 30, 50, 60, 70], [4, 5, NaN, 6, 7]],
+      [[80, -5, 90, 1e12, 100], [Infinity, 8, -Infinity, 9, 10.5]],
     ];
     const one = new SeriesAccumulator('g', resolveMetricName('g'), {}, 4);
     const many = new SeriesAccumulator('g', resolveMetricName('g'), {}, 4);
@@ -500,11 +501,12 @@ describe('SeriesAccumulator.pushMany (used by this adapter)', () => {
       for (let i = 0; i < t.length; i++) one.push(t[i], v[i]);
       many.pushMany(Float64Array.from(t), Float64Array.from(v), t.length);
     }
-    expect(Array.from(many.t.subarray(0, many.length))).toEqual([10, 30, 40, 30, 60, 70]);
-    expect(Array.from(many.v.subarray(0, many.length))).toEqual([1, 3, 4, 5, 6, 7]);
-    expect([many.length, many.nanCount, many.unordered]).toEqual([6, 2, true]);
-    expect([one.length, one.nanCount, one.unordered]).toEqual([many.length, many.nanCount, many.unordered]);
-    expect(Array.from(one.t.subarray(0, one.length))).toEqual(Array.from(many.t.subarray(0, many.length)));
+    expect(Array.from(many.take().t)).toEqual([10, 30, 40, 30, 60, 70, 100]);
+    expect(Array.from(many.take().v)).toEqual([1, 3, 4, 5, 6, 7, 10.5]);
+    expect([many.length, many.nanCount, many.infCount, many.badTimeCount, many.badTimeExample, many.unordered]).toEqual([7, 2, 2, 2, -5, true]);
+    expect([one.length, one.nanCount, one.infCount, one.badTimeCount, one.badTimeExample, one.unordered]).toEqual([7, 2, 2, 2, -5, true]);
+    expect(Array.from(one.take().t)).toEqual(Array.from(many.take().t));
+    expect(Array.from(one.take().v)).toEqual(Array.from(many.take().v));
     const ordered = new SeriesAccumulator('g', resolveMetricName('g'), {}, 3);
     ordered.pushMany(Float64Array.from([1, 2, 3, 99]), Float64Array.from([5, 6, 7, 0]), 3);
     expect([ordered.length, ordered.unordered, ordered.t.length]).toEqual([3, false, 3]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SampleSink } from '../../src/ingest/sink.js';
+import { SampleSink, SeriesAccumulator, TimePool } from '../../src/ingest/sink.js';
+import { resolveMetricName } from '../../src/model/metric-catalog.js';
 
 describe('SampleSink', () => {
   it('merges one histogram bucket written as le="1", "1.0" and "1e0" by different inputs', () => {
@@ -61,5 +62,68 @@ describe('SampleSink: renamed metrics', () => {
     expect([...series[0].t]).toEqual([0, 10, 20, 30]);
     expect([...series[1].t]).toEqual([0, 10, 25, 30]);
     expect([...series[1].v]).toEqual([1, 11, 26, 31]);
+  });
+});
+
+describe('SeriesAccumulator: compact values, growth in blocks, batches against a shared time column', () => {
+  const acc = (pool?: TimePool) => new SeriesAccumulator('g', resolveMetricName('g'), {}, 4, pool);
+
+  it('keeps integer series as Int32Array and anything else as Float64Array, values unchanged', () => {
+    const cases: [number[], 'Int32Array' | 'Float64Array'][] = [
+      [[0, 1, 2, 2147483647, -2147483648], 'Int32Array'],
+      [[0, 1, 2147483648], 'Float64Array'],
+      [[1, 2, 0.5], 'Float64Array'],
+      [[1, -0, 2], 'Float64Array'],
+      [[3, 1e21], 'Float64Array'],
+    ];
+    for (const [vals, kind] of cases) {
+      for (const batch of [false, true]) {
+        const a = acc();
+        const t = Float64Array.from(vals, (_, i) => i);
+        if (batch) a.pushMany(t, Float64Array.from(vals), vals.length);
+        else vals.forEach((x, i) => a.push(i, x));
+        const { v } = a.take();
+        expect(v.constructor.name, `${vals} batch=${batch}`).toBe(kind);
+        expect(Array.from(v).map((x) => Object.is(x, -0) ? '-0' : x)).toEqual(vals.map((x) => Object.is(x, -0) ? '-0' : x));
+      }
+    }
+  });
+
+  it('grows by blocks over many pushes: a float in a later block leaves earlier int blocks int until joined', () => {
+    const a = acc();
+    const want: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const x = i === 4321 ? 0.25 : i * 3;
+      a.push(i, x);
+      want.push(x);
+    }
+    const { t, v } = a.take();
+    expect(v).toBeInstanceOf(Float64Array);
+    expect(Array.from(v)).toEqual(want);
+    expect(t[4999]).toBe(4999);
+    const b = acc();
+    for (let i = 0; i < 5000; i++) b.push(i, i);
+    expect(b.take().v).toBeInstanceOf(Int32Array);
+    expect(Array.from(b.take().v)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it('a batch equal to the shared column is compared, not copied; a differing one copies on write', () => {
+    const pool = new TimePool();
+    const lead = acc(pool);
+    const same = acc(pool);
+    const diff = acc(pool);
+    const t = Float64Array.from([0, 10, 20, 30]);
+    lead.pushMany(t, Float64Array.from([1, 2, 3, 4]), 4);
+    same.pushMany(t, Float64Array.from([5, 6, 7, 8]), 4);
+    diff.pushMany(Float64Array.from([0, 10, 25, 30]), Float64Array.from([9, 9, 9, 9]), 4);
+    expect(same.take().t.buffer).toBe(lead.take().t.buffer);
+    expect(diff.take().t.buffer).not.toBe(lead.take().t.buffer);
+    expect(Array.from(diff.take().t)).toEqual([0, 10, 25, 30]);
+    expect(Array.from(lead.take().t)).toEqual([0, 10, 20, 30]);
+    // a follower longer than the leader extends the column; the leader's view stays its own length
+    same.pushMany(Float64Array.from([40, 50]), Float64Array.from([1, 1]), 2);
+    expect(Array.from(same.take().t)).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(Array.from(lead.take().t)).toEqual([0, 10, 20, 30]);
+    expect(Array.from(same.take().v)).toEqual([5, 6, 7, 8, 1, 1]);
   });
 });
