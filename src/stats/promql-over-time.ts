@@ -20,7 +20,7 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
 }
 
 /** Clean (t in ms, v) arrays without NaN samples. */
-function clean(t: Float64Array, v: Float64Array): { tMs: Float64Array; v: Float64Array } {
+function clean(t: Float64Array, v: Float64Array | Int32Array): { tMs: Float64Array; v: Float64Array | Int32Array } {
   if (t.length !== v.length) throw new Error(`range function: t has ${t.length} samples, v has ${v.length}`);
   let n = 0;
   for (let i = 0; i < v.length; i++) if (v[i] === v[i]) n++;
@@ -59,7 +59,7 @@ function windows(tMs: Float64Array, evalTimes: Float64Array, rangeSeconds: numbe
 }
 
 /** `resets`, `changes` or `<agg>_over_time` of `x[rangeSeconds]` at each evaluation time. */
-export function overTime(fn: OverTimeFn, tIn: Float64Array, vIn: Float64Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
+export function overTime(fn: OverTimeFn, tIn: Float64Array, vIn: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number): Float64Array {
   const { tMs, v } = clean(tIn, vIn);
   const out = new Float64Array(evalTimes.length);
   windows(tMs, evalTimes, rangeSeconds, (lo, hi, k) => {
@@ -113,7 +113,7 @@ export function overTime(fn: OverTimeFn, tIn: Float64Array, vIn: Float64Array, e
  * Least-squares slope and intercept of the samples in [lo, hi), x measured in seconds from
  * `interceptMs` (Prometheus's linearRegression with compensated sums; a constant series has slope 0).
  */
-export function linearRegression(tMs: Float64Array, v: Float64Array, lo: number, hi: number, interceptMs: number): { slope: number; intercept: number } {
+export function linearRegression(tMs: Float64Array, v: Float64Array | Int32Array, lo: number, hi: number, interceptMs: number): { slope: number; intercept: number } {
   let n = 0;
   let sumX = 0;
   let cX = 0;
@@ -148,7 +148,7 @@ export function linearRegression(tMs: Float64Array, v: Float64Array, lo: number,
 }
 
 /** `predict_linear(x[rangeSeconds], aheadSeconds)` at each evaluation time (NaN with fewer than 2 samples). */
-export function predictLinear(tIn: Float64Array, vIn: Float64Array, evalTimes: Float64Array, rangeSeconds: number, aheadSeconds: number): Float64Array {
+export function predictLinear(tIn: Float64Array, vIn: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number, aheadSeconds: number): Float64Array {
   const { tMs, v } = clean(tIn, vIn);
   const out = new Float64Array(evalTimes.length);
   windows(tMs, evalTimes, rangeSeconds, (lo, hi, k) => {
