@@ -1,21 +1,25 @@
 // runAnalysis: stages 2–4 (derive → detect → diagnose) over the Artifacts, returning the Result.
 // A detector or diagnosis that throws becomes an `error` signal / a "not evaluated" line; the rest of
-// the report still renders.
+// the report still renders. After the diagnoses, findings are linked (links.ts: configuration drift that
+// explains a replica's trouble, consequences under their causes), recommendations are made safe to paste
+// (recommend/propose.ts), merged per replica and grouped into `vllm serve` blocks (recommend/merge.ts).
 
 import type { Artifacts } from './model/artifacts.js';
-import { ResultSchema, type Finding, type Result, type Signal } from './model/result.js';
+import { ResultSchema, type AnomalyEpisode, type Finding, type Result, type Signal } from './model/result.js';
+import type { FindingCode } from './model/vocabulary.js';
+import type { GpuBreakdown } from './model/gpu-result.js';
 import { buildInventory } from './derive/inventory.js';
 import { VERSION } from './version.js';
 import { resolveSlo, type SloOptions } from './derive/slo.js';
 import { AnalysisView, FLEET } from './derive/view.js';
 import { capacityRows, latencyRows, throughputRows } from './derive/summaries.js';
 import { anomalyEpisodes, correlations } from './derive/anomalies.js';
+import { kernelBreakdown } from './derive/kernel-breakdown.js';
+import { chartSpecs } from './derive/charts.js';
 import { DETECTORS } from './detectors/index.js';
 import { DIAGNOSES } from './diagnoses/index.js';
-import { toFinding, type DiagnosisContext } from './diagnoses/define-diagnosis.js';
-import { mergeRecommendations, serveFlags } from './recommend/merge.js';
-import { analyzeGpu } from './derive/gpu.js';
-import { chartSpecs } from './derive/charts.js';
+import type { DiagnosisContext, FindingDraft, TypedSignal } from './diagnoses/define-diagnosis.js';
+import { assembleFindings, type Drafted } from './links.js';
 import { alertsSection } from './alerts/index.js';
 
 export interface AnalysisOptions {
@@ -26,69 +30,76 @@ export interface AnalysisOptions {
   wallSeconds?: number;
 }
 
+/** The scopes replica-level checks run in: each replica, or the fleet when the inputs name none. */
+export function replicaScopes(view: AnalysisView): string[] {
+  return view.replicas.length ? view.replicas : [FLEET];
+}
+
 function runDetectors(view: AnalysisView): Signal[] {
   const signals: Signal[] = [];
   for (const d of DETECTORS) {
-    const scopes = d.perReplica ? view.scopes() : [FLEET];
+    const scopes = d.perReplica ? replicaScopes(view) : [FLEET];
     for (const scope of scopes) {
       const absent = d.requires.filter((m) => !view.has(m));
       if (absent.length) {
-        signals.push({ id: d.id, status: 'insufficient-data', reason: `${absent.join(', ')} not in the inputs`, evidence: {}, scope });
+        signals.push({ id: d.id, status: 'insufficient-data', reason: `${absent.join(', ')} not in the inputs`, evidence: {}, scope, episodes: [] });
         continue;
       }
       try {
         const o = d.detect(view, d.options, scope);
-        const sig: Signal = { id: d.id, status: o.status, evidence: o.evidence ?? {}, scope };
-        if (o.status === 'insufficient-data') sig.reason = o.reason;
-        signals.push(sig);
+        if (o.status === 'insufficient-data') signals.push({ id: d.id, status: o.status, reason: o.reason, evidence: {}, scope, episodes: [] });
+        else signals.push({ id: d.id, status: o.status, evidence: o.evidence as Signal['evidence'], scope, episodes: o.episodes as Signal['episodes'] });
       } catch (e) {
-        signals.push({ id: d.id, status: 'error', reason: `detector failed: ${(e as Error).message}`, evidence: {}, scope });
+        signals.push({ id: d.id, status: 'error', reason: `detector failed: ${(e as Error).message}`, evidence: {}, scope, episodes: [] });
       }
     }
   }
   return signals;
 }
 
-function runDiagnoses(view: AnalysisView, signals: Signal[]): { findings: Finding[]; notEvaluated: { code: string; reason: string }[] } {
-  const findings: Finding[] = [];
-  const notEvaluated: { code: string; reason: string }[] = [];
+interface DiagnosisRun {
+  drafted: Drafted[];
+  notEvaluated: { code: FindingCode; reason: string }[];
+}
+
+function runDiagnoses(view: AnalysisView, signals: Signal[], hasTimeSeries: boolean, gpu: GpuBreakdown | undefined, anomalies: AnomalyEpisode[], phase: 'main' | 'post', earlier: readonly Finding[]): DiagnosisRun {
+  const drafted: Drafted[] = [];
+  const notEvaluated: DiagnosisRun['notEvaluated'] = [];
   const byKey = new Map(signals.map((s) => [`${s.id}@${s.scope}`, s]));
-  // Fleet-only detectors (DCGM utilisation, OOM risk) speak for every replica too.
   const fleetOnly = new Set(DETECTORS.filter((d) => !d.perReplica).map((d) => d.id));
-  const lookup = (id: string, scope: string) => byKey.get(`${id}@${scope}`) ?? (fleetOnly.has(id) ? byKey.get(`${id}@${FLEET}`) : undefined);
+  const lookup = (id: string, scope: string) => byKey.get(`${id}@${scope}`) ?? (fleetOnly.has(id as never) ? byKey.get(`${id}@${FLEET}`) : undefined);
   for (const d of DIAGNOSES) {
-    const scopes = d.perReplica ? view.scopes() : [FLEET];
+    if ((d.runs === 'post') !== (phase === 'post')) continue;
+    if (d.runs !== 'profile' && !hasTimeSeries) {
+      notEvaluated.push({ code: d.code, reason: view.metrics.series.length ? 'the metrics hold a single scrape without a time range; episodes, rates and trends need a series of scrapes' : 'no metrics in the inputs' });
+      continue;
+    }
+    const scopes = d.runs === 'replica' || d.runs === 'post' ? replicaScopes(view) : [FLEET];
     const reasons = new Set<string>();
-    let notEvaluatedScopes = 0;
-    const found: Finding[] = [];
+    let skipped = 0;
     for (const scope of scopes) {
-      const ctx: DiagnosisContext = { view, scope, signal: (id) => lookup(id, scope) };
+      const ctx: DiagnosisContext = {
+        view,
+        scope,
+        signal: ((id: string) => lookup(id, scope)) as DiagnosisContext['signal'],
+        ...(gpu ? { gpu } : {}),
+        ...(phase === 'post' ? { findings: earlier, anomalies } : {}),
+      };
       try {
         const o = d.diagnose(ctx);
-        if (o.kind === 'finding') found.push(toFinding(d, scope, o));
+        if (o.kind === 'findings') for (const f of o.findings) drafted.push({ code: d.code, scope, draft: f as FindingDraft<FindingCode> });
         else if (o.kind === 'not-evaluated') {
           reasons.add(o.reason);
-          notEvaluatedScopes++;
+          skipped++;
         }
       } catch (e) {
         reasons.add(`diagnosis failed: ${(e as Error).message}`);
-        notEvaluatedScopes++;
+        skipped++;
       }
     }
-    // With several replicas, a fleet-level finding that repeats a replica's adds nothing: keep the
-    // replicas' own (they say which one degraded), unless every replica shows it.
-    const perReplica = found.filter((f) => f.scope !== FLEET);
-    const fleet = found.find((f) => f.scope === FLEET);
-    if (fleet && perReplica.length > 0 && perReplica.length < view.replicas.length) findings.push(...perReplica);
-    else if (fleet) findings.push(fleet);
-    else findings.push(...perReplica);
-    if (found.length === 0 && notEvaluatedScopes === scopes.length) notEvaluated.push({ code: d.code, reason: [...reasons].sort().join('; ') });
+    if (skipped === scopes.length && !drafted.some((x) => x.code === d.code)) notEvaluated.push({ code: d.code, reason: [...reasons].sort().join('; ') });
   }
-  const explained = (f: Finding): boolean => {
-    const causes = DIAGNOSES.find((d) => d.code === f.code)?.explainedBy ?? [];
-    return findings.some((g) => causes.includes(g.code) && (g.scope === f.scope || g.scope === FLEET || f.scope === FLEET));
-  };
-  return { findings: findings.filter((f) => !explained(f)), notEvaluated };
+  return { drafted, notEvaluated };
 }
 
 export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Result {
@@ -96,20 +107,20 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const slo = resolveSlo(options.slo);
   const view = new AnalysisView(artifacts.metrics, artifacts.config, slo);
   const hasTimeSeries = view.grid.length > 1;
+  const gpu = artifacts.profiles.length ? kernelBreakdown(artifacts.profiles, options.wallSeconds === undefined ? {} : { wallSeconds: options.wallSeconds }) : undefined;
   const signals = hasTimeSeries ? runDetectors(view) : [];
-  const diag = hasTimeSeries ? runDiagnoses(view, signals) : { findings: [], notEvaluated: [] as { code: string; reason: string }[] };
-  if (!hasTimeSeries && artifacts.metrics.series.length > 0) diag.notEvaluated.push({ code: 'ALL_METRIC_CHECKS', reason: 'the metrics hold a single scrape without a time range; rates, trends and anomalies need a series of scrapes' });
-  const gpu = analyzeGpu(artifacts, view.config, options.wallSeconds);
-  const findings = [...diag.findings, ...gpu.findings];
-  const recommendations = mergeRecommendations(findings.flatMap((f) => f.recommendations));
   const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
+  const main = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'main', []);
+  const first = assembleFindings(view, main.drafted);
+  const post = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'post', first.findings);
+  const { findings, recommendations, serveBlocks } = assembleFindings(view, [...main.drafted, ...post.drafted]);
   const result: Result = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'vllm-tune', version: VERSION },
     name: options.name,
     inputs: artifacts.inputs,
     inventory,
-    config: artifacts.config,
+    config: view.timeline,
     slo,
     // A single scrape still carries cumulative histograms: the latency table reads them (with a caveat).
     latency: latencyRows(view, slo),
@@ -117,15 +128,17 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     capacity: hasTimeSeries ? capacityRows(view) : [],
     signals,
     findings,
-    notEvaluated: [...diag.notEvaluated, ...gpu.notEvaluated],
+    notEvaluated: [...main.notEvaluated, ...post.notEvaluated],
     anomalies,
     correlations: hasTimeSeries ? correlations(view) : [],
     recommendations,
-    serveFlags: serveFlags(recommendations),
+    serveBlocks,
     charts: hasTimeSeries ? chartSpecs(view, findings, anomalies, options.name) : [],
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
-  if (gpu.breakdown !== undefined) result.gpu = gpu.breakdown;
+  if (gpu !== undefined) result.gpu = gpu;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, findings, slo);
   return ResultSchema.parse(result);
 }
+
+export type { TypedSignal };

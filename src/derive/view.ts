@@ -108,6 +108,31 @@ export class AnalysisView {
     return scope === FLEET ? all : all.filter((s) => replicaIdOf(s.labels) === scope);
   }
 
+  /**
+   * Device-exporter series (DCGM) of a scope. A replica's GPUs are the exporter series on the same
+   * host (the instance's host part, or the same pod / Hostname); the fleet sees them all.
+   */
+  deviceSeries(name: string, scope: Scope = FLEET): Series[] {
+    const all = this.metrics.get(name);
+    if (scope === FLEET) return all;
+    const host = scope.replace(/:\d+$/, '');
+    return all.filter((s) => {
+      const l = s.labels;
+      if (l.pod !== undefined && l.pod === scope) return true;
+      if (l.instance !== undefined && l.instance.replace(/:\d+$/, '') === host) return true;
+      return l.Hostname !== undefined && l.Hostname === host;
+    });
+  }
+
+  /** A device gauge on the grid for a scope (see deviceSeries). */
+  deviceGauge(name: string, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'avg'): Float64Array | null {
+    return this.memo(`dgauge:${name}:${scope}:${agg}`, () => {
+      const list = this.deviceSeries(name, scope);
+      if (!list.length || this.grid.length === 0) return null;
+      return combine(list.map((s) => this.aligned(s)), agg);
+    });
+  }
+
   has(name: string): boolean {
     return this.metrics.has(name);
   }
@@ -252,9 +277,39 @@ export class AnalysisView {
     return segmentAt(this.timeline.replicas.find((r) => r.replica === replica), t);
   }
 
-  /** One setting of a replica at time t, with its source (inferred values are marked so). */
+  /**
+   * One setting of a replica at time t, with its source (inferred values are marked so). For `fleet`
+   * (profile findings, replica-less inputs): the value every replica shares, or what flags and logs
+   * say when the metrics name no replica.
+   */
   settingAt(replica: Scope, key: SettingName, t: number = this.end): SettingValue | undefined {
-    return this.configAt(replica, t)?.values[key];
+    const rc = this.timeline.replicas.find((r) => r.replica === replica);
+    if (rc) return segmentAt(rc, t)?.values[key];
+    return this.fleetSetting(key);
+  }
+
+  /** A setting all replicas share (read values; undefined when they differ or none states it). */
+  fleetSetting(key: SettingName): SettingValue | undefined {
+    return this.memo(`fleetSetting:${key}`, () => {
+      const reps = this.timeline.replicas;
+      if (!reps.length) {
+        const st = this.config.statements ?? [];
+        const flag = st.filter((x) => x.key === key && x.source === 'flag').pop();
+        const log = st.filter((x) => x.key === key && x.source === 'log').pop();
+        const pick = flag ?? log;
+        return pick ? { value: pick.value, source: pick.source, ...(pick.file ? { file: pick.file } : {}) } : undefined;
+      }
+      let common: SettingValue | undefined;
+      for (const r of reps) {
+        for (const seg of r.segments) {
+          const v = seg.values[key];
+          if (!v || v.source === 'inferred') return undefined;
+          if (common && String(common.value) !== String(v.value)) return undefined;
+          common = common ?? v;
+        }
+      }
+      return common;
+    });
   }
 
   /** A numeric setting of a replica at time t as read from an input (inferred values excluded). */

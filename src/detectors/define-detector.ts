@@ -1,34 +1,88 @@
 // The detector contract: one symptom, named options with documented defaults, a pure synchronous
-// `detect` over the AnalysisView for one scope (the fleet or a replica).
+// `detect` over the AnalysisView for one scope (a replica, or the fleet when the inputs name none).
+// A detector answers per time: the episodes in which its symptom held, found on sliding windows of a
+// fixed length in seconds (derive/windowed.ts, derive/episodes.ts), so a 20-minute incident reads the
+// same in a 2-hour and a 7-day window. Whole-window numbers go in `evidence`, typed per detector in
+// evidence.ts.
 
 import type { AnalysisView, Scope } from '../derive/view.js';
-import type { Evidence } from '../model/result.js';
+import type { DetectorId } from '../model/vocabulary.js';
+import type { DetectorEvidence, EpisodeNumbers } from './evidence.js';
+import { argmaxIn, runSpan, runsWhere, type GridRun } from '../derive/episodes.js';
+import { episodeWindowSeconds } from '../derive/windowed.js';
 
-export type DetectOutcome =
-  | { status: 'ok'; evidence: Evidence }
-  | { status: 'issue'; evidence: Evidence }
-  | { status: 'insufficient-data'; reason: string; evidence?: Evidence };
-
-export interface DetectorDef<O extends object> {
-  /** Noun naming the failing state, e.g. `queue-buildup`. */
-  id: string;
-  /** Canonical metric names that must all be present (else insufficient-data). */
-  requires: readonly string[];
-  /** Whether it runs per replica as well as for the fleet. */
-  perReplica: boolean;
-  options: O;
-  detect(view: AnalysisView, opts: O, scope: Scope): DetectOutcome;
+export interface TypedEpisode<N> {
+  startSeconds: number;
+  endSeconds: number;
+  durationSeconds: number;
+  peakAtSeconds: number | null;
+  numbers: N;
 }
 
-export type AnyDetector = DetectorDef<object>;
+export type DetectOutcome<I extends DetectorId> =
+  | { status: 'ok' | 'issue'; evidence: DetectorEvidence[I]; episodes: TypedEpisode<EpisodeNumbers[I]>[] }
+  | { status: 'insufficient-data'; reason: string };
 
-export function defineDetector<O extends object>(def: DetectorDef<O>): DetectorDef<O> {
+export interface DetectorDef<I extends DetectorId, O extends object> {
+  /** Noun naming the failing state, e.g. `queue-buildup`. */
+  id: I;
+  /** Canonical metric names that must all be present (else insufficient-data). */
+  requires: readonly string[];
+  /** Whether it runs per replica (else once, for the fleet). */
+  perReplica: boolean;
+  options: O;
+  detect(view: AnalysisView, opts: O, scope: Scope): DetectOutcome<I>;
+}
+
+/** A detector with its option type erased, for the registry. */
+export interface AnyDetector {
+  id: DetectorId;
+  requires: readonly string[];
+  perReplica: boolean;
+  options: object;
+  detect(view: AnalysisView, opts: object, scope: Scope): DetectOutcome<DetectorId>;
+}
+
+export function defineDetector<I extends DetectorId, O extends object>(def: DetectorDef<I, O>): DetectorDef<I, O> {
   return def;
 }
 
-export const ok = (evidence: Evidence): DetectOutcome => ({ status: 'ok', evidence });
-export const issue = (evidence: Evidence): DetectOutcome => ({ status: 'issue', evidence });
-export const insufficient = (reason: string, evidence?: Evidence): DetectOutcome => (evidence ? { status: 'insufficient-data', reason, evidence } : { status: 'insufficient-data', reason });
+export const insufficient = (reason: string): { status: 'insufficient-data'; reason: string } => ({ status: 'insufficient-data', reason });
+
+/** `issue` when any episode was found, else `ok`. */
+export function verdict<I extends DetectorId>(evidence: DetectorEvidence[I], episodes: TypedEpisode<EpisodeNumbers[I]>[]): DetectOutcome<I> {
+  return { status: episodes.length ? 'issue' : 'ok', evidence, episodes };
+}
+
+export interface EpisodeSearch<N> {
+  /** Whether the symptom holds at grid point i (false for unknown). */
+  holds(i: number): boolean;
+  /** The series whose maximum marks the episode's peak (optional). */
+  peakOf?: Float64Array | null;
+  /** The numbers of one episode, from its time span. */
+  numbers(startSeconds: number, endSeconds: number, run: GridRun): N;
+  /** Shortest episode kept (default: one sliding window). */
+  minSeconds?: number;
+  /** Calm bridged inside one episode (default: one sliding window). */
+  bridgeSeconds?: number;
+}
+
+/** Episodes where `holds` is true on the grid, bridged and filtered in seconds, with their numbers. */
+export function findEpisodes<N>(view: AnalysisView, s: EpisodeSearch<N>): TypedEpisode<N>[] {
+  const w = episodeWindowSeconds(view);
+  const runs = runsWhere(view.grid, s.holds, view.step, { minSeconds: s.minSeconds ?? w, bridgeSeconds: s.bridgeSeconds ?? w });
+  return runs.map((r) => {
+    const span = runSpan(view, r);
+    const peak = s.peakOf ? argmaxIn(s.peakOf, r) : -1;
+    return {
+      startSeconds: span.startSeconds,
+      endSeconds: span.endSeconds,
+      durationSeconds: span.endSeconds - span.startSeconds,
+      peakAtSeconds: peak >= 0 ? view.grid[peak] : null,
+      numbers: s.numbers(span.startSeconds, span.endSeconds, r),
+    };
+  });
+}
 
 /** Share of non-NaN points satisfying a predicate (0 when none). */
 export function shareWhere(a: Float64Array, pred: (x: number) => boolean): number {
@@ -41,19 +95,4 @@ export function shareWhere(a: Float64Array, pred: (x: number) => boolean): numbe
     if (pred(x)) k++;
   }
   return n ? k / n : 0;
-}
-
-/** Longest run of consecutive points satisfying a predicate: [startIndex, endIndex] or null. */
-export function longestRun(a: Float64Array, pred: (x: number) => boolean): [number, number] | null {
-  let best: [number, number] | null = null;
-  let start = -1;
-  for (let i = 0; i <= a.length; i++) {
-    const hit = i < a.length && pred(a[i]);
-    if (hit && start < 0) start = i;
-    if (!hit && start >= 0) {
-      if (!best || i - 1 - start > best[1] - best[0]) best = [start, i - 1];
-      start = -1;
-    }
-  }
-  return best;
 }

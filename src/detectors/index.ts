@@ -1,6 +1,8 @@
-// The ordered registry of detectors. Order is the order signals appear in the Result.
+// The ordered registry of detectors. Order is the order signals appear in the Result; the compiler
+// checks that every detector id of model/vocabulary.ts is registered exactly once (DETECTOR_TABLE).
 
 import type { AnyDetector } from './define-detector.js';
+import type { DetectorId } from '../model/vocabulary.js';
 import kvPressure from './kv-pressure.js';
 import preemptions from './preemptions.js';
 import { ttft, tbt, e2e } from './latency.js';
@@ -15,20 +17,22 @@ import oomRisk from './oom-risk.js';
 import restarts from './restarts.js';
 import replicaSlowdown from './replica-slowdown.js';
 
-export const DETECTORS: readonly AnyDetector[] = [
-  kvPressure,
+const DETECTOR_TABLE = {
+  'kv-pressure': kvPressure,
   preemptions,
-  ttft,
-  tbt,
-  e2e,
-  queueBuildup,
-  batchPlateau,
-  gpuUtilization,
-  memoryGrowth,
-  prefixCache,
-  swapping,
-  throughputDrop,
-  oomRisk,
+  'latency-ttft': ttft,
+  'latency-tbt': tbt,
+  'latency-e2e': e2e,
+  'queue-buildup': queueBuildup,
+  'batch-plateau': batchPlateau,
+  'gpu-utilization': gpuUtilization,
+  'memory-growth': memoryGrowth,
+  'prefix-cache-hit-rate': prefixCache,
+  'kv-swapping': swapping,
+  'throughput-drop': throughputDrop,
+  'oom-risk': oomRisk,
   restarts,
-  replicaSlowdown,
-] as AnyDetector[];
+  'replica-slowdown': replicaSlowdown,
+} satisfies Record<DetectorId, { id: DetectorId }>;
+
+export const DETECTORS: readonly AnyDetector[] = Object.values(DETECTOR_TABLE) as unknown as AnyDetector[];

@@ -1,10 +1,12 @@
-// Memory growth: process RSS (or GPU framebuffer) rising steadily while the load stays flat.
+// Memory growth: process RSS (or the replica's GPU framebuffer) rising steadily while the load stays
+// flat. A trend over the stretch since the last restart, not an episode: a leak has no end inside the
+// window.
 
-import { defineDetector, insufficient, issue, ok } from './define-detector.js';
-import { theilSen, trend } from '../stats/trend.js';
-import { nanSummary } from '../stats/summary.js';
 import type { Series } from '../model/series.js';
-import { FLEET } from '../derive/view.js';
+import { defineDetector, insufficient, verdict } from './define-detector.js';
+import { nanSummary } from '../stats/summary.js';
+import { theilSen, trend } from '../stats/trend.js';
+import type { DetectorEvidence } from './evidence.js';
 
 const MIB = 1024 * 1024;
 
@@ -33,17 +35,16 @@ export default defineDetector({
     minSamples: 30,
   },
   detect(view, o, scope) {
-    if (scope === FLEET && view.replicas.length > 1) return insufficient('evaluated per replica');
     let candidates = view.series('process_resident_memory_bytes', scope);
     let metric = 'process_resident_memory_bytes';
     let scale = 1;
     if (!candidates.length) {
-      candidates = view.series('DCGM_FI_DEV_FB_USED', scope === FLEET ? FLEET : scope);
+      candidates = view.deviceSeries('DCGM_FI_DEV_FB_USED', scope);
       metric = 'DCGM_FI_DEV_FB_USED';
       scale = MIB;
     }
     if (!candidates.length) return insufficient('no process_resident_memory_bytes or DCGM_FI_DEV_FB_USED series');
-    let worst: Record<string, number | string | null> | null = null;
+    let worst: Omit<DetectorEvidence['memory-growth'], 'loadRelativeChange'> | null = null;
     let worstGrowth = -Infinity;
     for (const s of candidates) {
       const seg = sinceLastDrop(s, o.restartDropRatio);
@@ -71,12 +72,12 @@ export default defineDetector({
       }
     }
     if (!worst) return insufficient(`fewer than ${o.minSamples} samples since the last restart`);
-    // Flat load: the request rate's Theil–Sen change over the window relative to its mean.
+    // Flat load: the request rate's Theil–Sen change over the stretch relative to its mean.
     const req = view.rate('vllm:request_success_total', scope);
     let loadChange: number | null = null;
     if (req) {
       const idx: number[] = [];
-      for (let i = 0; i < req.length; i++) if (!Number.isNaN(req[i])) idx.push(i);
+      for (let i = 0; i < req.length; i++) if (!Number.isNaN(req[i]) && view.grid[i] >= worst.fromSeconds && view.grid[i] <= worst.toSeconds) idx.push(i);
       if (idx.length >= o.minSamples) {
         const t = Float64Array.from(idx, (i) => view.grid[i]);
         const v = Float64Array.from(idx, (i) => req[i]);
@@ -85,11 +86,7 @@ export default defineDetector({
       }
     }
     const evidence = { ...worst, loadRelativeChange: loadChange };
-    const growing =
-      (worst.mannKendallP as number) < o.maxPValue &&
-      worstGrowth >= o.minGrowthBytes &&
-      ((worst.relativeGrowthRatio as number | null) ?? 0) >= o.minRelativeGrowth &&
-      (loadChange === null || Math.abs(loadChange) <= o.maxLoadRelativeChange);
-    return growing ? issue(evidence) : ok(evidence);
+    const growing = worst.mannKendallP < o.maxPValue && worstGrowth >= o.minGrowthBytes && (worst.relativeGrowthRatio ?? 0) >= o.minRelativeGrowth && (loadChange === null || Math.abs(loadChange) <= o.maxLoadRelativeChange);
+    return { status: growing ? 'issue' : 'ok', evidence, episodes: [] };
   },
 });

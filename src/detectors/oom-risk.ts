@@ -1,26 +1,27 @@
-// Out-of-memory risk: GPU memory at the edge (DCGM framebuffer) or a memory fraction set so high that
-// activation spikes and fragmentation have no room.
+// Out-of-memory risk: a replica's GPU memory at the edge (DCGM framebuffer, per GPU) or a memory
+// fraction set so high that activation spikes and fragmentation have no room.
 
-import { defineDetector, insufficient, issue, ok } from './define-detector.js';
+import { defineDetector, insufficient } from './define-detector.js';
 import { nanSummary } from '../stats/summary.js';
 import { labelsKey } from '../model/series.js';
 
 export default defineDetector({
   id: 'oom-risk',
   requires: [],
-  perReplica: false,
+  perReplica: true,
   options: {
     /** Framebuffer used over total above which an allocation spike can fail. */
     maxFbUsedRatio: 0.97,
     /** gpu_memory_utilization at or above which vLLM leaves too little for CUDA graphs, NCCL and the sampler. */
     maxMemoryFraction: 0.95,
   },
-  detect(view, o) {
-    const frac = view.num('gpu_memory_utilization');
+  detect(view, o, scope) {
+    const fracSetting = view.settingAt(scope, 'gpu_memory_utilization');
+    const frac = fracSetting && fracSetting.source !== 'inferred' && typeof fracSetting.value === 'number' ? fracSetting.value : null;
     // Per GPU: used / (used + free) of the same device (same labels), then the worst GPU.
     let fbRatio: number | null = null;
-    const free = new Map(view.series('DCGM_FI_DEV_FB_FREE').map((s) => [labelsKey(s.labels), s]));
-    for (const u of view.series('DCGM_FI_DEV_FB_USED')) {
+    const free = new Map(view.deviceSeries('DCGM_FI_DEV_FB_FREE', scope).map((s) => [labelsKey(s.labels), s]));
+    for (const u of view.deviceSeries('DCGM_FI_DEV_FB_USED', scope)) {
       const f = free.get(labelsKey(u.labels));
       if (!f) continue;
       const used = view.aligned(u);
@@ -30,9 +31,8 @@ export default defineDetector({
       const m = nanSummary(ratio).max;
       if (m !== null && (fbRatio === null || m > fbRatio)) fbRatio = m;
     }
-    if (fbRatio === null && frac === undefined) return insufficient('neither DCGM framebuffer metrics nor gpu_memory_utilization are known');
-    const evidence = { fbUsedMaxRatio: fbRatio, gpuMemoryUtilization: frac ?? null };
-    const bad = (fbRatio !== null && fbRatio >= o.maxFbUsedRatio) || (frac !== undefined && frac >= o.maxMemoryFraction);
-    return bad ? issue(evidence) : ok(evidence);
+    if (fbRatio === null && frac === null) return insufficient('neither DCGM framebuffer metrics nor gpu_memory_utilization are known for this replica');
+    const bad = (fbRatio !== null && fbRatio >= o.maxFbUsedRatio) || (frac !== null && frac >= o.maxMemoryFraction);
+    return { status: bad ? 'issue' : 'ok', evidence: { fbUsedMaxRatio: fbRatio, gpuMemoryUtilization: frac }, episodes: [] };
   },
 });

@@ -1,36 +1,38 @@
-// Preemptions: running requests evicted (and later recomputed) because KV blocks ran out.
+// Preemptions: running requests evicted (and later recomputed) because KV blocks ran out, at a
+// sustained rate over a sliding window.
 
-import { defineDetector, insufficient, issue, ok } from './define-detector.js';
-import { nanSummary } from '../stats/summary.js';
+import { defineDetector, findEpisodes, insufficient, verdict } from './define-detector.js';
+import { centredRate, episodeWindowSeconds, totalBetween } from '../derive/windowed.js';
+import { nanMax } from '../stats/summary.js';
 
 export default defineDetector({
   id: 'preemptions',
   requires: ['vllm:num_preemptions_total'],
   perReplica: true,
   options: {
-    /** Preemptions per finished request above which recompute cost is material (1%). Judgement call. */
-    maxPerRequest: 0.01,
-    /** Without a request counter: preemptions per hour that count as an issue. */
-    maxPerHour: 60,
+    /** Preemptions per minute over the window that count: one a minute for five minutes. Judgement call. */
+    minPerMinute: 1,
+    /** And per finished request in the window (1%): recompute cost is material. Judgement call. */
+    minPerRequest: 0.01,
   },
   detect(view, o, scope) {
     const total = view.total('vllm:num_preemptions_total', scope);
     if (total === null) return insufficient('no preemption counter in this scope');
+    const w = episodeWindowSeconds(view);
+    const r = centredRate(view, 'vllm:num_preemptions_total', scope, w)!;
+    const req = centredRate(view, 'vllm:request_success_total', scope, w);
+    const episodes = findEpisodes(view, {
+      holds: (i) => r[i] * 60 >= o.minPerMinute && (!req || !(req[i] > 0) || r[i] / req[i] >= o.minPerRequest),
+      peakOf: r,
+      numbers: (t0, t1, run) => {
+        const p = totalBetween(view, 'vllm:num_preemptions_total', scope, t0, t1);
+        const f = totalBetween(view, 'vllm:request_success_total', scope, t0, t1);
+        const peak = nanMax(r.subarray(run.startIndex, run.endIndex + 1));
+        return { preemptions: p, requestsFinished: f, preemptionsPerRequest: p !== null && f ? p / f : null, peakPreemptionsPerMinute: Number.isFinite(peak) ? peak * 60 : null };
+      },
+    });
     const requests = view.total('vllm:request_success_total', scope);
     const hours = Math.max((view.end - view.start) / 3600, 1e-9);
-    const r = view.rate('vllm:num_preemptions_total', scope);
-    const rs = r ? nanSummary(r) : null;
-    let firstIdx = -1;
-    if (r) for (let i = 0; i < r.length; i++) if (r[i] > 0) { firstIdx = i; break; }
-    const perRequest = requests && requests > 0 ? total / requests : null;
-    const evidence = {
-      preemptionsTotal: total,
-      preemptionsPerHour: total / hours,
-      preemptionsPerRequest: perRequest,
-      peakPreemptionsPerSecond: rs?.max ?? null,
-      firstPreemptionSeconds: firstIdx >= 0 ? view.grid[firstIdx] : null,
-    };
-    const bad = perRequest !== null ? perRequest >= o.maxPerRequest : total / hours >= o.maxPerHour;
-    return bad ? issue(evidence) : ok(evidence);
+    return verdict<'preemptions'>({ preemptionsTotal: total, requestsFinished: requests, preemptionsPerRequest: requests ? total / requests : null, preemptionsPerHour: total / hours }, episodes);
   },
 });

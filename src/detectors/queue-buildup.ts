@@ -1,7 +1,8 @@
-// Queue build-up: requests wait to be scheduled for a sustained part of the window.
+// Queue build-up: requests wait to be scheduled, on average over a sliding window.
 
-import { defineDetector, insufficient, issue, longestRun, ok, shareWhere } from './define-detector.js';
+import { defineDetector, findEpisodes, insufficient, shareWhere, verdict } from './define-detector.js';
 import { nanSummary } from '../stats/summary.js';
+import { centredGauge, episodeWindowSeconds, statsBetween } from '../derive/windowed.js';
 
 export default defineDetector({
   id: 'queue-buildup',
@@ -9,34 +10,26 @@ export default defineDetector({
   perReplica: true,
   options: {
     /**
-     * A healthy engine schedules a new request on the next step (tens of ms), so a scrape rarely sees
-     * one waiting. Waiting requests at a quarter of the scrapes means demand exceeds what is scheduled.
+     * A healthy engine schedules a new request on the next step (tens of ms), so scrapes rarely see one
+     * waiting; a mean of one or more waiting over five minutes means demand exceeds what is scheduled.
      * Judgement call.
      */
-    minWaitingShare: 0.25,
-    /** Or a single stretch of at least this long with requests waiting. */
-    minEpisodeSeconds: 600,
+    minMeanWaiting: 1,
   },
   detect(view, o, scope) {
     const w = view.gauge('vllm:num_requests_waiting', scope, 'sum');
     if (!w) return insufficient('no waiting-requests samples in this scope');
     const s = nanSummary(w);
     if (s.n < 3) return insufficient(`only ${s.n} points on the grid`);
-    const share = shareWhere(w, (x) => x >= 1);
-    const run = longestRun(w, (x) => x >= 1);
-    const runSeconds = run ? view.grid[run[1]] - view.grid[run[0]] + view.step : 0;
-    let peakIdx = -1;
-    for (let i = 0; i < w.length; i++) if (w[i] === s.max) { peakIdx = i; break; }
-    const evidence = {
-      waitingMean: s.mean,
-      waitingP95: s.p95,
-      waitingMax: s.max,
-      waitingPeakAtSeconds: peakIdx >= 0 ? view.grid[peakIdx] : null,
-      timeWithQueueRatio: share,
-      longestQueueStartSeconds: run ? view.grid[run[0]] : null,
-      longestQueueEndSeconds: run ? view.grid[run[1]] : null,
-      longestQueueSeconds: runSeconds,
-    };
-    return share >= o.minWaitingShare || runSeconds >= o.minEpisodeSeconds ? issue(evidence) : ok(evidence);
+    const smooth = centredGauge(view, 'vllm:num_requests_waiting', scope, 'sum', episodeWindowSeconds(view))!;
+    const episodes = findEpisodes(view, {
+      holds: (i) => smooth[i] >= o.minMeanWaiting,
+      peakOf: w,
+      numbers: (t0, t1) => {
+        const st = statsBetween(view, w, t0, t1);
+        return { waitingMean: st.mean, waitingMax: st.max };
+      },
+    });
+    return verdict<'queue-buildup'>({ waitingMean: s.mean, waitingP95: s.p95, waitingMax: s.max, timeWithQueueRatio: shareWhere(w, (x) => x >= 1) }, episodes);
   },
 });

@@ -1,45 +1,95 @@
-// Replica slowdown: one replica's decode steps are much slower than its peers' on the same model and
-// traffic — a per-replica fault (clock throttling, a noisy neighbour, a bad node) that fleet averages hide.
+// Replica slowdown: one replica's decode steps are much slower than its peers' at the same time, under
+// comparable load and with the same configuration — a per-replica fault (clock throttling, a noisy
+// neighbour, a bad node) that fleet averages hide. Compared window by window (centred sliding windows),
+// never as medians over halves of the window; the episode ends when the slowdown ends.
 
-import { defineDetector, insufficient, issue, ok } from './define-detector.js';
-import { FLEET } from '../derive/view.js';
+import { defineDetector, findEpisodes, insufficient, verdict } from './define-detector.js';
 import { nanQuantile } from '../stats/summary.js';
+import { centredGauge, centredQuantile, episodeWindowSeconds, gridRange } from '../derive/windowed.js';
+import type { AnalysisView } from '../derive/view.js';
+
+const ITL = 'vllm:inter_token_latency_seconds';
+
+function groupAt(view: AnalysisView, replica: string, t: number): string | undefined {
+  return view.configAt(replica, t)?.group;
+}
 
 export default defineDetector({
   id: 'replica-slowdown',
   requires: ['vllm:inter_token_latency_seconds_bucket'],
   perReplica: true,
   options: {
-    /** This replica's median inter-token latency over the peers' median, above which it is an outlier. Judgement call. */
+    /** This replica's median inter-token latency over its peers' median at the same time. Judgement call. */
     minRatio: 1.5,
-    /** Part of the window (at the end) compared, so a mid-window onset still shows. */
-    tailShare: 0.5,
+    /** Comparable load: the replica's running batch within this factor of the peers' median (a bigger batch is slower per step by design). */
+    maxRunningRatio: 1.5,
   },
   detect(view, o, scope) {
-    if (scope === FLEET) return insufficient('compares replicas with each other');
     if (view.replicas.length < 2) return insufficient('needs at least two replicas to compare');
-    const from = Math.floor(view.grid.length * (1 - o.tailShare));
-    const median = (id: string): number => {
-      const s = view.quantileSeries('vllm:inter_token_latency_seconds', 0.5, id);
-      return s ? nanQuantile(s.subarray(from), 0.5) : NaN;
+    const w = episodeWindowSeconds(view);
+    const mine = centredQuantile(view, ITL, 0.5, scope, w);
+    if (!mine) return insufficient('no inter-token latency histogram for this replica');
+    const peers = view.replicas.filter((r) => r !== scope);
+    const peerItl = peers.map((p) => centredQuantile(view, ITL, 0.5, p, w));
+    const myRun = centredGauge(view, 'vllm:num_requests_running', scope, 'sum', w);
+    const peerRun = peers.map((p) => centredGauge(view, 'vllm:num_requests_running', p, 'sum', w));
+    const n = view.grid.length;
+    const ratio = new Float64Array(n).fill(NaN);
+    const peerMedian = new Float64Array(n).fill(NaN);
+    const runRatio = new Float64Array(n).fill(NaN);
+    let compared = 0;
+    let withTraffic = 0;
+    const vals: number[] = [];
+    const runs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!(mine[i] > 0)) continue;
+      withTraffic++;
+      const t = view.grid[i];
+      const g = groupAt(view, scope, t);
+      vals.length = 0;
+      runs.length = 0;
+      peers.forEach((p, k) => {
+        const x = peerItl[k]?.[i];
+        if (!(x !== undefined && x > 0) || groupAt(view, p, t) !== g) return;
+        vals.push(x);
+        const r = peerRun[k]?.[i];
+        if (r !== undefined && r === r) runs.push(r);
+      });
+      if (!vals.length) continue;
+      const pm = nanQuantile(Float64Array.from(vals), 0.5);
+      const rr = myRun && runs.length ? (myRun[i] + 1) / (nanQuantile(Float64Array.from(runs), 0.5) + 1) : NaN;
+      if (rr === rr && (rr > o.maxRunningRatio || rr < 1 / o.maxRunningRatio)) continue;
+      compared++;
+      peerMedian[i] = pm;
+      ratio[i] = mine[i] / pm;
+      runRatio[i] = rr;
+    }
+    if (!compared) return insufficient(withTraffic ? 'no window where a peer with the same configuration ran a comparable load' : 'no inter-token latency traffic to compare');
+    const clock = view.deviceGauge('DCGM_FI_DEV_SM_CLOCK', scope, 'avg');
+    const peerClocks = peers.map((p) => view.deviceGauge('DCGM_FI_DEV_SM_CLOCK', p, 'avg'));
+    const medianIn = (a: Float64Array | null | undefined, t0: number, t1: number): number | null => {
+      if (!a) return null;
+      const [i0, i1] = gridRange(view, t0, t1);
+      const m = nanQuantile(a.subarray(i0, i1 + 1), 0.5);
+      return Number.isFinite(m) ? m : null;
     };
-    const mine = median(scope);
-    const peers = view.replicas.filter((r) => r !== scope).map(median).filter((x) => Number.isFinite(x));
-    if (!Number.isFinite(mine) || peers.length === 0) return insufficient('no inter-token latency traffic to compare');
-    const peerMedian = nanQuantile(Float64Array.from(peers), 0.5);
-    const ratio = mine / peerMedian;
-    // Onset: first grid point where this replica's median ITL exceeds the peers' by the ratio.
-    const mineSeries = view.quantileSeries('vllm:inter_token_latency_seconds', 0.5, scope)!;
-    let onset: number | null = null;
-    for (let i = 0; i < mineSeries.length; i++) if (mineSeries[i] >= o.minRatio * peerMedian) { onset = view.grid[i]; break; }
-    const clock = view.gauge('DCGM_FI_DEV_SM_CLOCK', scope, 'avg') ?? null;
-    const evidence = {
-      itlMedianSeconds: mine,
-      peersItlMedianSeconds: peerMedian,
-      ratioToPeers: ratio,
-      onsetSeconds: onset,
-      smClockMedianMHz: clock ? nanQuantile(clock.subarray(from), 0.5) : null,
-    };
-    return ratio >= o.minRatio ? issue(evidence) : ok(evidence);
+    const episodes = findEpisodes(view, {
+      holds: (i) => ratio[i] >= o.minRatio,
+      peakOf: ratio,
+      numbers: (t0, t1) => {
+        const pc = peerClocks.map((c) => medianIn(c, t0, t1)).filter((x): x is number => x !== null);
+        return {
+          ratioToPeers: medianIn(ratio, t0, t1),
+          itlMedianSeconds: medianIn(mine, t0, t1),
+          peersItlMedianSeconds: medianIn(peerMedian, t0, t1),
+          runningRatioToPeers: medianIn(runRatio, t0, t1),
+          smClockMedianMHz: medianIn(clock, t0, t1),
+          peersSmClockMedianMHz: pc.length ? nanQuantile(Float64Array.from(pc), 0.5) : null,
+        };
+      },
+    });
+    const all = medianIn(mine, view.start, view.end);
+    const peersAll = medianIn(peerMedian, view.start, view.end);
+    return verdict<'replica-slowdown'>({ comparedWindowsRatio: withTraffic ? compared / withTraffic : 0, peers: peers.length, itlMedianSeconds: all, peersItlMedianSeconds: peersAll }, episodes);
   },
 });

@@ -1,9 +1,10 @@
 // Throughput drop: output tokens/s fall well below their recent level while work is waiting, so the
 // drop is the engine's, not the demand's.
 
-import { defineDetector, insufficient, issue, ok } from './define-detector.js';
+import { defineDetector, insufficient, verdict, type TypedEpisode } from './define-detector.js';
 import { detectAnomalies } from '../stats/rolling.js';
 import { nanQuantile } from '../stats/summary.js';
+import type { EpisodeNumbers } from './evidence.js';
 
 export default defineDetector({
   id: 'throughput-drop',
@@ -26,7 +27,7 @@ export default defineDetector({
     if (!g || g.length < o.window * 2) return insufficient('window too short for a throughput baseline');
     const { episodes } = detectAnomalies(view.grid, g, { window: o.window, threshold: o.threshold, minSamples: o.window, robust: true, maxGap: 2, minPoints: o.minPoints });
     const waiting = view.gauge('vllm:num_requests_waiting', scope, 'sum');
-    let best: Record<string, number> | null = null;
+    const found: TypedEpisode<EpisodeNumbers['throughput-drop']>[] = [];
     for (const e of episodes) {
       if (e.direction !== 'down') continue;
       const before = g.subarray(Math.max(0, e.startIndex - o.window), e.startIndex);
@@ -38,12 +39,11 @@ export default defineDetector({
       let wsum = 0;
       let wn = 0;
       if (waiting) for (let i = e.startIndex; i <= e.endIndex; i++) if (!Number.isNaN(waiting[i])) { wsum += waiting[i]; wn++; }
-      const wmean = wn ? wsum / wn : NaN;
-      if (!best || drop > best.dropRatio) best = { dropRatio: drop, baselineTokensPerSecond: base, duringTokensPerSecond: low, fromSeconds: e.startSeconds, toSeconds: e.endSeconds, waitingMeanDuringDrop: wmean };
+      const wmean = wn ? wsum / wn : null;
+      if (drop < o.minDropRatio || wmean === null || wmean < o.minWaitingDuringDrop) continue;
+      const end = Math.min(view.end, e.endSeconds + view.step);
+      found.push({ startSeconds: e.startSeconds, endSeconds: end, durationSeconds: end - e.startSeconds, peakAtSeconds: null, numbers: { dropRatio: drop, baselineTokensPerSecond: base, duringTokensPerSecond: low, waitingMeanDuringDrop: wmean } });
     }
-    if (!best) return ok({ dropEpisodes: 0 });
-    const evidence = { ...best, waitingMeanDuringDrop: Number.isNaN(best.waitingMeanDuringDrop) ? null : best.waitingMeanDuringDrop };
-    const engineSide = Number.isNaN(best.waitingMeanDuringDrop) ? false : best.waitingMeanDuringDrop >= o.minWaitingDuringDrop;
-    return best.dropRatio >= o.minDropRatio && engineSide ? issue(evidence) : ok(evidence);
+    return verdict<'throughput-drop'>({ dropEpisodes: found.length }, found);
   },
 });

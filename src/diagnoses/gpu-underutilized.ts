@@ -1,66 +1,82 @@
-// GPU_UNDERUTILIZED, in two kinds: demand-bound (no queue, the GPUs simply have little to do) and
-// config-bound (a queue while the batch sits at max_num_seqs with KV blocks to spare).
+// GPU_UNDERUTILIZED, in two kinds: config-bound (the running batch held at max_num_seqs while requests
+// wait, with KV blocks to spare and fast steps — episodes) and demand-bound (no queue and an idle KV
+// pool over the whole window: the replica has more capacity than its traffic needs).
 
-import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
-import { kvFit } from '../recommend/capacity.js';
-import type { Recommendation } from '../model/result.js';
+import { defineDiagnosis, found, missing, none, notEvaluated, worstBy, type ProposalAt } from './define-diagnosis.js';
+import { episode, wholeWindow } from './shared.js';
+import type { ConfigBoundEpisode } from './evidence.js';
+import { kvFitBetween } from '../recommend/capacity.js';
+import { quantileBetween, statsBetween } from '../derive/windowed.js';
+import { SAFE_RANGES } from '../recommend/defaults.js';
 
-/** KV usage p95 below which the pool clearly has room for more sequences. Judgement call. */
-const KV_ROOM_RATIO = 0.8;
+/** KV usage (mean over the episode) below which the pool clearly has room for more sequences. Judgement call. */
+export const KV_ROOM_RATIO = 0.8;
 /** Demand-bound: KV usage mean and queue share below these. Judgement calls. */
-const IDLE_KV_MEAN = 0.25;
-const IDLE_QUEUE_SHARE = 0.05;
+export const IDLE_KV_MEAN = 0.25;
+export const IDLE_QUEUE_SHARE = 0.05;
 
 export default defineDiagnosis({
   code: 'GPU_UNDERUTILIZED',
   needs: ['batch-plateau', 'queue-buildup', 'kv-pressure'],
-  perReplica: true,
+  runs: 'replica',
   diagnose({ view, scope, signal }) {
     const plateau = signal('batch-plateau');
     const q = signal('queue-buildup');
     const kv = signal('kv-pressure');
     const gpu = signal('gpu-utilization');
     const why = missing(q, 'queue-buildup') ?? missing(kv, 'kv-pressure');
-    if (why || !q || !kv) return notEvaluated(why ?? 'needs waiting-requests and KV-usage gauges');
-    const kvP95 = ev(kv, 'kvP95Ratio') ?? 1;
-    // Config-bound: the scheduler cap holds the batch small while requests wait and KV has room.
-    // Fast steps (TBT within target) show the GPU has room: a busy GPU at the cap is not under-used.
-    const tbtOk = signal('latency-tbt')?.status !== 'issue';
-    if (plateau?.status === 'issue' && q.status === 'issue' && kvP95 < KV_ROOM_RATIO && tbtOk) {
-      const recs: Recommendation[] = [];
-      const fit = kvFit(view, scope);
-      const current = view.num('max_num_seqs') ?? ev(plateau, 'capRequests');
-      if (fit) {
-        const { cap, fp, maxSeqs: to } = fit;
-        if (current === null || to > current) {
-          recs.push({ setting: 'max_num_seqs', from: view.num('max_num_seqs') ?? null, to, because: `the batch sat at its cap of ${current} while requests waited, with KV usage p95 only ${(kvP95 * 100).toFixed(0)}%; the KV pool (${Math.round(cap.tokens)} tokens) fits ${to} requests of ${Math.round(fp.tokensPerSequence)} tokens with 10% headroom`, expectedEffect: 'larger decode batches: more tokens/s per GPU and a shorter queue', risk: 'longer steps raise time between tokens a little; preemptions if the request mix grows longer', confidence: 'high' });
-        }
+    if (why) return notEvaluated(why);
+    // Config-bound: the scheduler cap holds the batch small while requests wait and KV has room; fast
+    // steps (TBT within target) show the GPU has room too — a busy GPU at the cap is not under-used.
+    const tbtTarget = view.slo.tbtSeconds;
+    const episodes = (plateau?.status === 'issue' ? plateau.episodes : [])
+      .map((e) => {
+        const span = { startSeconds: e.startSeconds, endSeconds: e.endSeconds };
+        const fit = kvFitBetween(view, scope, e.startSeconds, e.endSeconds);
+        const n: ConfigBoundEpisode = {
+          runningMean: e.numbers.runningMean,
+          capRequests: e.numbers.capRequests,
+          kvMeanRatio: e.numbers.kvMeanRatio,
+          waitingMax: statsBetween(view, view.gauge('vllm:num_requests_waiting', scope, 'sum'), e.startSeconds, e.endSeconds).max,
+          tbtP95Seconds: quantileBetween(view, 'vllm:inter_token_latency_seconds', 0.95, scope, e.startSeconds, e.endSeconds)?.value ?? null,
+          sequencesThatFit: fit?.fits ?? null,
+        };
+        return episode(span, n);
+      })
+      .filter((e) => (e.numbers.kvMeanRatio ?? 1) < KV_ROOM_RATIO && (e.numbers.tbtP95Seconds === null || e.numbers.tbtP95Seconds <= tbtTarget));
+    if (episodes.length) {
+      const worst = worstBy(episodes, (_n, e) => e.durationSeconds)!;
+      const w = worst.numbers;
+      const proposals: ProposalAt[] = [];
+      const fit = kvFitBetween(view, scope, worst.startSeconds, worst.endSeconds);
+      if (fit && w.capRequests !== null) {
+        const to = Math.min(fit.fits, SAFE_RANGES.max_num_seqs!.max);
+        proposals.push({
+          replica: scope,
+          atSeconds: worst.startSeconds,
+          setting: 'max_num_seqs',
+          to,
+          direction: 'raise',
+          confidence: 'high',
+          reason: { kind: 'kv-fit-raise', numbers: { capRequests: w.capRequests, kvMeanRatio: w.kvMeanRatio, poolTokens: fit.pool.tokens, numGpuBlocks: fit.pool.numGpuBlocks, blockSize: fit.pool.blockSize, tokensPerSequence: fit.footprint.tokensPerSequence, promptMeanTokens: fit.footprint.promptMeanTokens, outputMeanTokens: fit.footprint.outputMeanTokens, headroomRatio: 0.9, sequencesThatFit: fit.fits, result: to } },
+        });
       }
-      return {
-        kind: 'finding',
-        severity: 'warning',
-        summary: `config-bound: the running batch sat at its cap (${ev(plateau, 'capRequests')} requests, from ${String(plateau.evidence.capSource)}) with requests waiting for ${Math.round((ev(plateau, 'atCapWithQueueRatio') ?? 0) * 100)}% of the window, while KV usage p95 was only ${(kvP95 * 100).toFixed(0)}%.`,
-        evidence: { kind: 'config-bound', runningMax: ev(plateau, 'runningMax'), capRequests: ev(plateau, 'capRequests'), atCapWithQueueRatio: ev(plateau, 'atCapWithQueueRatio'), kvP95Ratio: kvP95, waitingMax: ev(q, 'waitingMax'), gpuUtilMeanPercent: ev(gpu, 'gpuUtilMeanPercent') },
-        recommendations: recs,
-      };
+      return found({ severity: 'warning', episodes, evidence: { ...w, kind: 'config-bound', capSource: plateau!.evidence.capSource }, proposals, incident: true });
     }
-    // Demand-bound: nothing waits and the KV pool (and GPU, when DCGM says so) is mostly idle.
-    const kvMean = ev(kv, 'kvMeanRatio') ?? 1;
-    const queueShare = ev(q, 'timeWithQueueRatio') ?? 1;
-    const gpuLow = gpu?.status === 'issue';
+    // Demand-bound: nothing waits and the KV pool (and the GPU, when DCGM says so) is mostly idle.
+    const kvMean = kv!.evidence.kvMeanRatio ?? 1;
+    const queueShare = q!.evidence.timeWithQueueRatio;
     const gpuKnownBusy = gpu?.status === 'ok';
-    if (queueShare < IDLE_QUEUE_SHARE && kvMean < IDLE_KV_MEAN && !gpuKnownBusy) {
-      const reqRate = view.rate('vllm:request_success_total', scope);
-      let mean = 0;
-      let n = 0;
-      if (reqRate) for (const x of reqRate) if (!Number.isNaN(x)) { mean += x; n++; }
-      return {
-        kind: 'finding',
+    if (q!.episodes.length === 0 && queueShare < IDLE_QUEUE_SHARE && kvMean < IDLE_KV_MEAN && !gpuKnownBusy) {
+      const req = view.rate('vllm:request_success_total', scope);
+      const rps = statsBetween(view, req, view.start, view.end).mean;
+      const gu = gpu?.status === 'issue' ? gpu.evidence.gpuUtilMeanPercent : null;
+      return found({
         severity: 'info',
-        summary: `demand-bound: no queue (requests waiting in ${(queueShare * 100).toFixed(1)}% of scrapes) and KV usage averaged ${(kvMean * 100).toFixed(0)}%${gpuLow ? `, GPU utilisation ${(ev(gpu, 'gpuUtilMeanPercent') ?? 0).toFixed(0)}%` : ''}: the replicas have more capacity than the traffic needs. Consolidate replicas or share the GPUs; no vLLM setting will raise utilisation without more traffic.`,
-        evidence: { kind: 'demand-bound', kvMeanRatio: kvMean, timeWithQueueRatio: queueShare, gpuUtilMeanPercent: ev(gpu, 'gpuUtilMeanPercent'), requestsPerSecondMean: n ? mean / n : null },
-        recommendations: [],
-      };
+        episodes: [episode(wholeWindow(view), { kvMeanRatio: kvMean, requestsPerSecondMean: rps, gpuUtilMeanPercent: gu })],
+        evidence: { kind: 'demand-bound', kvMeanRatio: kvMean, timeWithQueueRatio: queueShare, requestsPerSecondMean: rps, gpuUtilMeanPercent: gu },
+        proposals: [],
+      });
     }
     return none;
   },

@@ -1,6 +1,9 @@
-// The ordered registry of metric diagnoses. (GPU-profile diagnoses live in src/diagnoses/gpu/.)
+// The registry of diagnoses, in evaluation order. DIAGNOSIS_TABLE is keyed by every finding code
+// (model/vocabulary.ts): a code without a diagnosis does not compile.
 
-import type { DiagnosisDef } from './define-diagnosis.js';
+import type { AnyDiagnosis } from './define-diagnosis.js';
+import type { FindingCode } from '../model/vocabulary.js';
+import configDrift from './config-drift.js';
 import kvCacheThrashing from './kv-cache-thrashing.js';
 import prefillStarvation from './prefill-starvation.js';
 import gpuUnderutilized from './gpu-underutilized.js';
@@ -13,18 +16,31 @@ import throughputDrop from './throughput-drop.js';
 import oomRisk from './oom-risk.js';
 import replicaRestart from './replica-restart.js';
 import replicaSlowdown from './replica-slowdown.js';
+import unexplainedAnomaly from './unexplained-anomaly.js';
+import communicationBound from './communication-bound.js';
+import gpuIdleGaps from './gpu-idle-gaps.js';
+import attentionBound from './attention-bound.js';
+import gemmBound from './gemm-bound.js';
 
-export const DIAGNOSES: readonly DiagnosisDef[] = [
-  kvCacheThrashing,
-  prefillStarvation,
-  gpuUnderutilized,
-  memoryLeak,
-  prefixCacheMisses,
-  queueBuildup,
-  kvSwapping,
-  latencySloBreach,
-  throughputDrop,
-  oomRisk,
-  replicaRestart,
-  replicaSlowdown,
-];
+const DIAGNOSIS_TABLE = {
+  CONFIG_DRIFT: configDrift,
+  KV_CACHE_THRASHING: kvCacheThrashing,
+  PREFILL_STARVATION: prefillStarvation,
+  GPU_UNDERUTILIZED: gpuUnderutilized,
+  MEMORY_LEAK: memoryLeak,
+  PREFIX_CACHE_MISSES: prefixCacheMisses,
+  QUEUE_BUILDUP: queueBuildup,
+  KV_SWAPPING: kvSwapping,
+  LATENCY_SLO_BREACH: latencySloBreach,
+  THROUGHPUT_DROP: throughputDrop,
+  OOM_RISK: oomRisk,
+  REPLICA_RESTART: replicaRestart,
+  REPLICA_SLOWDOWN: replicaSlowdown,
+  UNEXPLAINED_ANOMALY: unexplainedAnomaly,
+  COMMUNICATION_BOUND: communicationBound,
+  GPU_IDLE_GAPS: gpuIdleGaps,
+  ATTENTION_BOUND: attentionBound,
+  GEMM_BOUND: gemmBound,
+} satisfies { [C in FindingCode]: { code: C } };
+
+export const DIAGNOSES: readonly AnyDiagnosis[] = Object.values(DIAGNOSIS_TABLE) as unknown as AnyDiagnosis[];

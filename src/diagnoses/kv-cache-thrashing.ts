@@ -1,66 +1,117 @@
-// KV_CACHE_THRASHING: the KV pool runs full and vLLM preempts running requests to make room; each
-// preempted request is recomputed later, so the same work is done twice and TTFT rises.
+// KV_CACHE_THRASHING: the replica's KV pool runs full and vLLM preempts running requests to make room;
+// each preempted request is recomputed later, so the same work is done twice and TTFT rises.
+// Episodes: where KV pressure and a sustained preemption rate coincide. The fix is sized from this
+// replica's pool and the traffic of the worst episode.
 
-import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
-import { kvFit } from '../recommend/capacity.js';
-import type { Recommendation } from '../model/result.js';
-import { duration } from '../report/format.js';
+import { defineDiagnosis, found, missing, none, notEvaluated, worstBy, type ProposalAt } from './define-diagnosis.js';
+import { coincide, episode } from './shared.js';
+import type { ThrashEpisode } from './evidence.js';
+import { kvFitBetween } from '../recommend/capacity.js';
+import { quantileBetween, statsBetween, totalBetween } from '../derive/windowed.js';
+import type { AnalysisView } from '../derive/view.js';
+
+/** Preemptions per finished request at which thrashing is critical (5%). Judgement call. */
+export const CRITICAL_PREEMPTIONS_PER_REQUEST = 0.05;
+
+function numbers(view: AnalysisView, replica: string, t0: number, t1: number): ThrashEpisode {
+  const kv = statsBetween(view, view.gauge('vllm:kv_cache_usage_perc', replica, 'avg'), t0, t1);
+  const pre = totalBetween(view, 'vllm:num_preemptions_total', replica, t0, t1);
+  const fin = totalBetween(view, 'vllm:request_success_total', replica, t0, t1);
+  const fit = kvFitBetween(view, replica, t0, t1);
+  return {
+    kvMeanRatio: kv.mean,
+    kvMaxRatio: kv.max,
+    preemptions: pre,
+    requestsFinished: fin,
+    preemptionsPerRequest: pre !== null && fin ? pre / fin : null,
+    ttftP95Seconds: quantileBetween(view, 'vllm:time_to_first_token_seconds', 0.95, replica, t0, t1)?.value ?? null,
+    waitingMax: statsBetween(view, view.gauge('vllm:num_requests_waiting', replica, 'sum'), t0, t1).max,
+    promptMeanTokens: fit?.footprint.promptMeanTokens ?? null,
+    outputMeanTokens: fit?.footprint.outputMeanTokens ?? null,
+    tokensPerSequence: fit?.footprint.tokensPerSequence ?? null,
+    poolTokens: fit?.pool.tokens ?? null,
+    sequencesThatFit: fit?.fits ?? null,
+    maxNumSeqs: view.readNum(replica, 'max_num_seqs', t0) ?? null,
+  };
+}
 
 export default defineDiagnosis({
   code: 'KV_CACHE_THRASHING',
   needs: ['kv-pressure', 'preemptions'],
-  perReplica: true,
+  runs: 'replica',
   diagnose({ view, scope, signal }) {
     const kv = signal('kv-pressure');
     const pre = signal('preemptions');
     const why = missing(kv, 'kv-pressure') ?? missing(pre, 'preemptions');
     if (why) return notEvaluated(why);
-    if (kv!.status !== 'issue' || pre!.status !== 'issue') return none;
-    const ttft = signal('latency-ttft');
-    const recs: Recommendation[] = [];
-    const fit = kvFit(view, scope);
-    const current = view.num('max_num_seqs');
+    const spans = coincide(view, kv!.episodes, pre!.episodes);
+    if (!spans.length) return none;
+    const episodes = spans.map((s) => episode(s, numbers(view, scope, s.startSeconds, s.endSeconds)));
+    const worst = worstBy(episodes, (n) => n.preemptions)!;
+    const w = worst.numbers;
+    const at = worst.startSeconds;
+    const proposals: ProposalAt[] = [];
+    const fit = kvFitBetween(view, scope, worst.startSeconds, worst.endSeconds);
     if (fit) {
-      const { cap, fp, maxSeqs: to } = fit;
-      if (current === undefined || to < current) {
-        recs.push({
-          setting: 'max_num_seqs',
-          from: current ?? null,
-          to,
-          because: `the KV pool holds ${Math.round(cap.tokens)} tokens (${cap.source}) and a request needs ${Math.round(fp.tokensPerSequence)} at its end (mean prompt ${Math.round(fp.promptMeanTokens)} + mean output ${Math.round(fp.generationMeanTokens)}); ${to} such requests fill 90% of it`,
-          expectedEffect: 'preemptions stop; each admitted request keeps its blocks to the end, so no prefill is recomputed',
-          risk: 'fewer concurrent requests: throughput falls if the KV pool was not the bottleneck; watch the queue',
-          confidence: 'high',
-        });
-      }
+      proposals.push({
+        replica: scope,
+        atSeconds: at,
+        setting: 'max_num_seqs',
+        to: fit.fits,
+        direction: 'lower',
+        confidence: 'high',
+        reason: {
+          kind: 'kv-fit',
+          numbers: {
+            poolTokens: fit.pool.tokens,
+            numGpuBlocks: fit.pool.numGpuBlocks,
+            blockSize: fit.pool.blockSize,
+            promptMeanTokens: fit.footprint.promptMeanTokens,
+            outputMeanTokens: fit.footprint.outputMeanTokens,
+            tokensPerSequence: fit.footprint.tokensPerSequence,
+            headroomRatio: 0.9,
+            result: fit.fits,
+            episodeStartSeconds: worst.startSeconds,
+            episodeEndSeconds: worst.endSeconds,
+          },
+        },
+      });
     }
-    const gmu = view.num('gpu_memory_utilization');
-    if (gmu !== undefined && gmu < 0.92) {
-      const to = Math.min(0.92, Math.round((gmu + 0.05) * 100) / 100);
-      recs.push({ setting: 'gpu_memory_utilization', from: gmu, to, because: `KV usage reached ${((ev(kv, 'kvMaxRatio') ?? 0) * 100).toFixed(0)}% with ${Math.round((1 - gmu) * 100)}% of GPU memory left outside vLLM's budget; ${to} raises vLLM's memory budget by ${Math.round(((to - gmu) / gmu) * 100)}%, and the KV pool by more, since the weights take the same memory as before`, expectedEffect: 'more KV blocks, fewer preemptions', risk: 'less room for other processes on the GPU and for activation spikes', confidence: 'medium' });
+    const gmu = view.readNum(scope, 'gpu_memory_utilization', at);
+    if (gmu !== undefined && gmu < 0.9) {
+      const poolAtLeast = fit ? fit.pool.tokens * (0.9 / gmu) : null;
+      proposals.push({
+        replica: scope,
+        atSeconds: at,
+        setting: 'gpu_memory_utilization',
+        to: 0.9,
+        direction: 'raise',
+        confidence: 'medium',
+        role: 'alternative',
+        reason: { kind: 'memory-fraction-raise', numbers: { currentRatio: gmu, toRatio: 0.9, poolTokens: fit?.pool.tokens ?? null, poolAtLeastTokens: poolAtLeast, tokensPerSequence: fit?.footprint.tokensPerSequence ?? null, sequencesThatFitAtLeast: poolAtLeast && fit ? Math.floor((0.9 * poolAtLeast) / fit.footprint.tokensPerSequence) : null } },
+      });
     }
-    const dtype = view.setting('kv_cache_dtype');
-    if (dtype === undefined || dtype === 'auto') {
-      recs.push({ setting: 'kv_cache_dtype', from: dtype === undefined ? null : String(dtype), to: 'fp8', because: 'fp8 KV halves the bytes per token of a 16-bit cache, doubling the tokens the same memory holds', expectedEffect: 'about 2× the KV capacity', risk: 'needs a GPU with fp8 support (Hopper, Ada, MI300) and a small accuracy check', confidence: 'medium' });
+    const dtype = view.settingAt(scope, 'kv_cache_dtype', at);
+    if (dtype && dtype.source !== 'inferred' && String(dtype.value) === 'auto') {
+      proposals.push({
+        replica: scope,
+        atSeconds: at,
+        setting: 'kv_cache_dtype',
+        to: 'fp8',
+        direction: 'set',
+        confidence: 'medium',
+        role: 'alternative',
+        reason: { kind: 'kv-fp8', numbers: { poolTokens: fit?.pool.tokens ?? null, poolAfterTokens: fit ? fit.pool.tokens * 2 : null, tokensPerSequence: fit?.footprint.tokensPerSequence ?? null, sequencesThatFitAfter: fit ? Math.floor((0.9 * fit.pool.tokens * 2) / fit.footprint.tokensPerSequence) : null } },
+      });
     }
-    const from = ev(kv, 'firstHighSeconds');
-    const to = ev(kv, 'lastHighSeconds');
-    return {
-      kind: 'finding',
-      severity: 'critical',
-      summary: `KV usage was at or above ${Math.round((ev(kv, 'highThresholdRatio') ?? 0.9) * 100)}% for ${Math.round((ev(kv, 'timeAboveThresholdRatio') ?? 0) * 100)}% of the window and ${Math.round(ev(pre, 'preemptionsTotal') ?? 0)} requests were preempted${ev(pre, 'preemptionsPerRequest') !== null ? ` (${((ev(pre, 'preemptionsPerRequest') ?? 0) * 100).toFixed(1)}% of finished requests)` : ''}${ttft?.status === 'issue' ? `; TTFT p95 ${duration(ev(ttft, 'p95Seconds'))} is over its ${duration(ev(ttft, 'targetSeconds'))} target` : ''}.`,
-      evidence: {
-        kvP95Ratio: ev(kv, 'kvP95Ratio'),
-        kvMaxRatio: ev(kv, 'kvMaxRatio'),
-        timeAbove90Ratio: ev(kv, 'timeAboveThresholdRatio'),
-        preemptionsTotal: ev(pre, 'preemptionsTotal'),
-        preemptionsPerRequest: ev(pre, 'preemptionsPerRequest'),
-        ttftP95Seconds: ev(ttft, 'p95Seconds'),
-        kvCapacityTokens: fit?.cap.tokens ?? null,
-        tokensPerSequence: fit?.fp.tokensPerSequence ?? null,
-      },
-      ...(from !== null && to !== null ? { window: { startSeconds: from, endSeconds: to } } : {}),
-      recommendations: recs,
-    };
+    const ttftTarget = view.slo.ttftSeconds;
+    const critical = (w.preemptionsPerRequest ?? 0) >= CRITICAL_PREEMPTIONS_PER_REQUEST || (w.ttftP95Seconds ?? 0) > ttftTarget;
+    return found({
+      severity: critical ? 'critical' : 'warning',
+      episodes,
+      evidence: { ...w, episodes: episodes.length, preemptionsTotal: pre!.evidence.preemptionsTotal },
+      proposals,
+      incident: true,
+    });
   },
 });

@@ -1,44 +1,50 @@
-// LATENCY_SLO_BREACH: p95 of TTFT, time between tokens or end-to-end latency over the use-case target.
+// LATENCY_SLO_BREACH: the p95 of TTFT, time between tokens or end-to-end latency over the use-case
+// target on sliding windows. Episodes are the union of the three; each carries all three p95s.
 
-import { defineDiagnosis, ev, none, notEvaluated } from './define-diagnosis.js';
-import type { Evidence } from '../model/result.js';
-import { duration } from '../report/format.js';
+import { defineDiagnosis, found, worstBy, notEvaluated, none } from './define-diagnosis.js';
+import { episode, mergeSpans } from './shared.js';
+import type { SloEpisode } from './evidence.js';
+import { quantileBetween } from '../derive/windowed.js';
+import type { AnalysisView } from '../derive/view.js';
 
-const NAMES = { 'latency-ttft': 'TTFT', 'latency-tbt': 'time between tokens', 'latency-e2e': 'end-to-end latency' } as const;
+/** Twice the target is what users notice as broken rather than slow. Judgement call. */
+export const CRITICAL_RATIO = 2;
+
+function numbers(view: AnalysisView, r: string, t0: number, t1: number): SloEpisode {
+  const q = (m: string) => quantileBetween(view, m, 0.95, r, t0, t1)?.value ?? null;
+  const ttft = q('vllm:time_to_first_token_seconds');
+  const tbt = q('vllm:inter_token_latency_seconds');
+  const e2e = q('vllm:e2e_request_latency_seconds');
+  const ratios: [string, number | null][] = [
+    ['ttft', ttft !== null ? ttft / view.slo.ttftSeconds : null],
+    ['tbt', tbt !== null ? tbt / view.slo.tbtSeconds : null],
+    ['e2e', e2e !== null ? e2e / view.slo.e2eSeconds : null],
+  ];
+  let worst = 'ttft';
+  let wr: number | null = null;
+  for (const [k, r] of ratios) if (r !== null && (wr === null || r > wr)) { wr = r; worst = k; }
+  return { ttftP95Seconds: ttft, tbtP95Seconds: tbt, e2eP95Seconds: e2e, ttftTargetSeconds: view.slo.ttftSeconds, tbtTargetSeconds: view.slo.tbtSeconds, e2eTargetSeconds: view.slo.e2eSeconds, worstRatioToTarget: wr, worst };
+}
 
 export default defineDiagnosis({
   code: 'LATENCY_SLO_BREACH',
   needs: ['latency-ttft', 'latency-tbt', 'latency-e2e'],
-  perReplica: true,
-  diagnose({ signal }) {
-    const parts: string[] = [];
-    const evidence: Evidence = {};
-    let worst = 0;
-    let evaluated = 0;
-    for (const id of Object.keys(NAMES) as (keyof typeof NAMES)[]) {
-      const s = signal(id);
-      if (!s || s.status === 'insufficient-data' || s.status === 'error') continue;
-      evaluated++;
-      const p95 = ev(s, 'p95Seconds');
-      const target = ev(s, 'targetSeconds');
-      const key = id.replace('latency-', '');
-      evidence[`${key}P95Seconds`] = p95;
-      evidence[`${key}TargetSeconds`] = target;
-      if (s.status === 'issue' && p95 !== null && target) {
-        parts.push(`${NAMES[id]} p95 ${duration(p95)} vs ${duration(target)} target`);
-        worst = Math.max(worst, p95 / target);
-      }
-    }
-    if (!evaluated) return notEvaluated('no latency histograms with enough requests');
-    if (!parts.length) return none;
-    evidence.worstRatioToTarget = worst;
-    return {
-      kind: 'finding',
-      // Twice the target is what users notice as broken rather than slow. Judgement call.
-      severity: worst >= 2 ? 'critical' : 'warning',
-      summary: `${parts.join('; ')}.`,
-      evidence,
-      recommendations: [],
-    };
+  runs: 'replica',
+  diagnose({ view, scope, signal }) {
+    const sigs = [signal('latency-ttft'), signal('latency-tbt'), signal('latency-e2e')].filter((s) => s && (s.status === 'ok' || s.status === 'issue'));
+    if (!sigs.length) return notEvaluated('no latency histograms with enough requests');
+    const spans = mergeSpans(sigs.flatMap((s) => s!.episodes));
+    if (!spans.length) return none;
+    const episodes = spans.map((s) => episode(s, numbers(view, scope, s.startSeconds, s.endSeconds))).filter((e) => (e.numbers.worstRatioToTarget ?? 0) > 1);
+    if (!episodes.length) return none;
+    const worst = worstBy(episodes, (n) => n.worstRatioToTarget)!;
+    const over = sigs.map((s) => s!.evidence.windowsOverTargetRatio).filter((x): x is number => x !== null);
+    return found({
+      severity: (worst.numbers.worstRatioToTarget ?? 0) >= CRITICAL_RATIO ? 'critical' : 'warning',
+      episodes,
+      evidence: { ...worst.numbers, episodes: episodes.length, windowsOverTargetRatio: over.length ? Math.max(...over) : null },
+      proposals: [],
+      incident: true,
+    });
   },
 });

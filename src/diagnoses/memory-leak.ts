@@ -1,25 +1,26 @@
 // MEMORY_LEAK: memory grows steadily (significant monotone trend) while the load stays flat.
 
-import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
+import { defineDiagnosis, found, missing, none, notEvaluated } from './define-diagnosis.js';
+import { episode } from './shared.js';
+
+/** Growth relative to the start at which a leak is critical (25%). Judgement call. */
+export const CRITICAL_RELATIVE_GROWTH = 0.25;
 
 export default defineDiagnosis({
   code: 'MEMORY_LEAK',
   needs: ['memory-growth'],
-  perReplica: true,
+  runs: 'replica',
   diagnose({ signal }) {
     const m = signal('memory-growth');
     const why = missing(m, 'memory-growth');
     if (why) return notEvaluated(why);
     if (m!.status !== 'issue') return none;
-    const slope = ev(m, 'slopeMiBPerHour') ?? 0;
-    const rel = ev(m, 'relativeGrowthRatio') ?? 0;
-    return {
-      kind: 'finding',
-      severity: rel >= 0.25 ? 'critical' : 'warning',
-      summary: `${String(m!.evidence.metric)} grew by ${Math.round(ev(m, 'growthMiB') ?? 0)} MiB (${(rel * 100).toFixed(0)}%) at ${slope.toFixed(0)} MiB/h, a steady trend (Mann–Kendall p ${(ev(m, 'mannKendallP') ?? 1).toExponential(1)}) while the request rate stayed flat. It will not free itself: plan a rolling restart before it reaches the memory limit, and report it upstream with the vLLM version.`,
-      evidence: m!.evidence,
-      window: { startSeconds: ev(m, 'fromSeconds')!, endSeconds: ev(m, 'toSeconds')! },
-      recommendations: [],
-    };
+    const e = m!.evidence;
+    return found({
+      severity: (e.relativeGrowthRatio ?? 0) >= CRITICAL_RELATIVE_GROWTH ? 'critical' : 'warning',
+      episodes: [episode({ startSeconds: e.fromSeconds, endSeconds: e.toSeconds }, { growthMiB: e.growthMiB, slopeMiBPerHour: e.slopeMiBPerHour })],
+      evidence: { metric: e.metric, growthMiB: e.growthMiB, relativeGrowthRatio: e.relativeGrowthRatio, slopeMiBPerHour: e.slopeMiBPerHour, startMiB: e.startMiB, endMiB: e.endMiB, mannKendallP: e.mannKendallP, loadRelativeChange: e.loadRelativeChange },
+      proposals: [],
+    });
   },
 });

@@ -1,27 +1,25 @@
-// OOM_RISK: GPU memory at the edge, or a memory fraction that leaves no slack for spikes.
+// OOM_RISK: a replica's GPU memory at the edge, or a memory fraction that leaves no slack for spikes.
 
-import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
-import type { Recommendation } from '../model/result.js';
+import { defineDiagnosis, found, missing, none, notEvaluated, type ProposalAt } from './define-diagnosis.js';
+import { episode, wholeWindow } from './shared.js';
+
+/** Framebuffer use at which the risk is critical. */
+export const CRITICAL_FB_RATIO = 0.99;
 
 export default defineDiagnosis({
   code: 'OOM_RISK',
   needs: ['oom-risk'],
-  perReplica: false,
-  diagnose({ signal }) {
+  runs: 'replica',
+  diagnose({ view, scope, signal }) {
     const s = signal('oom-risk');
     const why = missing(s, 'oom-risk');
     if (why) return notEvaluated(why);
     if (s!.status !== 'issue') return none;
-    const frac = ev(s, 'gpuMemoryUtilization');
-    const fb = ev(s, 'fbUsedMaxRatio');
-    const recs: Recommendation[] = [];
-    if (frac !== null && frac > 0.9) recs.push({ setting: 'gpu_memory_utilization', from: frac, to: 0.9, because: `${frac} leaves ${((1 - frac) * 100).toFixed(0)}% of GPU memory for CUDA graphs, NCCL buffers, the sampler and fragmentation${fb !== null ? `; the framebuffer peaked at ${(fb * 100).toFixed(1)}% used` : ''}`, expectedEffect: 'room for allocation spikes outside the KV pool', risk: `a KV pool about ${Math.round(((frac - 0.9) / frac) * 100)}% smaller`, confidence: 'medium' });
-    return {
-      kind: 'finding',
-      severity: fb !== null && fb >= 0.99 ? 'critical' : 'warning',
-      summary: `${fb !== null ? `GPU memory peaked at ${(fb * 100).toFixed(1)}% used` : ''}${fb !== null && frac !== null ? ' and ' : ''}${frac !== null ? `gpu_memory_utilization is ${frac}` : ''}: an allocation outside the KV pool can fail with CUDA out-of-memory.`,
-      evidence: s!.evidence,
-      recommendations: recs,
-    };
+    const { gpuMemoryUtilization: frac, fbUsedMaxRatio: fb } = s!.evidence;
+    const proposals: ProposalAt[] = [];
+    if (frac !== null && frac > 0.9) {
+      proposals.push({ replica: scope, atSeconds: view.end, setting: 'gpu_memory_utilization', to: 0.9, direction: 'lower', confidence: 'medium', clamp: false, reason: { kind: 'memory-fraction-lower', numbers: { currentRatio: frac, toRatio: 0.9, fbUsedMaxRatio: fb, poolShrinkAtMostRatio: (frac - 0.9) / frac } } });
+    }
+    return found({ severity: fb !== null && fb >= CRITICAL_FB_RATIO ? 'critical' : 'warning', episodes: [episode(wholeWindow(view), { fbUsedMaxRatio: fb, gpuMemoryUtilization: frac })], evidence: { fbUsedMaxRatio: fb, gpuMemoryUtilization: frac }, proposals });
   },
 });

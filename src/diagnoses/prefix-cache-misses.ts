@@ -1,28 +1,25 @@
-// PREFIX_CACHE_MISSES: prefix caching is on, but almost no prompt tokens are found in the cache.
+// PREFIX_CACHE_MISSES: prefix caching is on (or not known to be off), but almost no prompt tokens are
+// found in the cache — over the window, or in episodes of at least a quarter hour.
 
-import { defineDiagnosis, ev, missing, none, notEvaluated } from './define-diagnosis.js';
+import { defineDiagnosis, found, missing, none, notEvaluated } from './define-diagnosis.js';
+import { episode, wholeWindow } from './shared.js';
 
 export default defineDiagnosis({
   code: 'PREFIX_CACHE_MISSES',
   needs: ['prefix-cache-hit-rate'],
-  perReplica: true,
+  runs: 'replica',
   diagnose({ view, signal }) {
     const s = signal('prefix-cache-hit-rate');
     const why = missing(s, 'prefix-cache-hit-rate');
     if (why) return notEvaluated(why);
-    if (s!.status !== 'issue') return none;
-    const enabled = view.setting('enable_prefix_caching');
-    if (enabled === false) return none;
-    const ratio = ev(s, 'hitRatio') ?? 0;
+    const e = s!.evidence;
+    if (e.prefixCachingEnabled === 'false') return none;
+    const low = e.hitRatio !== null && e.hitRatio < 0.1;
+    if (!s!.episodes.length && !low) return none;
     // vLLM versions before PR #25787 (preemptions) and PR #48860 (allocation retries while queued)
     // over-count hits; with either condition in the window the true rate is lower still.
-    const overcountRisk = signal('preemptions')?.status === 'issue' || signal('queue-buildup')?.status === 'issue';
-    return {
-      kind: 'finding',
-      severity: 'info',
-      summary: `only ${(ratio * 100).toFixed(1)}% of ${Math.round(ev(s, 'queriedTokens') ?? 0)} looked-up prompt tokens were found in the prefix cache${enabled === undefined ? ' (whether caching is on is unknown)' : ''}. Prompts share little: put the common system prompt and tools first and keep them byte-identical, and route requests of one conversation or tenant to the same replica (prefix-aware routing).`,
-      evidence: { ...s!.evidence, overcountRisk },
-      recommendations: [],
-    };
+    const overcountRisk = (signal('preemptions')?.episodes.length ?? 0) > 0 || (signal('queue-buildup')?.episodes.length ?? 0) > 0;
+    const episodes = s!.episodes.length ? s!.episodes.map((x) => episode(x, x.numbers)) : [episode(wholeWindow(view), { hitRatio: e.hitRatio, queriedTokens: e.queriedTokens })];
+    return found({ severity: 'info', episodes, evidence: { hitRatio: e.hitRatio, queriedTokens: e.queriedTokens, prefixCachingEnabled: e.prefixCachingEnabled, overcountRisk }, proposals: [] });
   },
 });

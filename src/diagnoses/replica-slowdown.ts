@@ -1,25 +1,21 @@
-// REPLICA_SLOWDOWN: one replica decodes much slower than its peers. No vLLM setting fixes a sick node.
+// REPLICA_SLOWDOWN: one replica decodes much slower than its peers with the same configuration, at the
+// same time and under comparable load (the detector compares window by window). Operational, not a
+// vLLM setting: drain the node, check clocks and neighbours.
 
-import { defineDiagnosis, ev, none, notEvaluated } from './define-diagnosis.js';
+import { defineDiagnosis, found, missing, none, notEvaluated, worstBy } from './define-diagnosis.js';
+import { episode } from './shared.js';
 
 export default defineDiagnosis({
   code: 'REPLICA_SLOWDOWN',
   needs: ['replica-slowdown'],
-  perReplica: true,
-  diagnose({ signal, view }) {
+  runs: 'replica',
+  diagnose({ signal }) {
     const s = signal('replica-slowdown');
-    if (!s || s.status === 'error') return notEvaluated(s?.reason ?? 'not evaluated');
-    if (s.status === 'insufficient-data') return view.replicas.length < 2 ? notEvaluated(s.reason ?? '') : none;
-    if (s.status !== 'issue') return none;
-    const onset = ev(s, 'onsetSeconds');
-    const clock = ev(s, 'smClockMedianMHz');
-    return {
-      kind: 'finding',
-      severity: 'warning',
-      summary: `median time between tokens is ${((ev(s, 'ratioToPeers') ?? 0)).toFixed(1)}× its peers' (${((ev(s, 'itlMedianSeconds') ?? 0) * 1000).toFixed(1)} ms vs ${((ev(s, 'peersItlMedianSeconds') ?? 0) * 1000).toFixed(1)} ms) on the same model and traffic${clock !== null ? `; its SM clock median is ${Math.round(clock)} MHz` : ''}. A per-node fault (clock throttling, power capping, a noisy neighbour): drain the node and check cooling and power; no vLLM setting fixes it.`,
-      evidence: s.evidence,
-      ...(onset !== null ? { window: { startSeconds: onset, endSeconds: view.end } } : {}),
-      recommendations: [],
-    };
+    const why = missing(s, 'replica-slowdown');
+    if (why) return notEvaluated(why);
+    if (!s!.episodes.length) return none;
+    const episodes = s!.episodes.map((e) => episode(e, e.numbers, e.peakAtSeconds));
+    const worst = worstBy(episodes, (n) => n.ratioToPeers)!;
+    return found({ severity: 'warning', episodes, evidence: { ...worst.numbers, sameConfiguration: true }, proposals: [], incident: true });
   },
 });

@@ -3,8 +3,13 @@
 
 import { z } from 'zod';
 import { GpuBreakdown } from './gpu-result.js';
+import { DETECTOR_IDS, FINDING_CODES, TUNABLE_SETTINGS } from './vocabulary.js';
+import { REASON_KINDS } from './reasons.js';
+import { ConfigTimeline } from './config-timeline.js';
 import { AlertsSection } from './alerts-result.js';
 import { ClientSection } from './client-result.js';
+
+const num = z.number().nullable();
 
 export const Severity = z.enum(['info', 'warning', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -14,55 +19,138 @@ export type Evidence = z.infer<typeof Evidence>;
 
 export const SignalStatus = z.enum(['ok', 'issue', 'insufficient-data', 'error']);
 
-/** A detector's verdict on one symptom. */
+/** One stretch of time in which a condition held, with the numbers of that stretch (units in the keys). */
+export const Episode = z.object({
+  startSeconds: z.number(),
+  endSeconds: z.number(),
+  durationSeconds: z.number(),
+  /** When the episode's defining value peaked (null when it has none). */
+  peakAtSeconds: z.number().nullable(),
+  numbers: Evidence,
+});
+export type Episode = z.infer<typeof Episode>;
+
+/** A detector's verdict on one symptom in one scope, with the episodes in which it held. */
 export const Signal = z.object({
-  id: z.string(),
+  id: z.enum(DETECTOR_IDS),
   status: SignalStatus,
   /** For `insufficient-data` and `error`: why. */
   reason: z.string().optional(),
-  /** Flat record of numbers and strings, units in the keys. */
+  /** Whole-window numbers, units in the keys (typed per detector in src/detectors/evidence.ts). */
   evidence: Evidence,
-  /** Replica the signal concerns (label summary), when per-replica. */
-  scope: z.string().optional(),
+  /** Replica the signal concerns, or `fleet`. */
+  scope: z.string(),
+  /** Where the symptom held (empty for whole-window symptoms such as a memory trend, or when ok). */
+  episodes: z.array(Episode),
 });
 export type Signal = z.infer<typeof Signal>;
 
 export const Confidence = z.enum(['low', 'medium', 'high']);
+export type Confidence = z.infer<typeof Confidence>;
+
+const Scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+/** What a recommendation starts from: the replica's current value and where it came from. */
+export const CurrentValue = z.object({
+  value: Scalar.nullable(),
+  source: z.enum(['flag', 'cache_config_info', 'log', 'inferred', 'unknown']),
+  /** For inferred values that are only a bound. */
+  bound: z.enum(['lower', 'upper']).optional(),
+});
+export type CurrentValue = z.infer<typeof CurrentValue>;
+
+/** Why a value: the rule that computed it (src/recommend/reasons.ts) and its inputs, formatted in report/. */
+export const Reason = z.object({ kind: z.enum(REASON_KINDS), numbers: Evidence });
+export type Reason = z.infer<typeof Reason>;
 
 export const Recommendation = z.object({
-  /** vLLM setting name as in `vllm serve` flags without dashes, e.g. `max_num_seqs`. */
-  setting: z.string(),
-  /** Current value, or null when unknown. */
-  from: z.union([z.number(), z.string(), z.boolean(), z.null()]),
-  to: z.union([z.number(), z.string(), z.boolean()]),
-  /** Names the measured numbers behind `to`. */
-  because: z.string(),
-  expectedEffect: z.string().optional(),
-  risk: z.string().optional(),
+  id: z.string(),
+  setting: z.enum(TUNABLE_SETTINGS),
+  /** The replicas it is for. */
+  replicas: z.array(z.string()),
+  current: CurrentValue,
+  to: Scalar,
+  /** `set`: change it to `to`; `at-most` / `at-least`: the current value is unknown — change it only if above / below `to`. */
+  relation: z.enum(['set', 'at-most', 'at-least']),
+  reason: Reason,
   confidence: Confidence,
-  /** Finding code(s) that asked for it. */
-  findings: z.array(z.string()).optional(),
+  /** Ids of the findings that asked for it. */
+  findings: z.array(z.string()),
+  /** `primary` goes into the serve block; `alternative` is an option shown beside it (another trade-off). */
+  role: z.enum(['primary', 'alternative']),
+  /** Other values proposed for this setting on these replicas, and why the policy chose this one (src/recommend/merge.ts). */
+  overruled: z.array(z.object({ to: Scalar, findings: z.array(z.string()) })).optional(),
 });
 export type Recommendation = z.infer<typeof Recommendation>;
 
+/** One `vllm serve` block: the primary recommendations shared by a set of replicas of one configuration. */
+export const ServeBlock = z.object({
+  replicas: z.array(z.string()),
+  /** True when the block is for every replica in the inputs. */
+  fleet: z.boolean(),
+  /** Configuration groups of those replicas (src/model/config-timeline.ts). */
+  groups: z.array(z.string()),
+  flags: z.array(z.string()),
+  recommendations: z.array(z.string()),
+  /** Some value holds only if the current one is above/below it (the current value is unknown). */
+  conditional: z.boolean(),
+});
+export type ServeBlock = z.infer<typeof ServeBlock>;
+
 export const TimeWindow = z.object({ startSeconds: z.number(), endSeconds: z.number() });
 
+/** Traffic and state over one stretch of time (before, during or after an episode). */
+export const TrafficStats = z.object({
+  startSeconds: z.number(),
+  endSeconds: z.number(),
+  requestsPerSecond: num,
+  promptTokensMean: num,
+  promptTokensP95: num,
+  outputTokensMean: num,
+  prefixCacheHitRatio: num,
+  runningMean: num,
+  waitingMean: num,
+  kvUsageMeanRatio: num,
+  ttftP95Seconds: num,
+});
+export type TrafficStats = z.infer<typeof TrafficStats>;
+
+/** Before / during / after the worst episode of a finding, and what changed in the traffic. */
+export const IncidentContext = z.object({
+  before: TrafficStats.nullable(),
+  during: TrafficStats,
+  after: TrafficStats.nullable(),
+  /** The traffic quantity that changed most from before to during (the trigger, when the data shows one). */
+  trigger: z.object({ quantity: z.string(), before: z.number(), during: z.number(), ratio: z.number() }).nullable(),
+  /** Mean latency split during the episode (queue + prefill + decode), when the histograms exist. */
+  decomposition: Evidence.nullable(),
+});
+export type IncidentContext = z.infer<typeof IncidentContext>;
+
 export const Finding = z.object({
-  code: z.string(),
-  title: z.string(),
+  /** Stable id within a Result: `CODE@scope`. */
+  id: z.string(),
+  code: z.enum(FINDING_CODES),
   severity: Severity,
-  summary: z.string(),
-  /** Replica(s) concerned, or "fleet". */
+  /** The replica it is about, `fleet`, or for profiles the device(s). */
   scope: z.string(),
-  window: TimeWindow.optional(),
+  /** Replicas concerned (one for a replica finding; several for CONFIG_DRIFT). */
+  replicas: z.array(z.string()),
+  /** Where it held, earliest first; numbers per episode. */
+  episodes: z.array(Episode),
+  /** Numbers over the worst episode or the whole window (typed per code in src/diagnoses/evidence.ts). */
   evidence: Evidence,
-  recommendations: z.array(Recommendation),
+  /** Id of the finding this one is a consequence of (shown under it, no advice of its own). */
+  causedBy: z.string().optional(),
+  /** Ids of the recommendations it proposed. */
+  recommendations: z.array(z.string()),
+  context: IncidentContext.optional(),
   /** Relative link to the doc page (`docs/findings/<CODE>.md`). */
   doc: z.string(),
 });
 export type Finding = z.infer<typeof Finding>;
 
-export const NotEvaluated = z.object({ code: z.string(), reason: z.string() });
+export const NotEvaluated = z.object({ code: z.enum(FINDING_CODES), reason: z.string() });
 
 export const ResultWarning = z.object({
   code: z.string(),
@@ -75,7 +163,6 @@ export const ResultWarning = z.object({
 // ---------------------------------------------------------------------------------------------
 // The whole Result. Numbers are plain JSON numbers; "unknown" is null, never 0.
 
-const num = z.number().nullable();
 
 export const InputSummarySchema = z.object({
   file: z.string(),
@@ -324,12 +411,12 @@ export const ChartRef = z.object({
 });
 
 export const ResultSchema = z.object({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.literal(2),
   tool: z.object({ name: z.literal('vllm-tune'), version: z.string() }),
   name: z.string(),
   inputs: z.array(InputSummarySchema),
   inventory: InventorySchema,
-  config: ServingConfigSchema,
+  config: ConfigTimeline,
   slo: z.object({ profile: z.string(), ttftSeconds: z.number(), tbtSeconds: z.number(), e2eSeconds: z.number() }),
   latency: z.array(LatencyRow),
   throughput: z.array(ThroughputRow),
@@ -342,8 +429,8 @@ export const ResultSchema = z.object({
   latencyDecomposition: z.array(LatencyDecomposition).optional(),
   correlations: z.array(CorrelationRow),
   recommendations: z.array(Recommendation),
-  /** The merged recommendations as `vllm serve` flags. */
-  serveFlags: z.array(z.string()),
+  /** The primary recommendations as `vllm serve` blocks, one per set of replicas that share them. */
+  serveBlocks: z.array(ServeBlock),
   /** GPU-profile breakdown (present when profiles were given). */
   gpu: GpuBreakdown.optional(),
   /** Which generated alert rules would have fired over the window, and when (src/alerts/). */

@@ -76,6 +76,9 @@ export const SETTING_NAMES = [
   'dtype',
   'quantization',
   'gpu_kv_cache_tokens',
+  'disable_custom_all_reduce',
+  'async_scheduling',
+  'attention_backend',
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
 
@@ -95,6 +98,10 @@ export const TUNABLE_SETTINGS = [
   'tensor_parallel_size',
   'pipeline_parallel_size',
   'enforce_eager',
+  'quantization',
+  'disable_custom_all_reduce',
+  'async_scheduling',
+  'attention_backend',
 ] as const satisfies readonly SettingName[];
 export type TunableSetting = (typeof TUNABLE_SETTINGS)[number];
 

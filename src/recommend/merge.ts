@@ -1,62 +1,120 @@
-// Reconciling recommendations: when several findings want one setting, the report shows one value,
-// chosen by a written policy, and names every finding behind it.
+// Reconciling recommendations, per replica: when several findings want one setting on one replica, the
+// report shows one value, chosen by a written policy, names every finding behind it and keeps the
+// overruled values. Then the primary recommendations become `vllm serve` blocks: one per set of replicas
+// of one configuration group that share the same flags — a fleet-wide block only when every replica
+// shares the problem.
 //
-// Policy (per setting):
+// Policy (per replica and setting):
 // - max_num_seqs, max_num_batched_tokens: the SMALLEST proposed value wins. A memory or latency limit
-//   (thrashing, OOM, TBT) is a hard constraint; a throughput wish is not. The larger wish is dropped.
+//   (thrashing, OOM, TBT) is a hard constraint; a throughput wish is not.
 // - gpu_memory_utilization: the smallest value wins when OOM_RISK asks for one (safety first), else the
 //   largest (more KV).
-// - booleans (enable_chunked_prefill, enable_prefix_caching): `true` wins unless the only proposals say false.
-// - anything else (kv_cache_dtype, max_model_len, parallelism): the proposal with the highest confidence,
-//   ties broken by the first finding in severity order.
-// The merged confidence is the lowest confidence among the proposals that agree with the chosen value.
+// - booleans (enable_chunked_prefill, enable_prefix_caching, enforce_eager): the value most proposals
+//   ask for; `true` on a tie.
+// - anything else: the proposal with the highest confidence, ties to the first (findings are in
+//   severity order).
+// The merged confidence is the lowest among the proposals that agree with the chosen value.
 
-import type { Recommendation } from '../model/result.js';
+import type { Recommendation, ServeBlock } from '../model/result.js';
+import type { TunableSetting } from '../model/vocabulary.js';
 
 const CONF = { low: 0, medium: 1, high: 2 } as const;
-const MIN_WINS = new Set(['max_num_seqs', 'max_num_batched_tokens']);
+const MIN_WINS = new Set<TunableSetting>(['max_num_seqs', 'max_num_batched_tokens']);
 
-export function mergeRecommendations(proposals: Recommendation[]): Recommendation[] {
-  const bySetting = new Map<string, Recommendation[]>();
-  for (const p of proposals) {
-    let l = bySetting.get(p.setting);
-    if (!l) bySetting.set(p.setting, (l = []));
-    l.push(p);
+/** Flag order in a serve block. */
+export const FLAG_ORDER: readonly TunableSetting[] = [
+  'gpu_memory_utilization',
+  'max_num_seqs',
+  'max_num_batched_tokens',
+  'enable_chunked_prefill',
+  'enable_prefix_caching',
+  'kv_cache_dtype',
+  'max_model_len',
+  'tensor_parallel_size',
+  'pipeline_parallel_size',
+  'enforce_eager',
+  'quantization',
+  'disable_custom_all_reduce',
+  'async_scheduling',
+  'attention_backend',
+];
+
+function choose(setting: TunableSetting, list: Recommendation[]): Recommendation {
+  const pick = (better: (a: Recommendation, b: Recommendation) => boolean) => list.reduce((best, r) => (better(r, best) ? r : best), list[0]);
+  if (MIN_WINS.has(setting)) return pick((a, b) => Number(a.to) < Number(b.to));
+  if (setting === 'gpu_memory_utilization') {
+    const safety = list.some((r) => r.reason.kind === 'memory-fraction-lower');
+    return pick((a, b) => (safety ? Number(a.to) < Number(b.to) : Number(a.to) > Number(b.to)));
+  }
+  if (list.every((r) => typeof r.to === 'boolean')) {
+    const yes = list.filter((r) => r.to === true);
+    const no = list.filter((r) => r.to === false);
+    return yes.length >= no.length ? yes[0] ?? list[0] : no[0];
+  }
+  return pick((a, b) => CONF[a.confidence] > CONF[b.confidence]);
+}
+
+/** One recommendation per (replica, setting, role); alternatives that repeat a primary are dropped. */
+export function mergeRecommendations(recs: Recommendation[]): Recommendation[] {
+  const groups = new Map<string, Recommendation[]>();
+  for (const r of recs) {
+    const k = `${r.replicas.join(',')}|${r.setting}|${r.role}`;
+    let l = groups.get(k);
+    if (!l) groups.set(k, (l = []));
+    l.push(r);
   }
   const out: Recommendation[] = [];
-  for (const [setting, list] of bySetting) {
-    let chosen: Recommendation;
-    if (MIN_WINS.has(setting)) chosen = pickBy(list, (a, b) => Number(a.to) < Number(b.to));
-    else if (setting === 'gpu_memory_utilization') {
-      const oom = list.some((r) => r.findings?.includes('OOM_RISK'));
-      chosen = pickBy(list, (a, b) => (oom ? Number(a.to) < Number(b.to) : Number(a.to) > Number(b.to)));
-    } else if (list.every((r) => typeof r.to === 'boolean')) chosen = list.find((r) => r.to === true) ?? list[0];
-    else chosen = pickBy(list, (a, b) => CONF[a.confidence] > CONF[b.confidence]);
-    const agreeing = list.filter((r) => r.to === chosen.to);
-    const overruled = list.filter((r) => r.to !== chosen.to);
-    const findings = [...new Set(list.flatMap((r) => r.findings ?? []))];
-    const conf = agreeing.reduce((c, r) => (CONF[r.confidence] < CONF[c] ? r.confidence : c), chosen.confidence);
-    const because = overruled.length
-      ? `${chosen.because} (also proposed: ${overruled.map((r) => `${String(r.to)} by ${(r.findings ?? []).join('/')}`).join(', ')}; ${MIN_WINS.has(setting) ? 'the smaller value is the binding constraint' : 'reconciled by policy'})`
-      : chosen.because;
-    out.push({ ...chosen, because, confidence: conf, findings });
+  for (const list of groups.values()) {
+    const chosen = choose(list[0].setting, list);
+    const agreeing = list.filter((r) => String(r.to) === String(chosen.to));
+    const overruled = list.filter((r) => String(r.to) !== String(chosen.to));
+    const confidence = agreeing.reduce((c, r) => (CONF[r.confidence] < CONF[c] ? r.confidence : c), chosen.confidence);
+    const merged: Recommendation = { ...chosen, confidence, findings: [...new Set(list.flatMap((r) => r.findings))] };
+    if (overruled.length) merged.overruled = overruled.map((r) => ({ to: r.to, findings: r.findings }));
+    out.push(merged);
   }
-  return out.sort((a, b) => ORDER.indexOf(a.setting) - ORDER.indexOf(b.setting) || (a.setting < b.setting ? -1 : 1));
+  const primaries = new Set(out.filter((r) => r.role === 'primary').map((r) => `${r.replicas.join(',')}|${r.setting}`));
+  return out
+    .filter((r) => r.role === 'primary' || !primaries.has(`${r.replicas.join(',')}|${r.setting}`))
+    .sort((a, b) => (a.replicas.join(',') < b.replicas.join(',') ? -1 : a.replicas.join(',') > b.replicas.join(',') ? 1 : 0) || FLAG_ORDER.indexOf(a.setting) - FLAG_ORDER.indexOf(b.setting) || (a.role < b.role ? 1 : -1));
 }
 
-const ORDER = ['max_num_seqs', 'max_num_batched_tokens', 'enable_chunked_prefill', 'gpu_memory_utilization', 'enable_prefix_caching', 'kv_cache_dtype', 'max_model_len', 'tensor_parallel_size', 'pipeline_parallel_size'];
-
-function pickBy(list: Recommendation[], better: (a: Recommendation, b: Recommendation) => boolean): Recommendation {
-  let best = list[0];
-  for (const r of list.slice(1)) if (better(r, best)) best = r;
-  return best;
+/** A recommendation as a `vllm serve` flag (booleans as --x / --no-x, as vLLM's CLI takes them). */
+export function serveFlag(r: Pick<Recommendation, 'setting' | 'to'>): string {
+  const flag = `--${r.setting.replace(/_/g, '-')}`;
+  if (typeof r.to === 'boolean') return r.to ? flag : `--no-${r.setting.replace(/_/g, '-')}`;
+  return `${flag} ${String(r.to)}`;
 }
 
-/** The merged recommendations as `vllm serve` flags (booleans as --x / --no-x, as vLLM's CLI takes them). */
-export function serveFlags(recs: Recommendation[]): string[] {
-  return recs.map((r) => {
-    const flag = `--${r.setting.replace(/_/g, '-')}`;
-    if (typeof r.to === 'boolean') return r.to ? flag : `--no-${r.setting.replace(/_/g, '-')}`;
-    return `${flag} ${String(r.to)}`;
-  });
+/**
+ * Serve blocks: replicas with the same configuration group and the same primary flags share a block.
+ * `groupOf` gives a replica's configuration group (at the end of the window).
+ */
+export function serveBlocks(recs: Recommendation[], allReplicas: readonly string[], groupOf: (replica: string) => string): ServeBlock[] {
+  const byReplica = new Map<string, Recommendation[]>();
+  for (const r of recs) {
+    if (r.role !== 'primary') continue;
+    for (const rep of r.replicas) {
+      let l = byReplica.get(rep);
+      if (!l) byReplica.set(rep, (l = []));
+      l.push(r);
+    }
+  }
+  const blocks = new Map<string, ServeBlock>();
+  for (const [rep, list] of [...byReplica].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    list.sort((a, b) => FLAG_ORDER.indexOf(a.setting) - FLAG_ORDER.indexOf(b.setting));
+    const flags = list.map(serveFlag);
+    const group = groupOf(rep);
+    const key = `${group}|${flags.join(' ')}`;
+    let b = blocks.get(key);
+    if (!b) blocks.set(key, (b = { replicas: [], fleet: false, groups: [group], flags, recommendations: [], conditional: false }));
+    b.replicas.push(rep);
+    b.recommendations.push(...list.map((r) => r.id));
+    b.conditional = b.conditional || list.some((r) => r.relation !== 'set');
+  }
+  const out = [...blocks.values()];
+  // Replicas of different groups that need the same flags still get one block each per group; a block
+  // covering every replica is the fleet's.
+  for (const b of out) b.fleet = allReplicas.length > 0 && b.replicas.length === allReplicas.length;
+  return out;
 }

@@ -1,0 +1,58 @@
+// Before / during / after an episode on one replica: the traffic (request rate, prompt and output
+// lengths, prefix-cache hit rate) and the state (running, waiting, KV usage, TTFT), and the traffic
+// quantity that changed most from before to during — the trigger, when the data shows one.
+
+import type { IncidentContext, TrafficStats } from '../model/result.js';
+import type { AnalysisView, Scope } from './view.js';
+import { histogramMeanBetween, quantileBetween, statsBetween, totalBetween } from './windowed.js';
+
+/** The before/after stretches are as long as the episode, at most this long. */
+export const CONTEXT_MAX_SECONDS = 1800;
+/** A traffic quantity that moved by this factor (either way) is a candidate trigger. Judgement call. */
+export const TRIGGER_MIN_RATIO = 1.5;
+
+export function trafficStats(view: AnalysisView, r: Scope, t0: number, t1: number): TrafficStats {
+  const dur = Math.max(t1 - t0, view.step);
+  const fin = totalBetween(view, 'vllm:request_success_total', r, t0, t1);
+  const q = totalBetween(view, 'vllm:prefix_cache_queries_total', r, t0, t1);
+  const h = totalBetween(view, 'vllm:prefix_cache_hits_total', r, t0, t1);
+  return {
+    startSeconds: t0,
+    endSeconds: t1,
+    requestsPerSecond: fin !== null ? fin / dur : null,
+    promptTokensMean: histogramMeanBetween(view, 'vllm:request_prompt_tokens', r, t0, t1),
+    promptTokensP95: quantileBetween(view, 'vllm:request_prompt_tokens', 0.95, r, t0, t1)?.value ?? null,
+    outputTokensMean: histogramMeanBetween(view, 'vllm:request_generation_tokens', r, t0, t1),
+    prefixCacheHitRatio: q && h !== null ? h / q : null,
+    runningMean: statsBetween(view, view.gauge('vllm:num_requests_running', r, 'sum'), t0, t1).mean,
+    waitingMean: statsBetween(view, view.gauge('vllm:num_requests_waiting', r, 'sum'), t0, t1).mean,
+    kvUsageMeanRatio: statsBetween(view, view.gauge('vllm:kv_cache_usage_perc', r, 'avg'), t0, t1).mean,
+    ttftP95Seconds: quantileBetween(view, 'vllm:time_to_first_token_seconds', 0.95, r, t0, t1)?.value ?? null,
+  };
+}
+
+/** The traffic quantities compared for a trigger (state such as the queue is an effect, not a trigger). */
+const TRAFFIC: (keyof TrafficStats)[] = ['requestsPerSecond', 'promptTokensMean', 'promptTokensP95', 'outputTokensMean', 'prefixCacheHitRatio'];
+
+export function incidentContext(view: AnalysisView, r: Scope, t0: number, t1: number, decomposition: IncidentContext['decomposition'] = null): IncidentContext {
+  const len = Math.min(Math.max(t1 - t0, view.step), CONTEXT_MAX_SECONDS);
+  const before = t0 - len >= view.start - view.step / 2 ? trafficStats(view, r, Math.max(view.start, t0 - len), t0) : null;
+  const after = t1 + len <= view.end + view.step / 2 ? trafficStats(view, r, t1, Math.min(view.end, t1 + len)) : null;
+  const during = trafficStats(view, r, t0, t1);
+  let trigger: IncidentContext['trigger'] = null;
+  if (before) {
+    let best = 0;
+    for (const k of TRAFFIC) {
+      const b = before[k];
+      const d = during[k];
+      if (typeof b !== 'number' || typeof d !== 'number' || !(b > 0) || !(d > 0)) continue;
+      const ratio = d / b;
+      const strength = Math.max(ratio, 1 / ratio);
+      if (strength >= TRIGGER_MIN_RATIO && strength > best) {
+        best = strength;
+        trigger = { quantity: k, before: b, during: d, ratio };
+      }
+    }
+  }
+  return { before, during, after, trigger, decomposition };
+}

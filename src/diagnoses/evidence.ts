@@ -1,0 +1,119 @@
+// What each finding reports, typed per code: `evidence` (the worst episode's numbers, or whole-window
+// numbers for states like a leak) and the numbers of each episode. Units in the keys; null = unknown.
+// Adding a code to model/vocabulary.ts fails to compile until it has an entry in both maps.
+
+import type { FindingCode } from '../model/vocabulary.js';
+
+type N = number | null;
+
+export interface ThrashEpisode {
+  kvMeanRatio: N;
+  kvMaxRatio: N;
+  preemptions: N;
+  requestsFinished: N;
+  preemptionsPerRequest: N;
+  ttftP95Seconds: N;
+  waitingMax: N;
+  promptMeanTokens: N;
+  outputMeanTokens: N;
+  tokensPerSequence: N;
+  poolTokens: N;
+  /** Sequences of this episode's traffic the pool holds at full length with 10% headroom. */
+  sequencesThatFit: N;
+  maxNumSeqs: N;
+}
+
+export interface StarvationEpisode {
+  ttftP95Seconds: N;
+  ttftTargetSeconds: number;
+  tbtP95Seconds: N;
+  tbtTargetSeconds: number;
+  waitingMax: N;
+  promptMeanTokens: N;
+  promptP95Tokens: N;
+  maxNumBatchedTokens: N;
+}
+
+export interface ConfigBoundEpisode {
+  runningMean: N;
+  capRequests: N;
+  kvMeanRatio: N;
+  waitingMax: N;
+  tbtP95Seconds: N;
+  sequencesThatFit: N;
+}
+
+export interface QueueEpisode {
+  waitingMean: N;
+  waitingMax: N;
+  finishedPerSecond: N;
+  arrivalsPerSecond: N;
+  ttftP95Seconds: N;
+}
+
+export interface SloEpisode {
+  ttftP95Seconds: N;
+  tbtP95Seconds: N;
+  e2eP95Seconds: N;
+  ttftTargetSeconds: number;
+  tbtTargetSeconds: number;
+  e2eTargetSeconds: number;
+  /** Worst p95 over its target among the three. */
+  worstRatioToTarget: N;
+  /** Which of the three was worst: ttft, tbt or e2e. */
+  worst: string;
+}
+
+export interface AnomalyEpisodeNumbers {
+  metric: string;
+  peakValue: N;
+  baselineValue: N;
+  ratioToBaseline: N;
+  peakScore: N;
+}
+
+export interface FindingEpisodeNumbers {
+  CONFIG_DRIFT: { setting: string; value: string; peersValue: string };
+  KV_CACHE_THRASHING: ThrashEpisode;
+  PREFILL_STARVATION: StarvationEpisode;
+  GPU_UNDERUTILIZED: ConfigBoundEpisode | { kvMeanRatio: N; requestsPerSecondMean: N; gpuUtilMeanPercent: N };
+  MEMORY_LEAK: { growthMiB: N; slopeMiBPerHour: N };
+  PREFIX_CACHE_MISSES: { hitRatio: N; queriedTokens: N };
+  QUEUE_BUILDUP: QueueEpisode;
+  KV_SWAPPING: { swappedMax: N };
+  LATENCY_SLO_BREACH: SloEpisode;
+  THROUGHPUT_DROP: { dropRatio: number; baselineTokensPerSecond: number; duringTokensPerSecond: number; waitingMeanDuringDrop: N };
+  OOM_RISK: { fbUsedMaxRatio: N; gpuMemoryUtilization: N };
+  REPLICA_RESTART: { processStartSeconds: N };
+  REPLICA_SLOWDOWN: { ratioToPeers: N; itlMedianSeconds: N; peersItlMedianSeconds: N; runningRatioToPeers: N; smClockMedianMHz: N; peersSmClockMedianMHz: N };
+  UNEXPLAINED_ANOMALY: AnomalyEpisodeNumbers;
+  COMMUNICATION_BOUND: Record<string, never>;
+  GPU_IDLE_GAPS: Record<string, never>;
+  ATTENTION_BOUND: Record<string, never>;
+  GEMM_BOUND: Record<string, never>;
+}
+
+export interface FindingEvidence {
+  CONFIG_DRIFT: { model: string | null; settings: string; replicas: string; peerReplicas: string; changedInWindow: boolean };
+  KV_CACHE_THRASHING: ThrashEpisode & { episodes: number; preemptionsTotal: N };
+  PREFILL_STARVATION: StarvationEpisode & { episodes: number };
+  GPU_UNDERUTILIZED: (ConfigBoundEpisode & { kind: 'config-bound'; capSource: string }) | { kind: 'demand-bound'; kvMeanRatio: N; timeWithQueueRatio: N; requestsPerSecondMean: N; gpuUtilMeanPercent: N };
+  MEMORY_LEAK: { metric: string; growthMiB: number; relativeGrowthRatio: N; slopeMiBPerHour: number; startMiB: number; endMiB: number; mannKendallP: number; loadRelativeChange: N };
+  PREFIX_CACHE_MISSES: { hitRatio: N; queriedTokens: number; prefixCachingEnabled: string; overcountRisk: boolean };
+  QUEUE_BUILDUP: QueueEpisode & { episodes: number };
+  KV_SWAPPING: { swappedMax: N; timeSwappingRatio: number; cpuCacheUsageMaxRatio: N };
+  LATENCY_SLO_BREACH: SloEpisode & { episodes: number; windowsOverTargetRatio: N };
+  THROUGHPUT_DROP: { dropRatio: number; baselineTokensPerSecond: number; duringTokensPerSecond: number; waitingMeanDuringDrop: N };
+  OOM_RISK: { fbUsedMaxRatio: N; gpuMemoryUtilization: N };
+  REPLICA_RESTART: { restarts: number; firstRestartSeconds: N };
+  REPLICA_SLOWDOWN: { ratioToPeers: N; itlMedianSeconds: N; peersItlMedianSeconds: N; runningRatioToPeers: N; smClockMedianMHz: N; peersSmClockMedianMHz: N; sameConfiguration: boolean };
+  UNEXPLAINED_ANOMALY: AnomalyEpisodeNumbers & { episodes: number };
+  COMMUNICATION_BOUND: { device: string; commShare: number; exposedCommShare: number; commNs: number; overlapShareOfComm: N; ncclTopNs: number; customAllReduceTopNs: number; tensorParallelSize: N; thresholdShare: number };
+  GPU_IDLE_GAPS: { device: string; idleShare: number; idleNs: number; spanNs: number; gapCount: N; gapP50Ns: N; gapP90Ns: N; gapMaxNs: N; shortKernelShare: N; cudaGraphs: string; thresholdShare: number; idleSource: string };
+  ATTENTION_BOUND: { device: string; attentionShare: number; attentionNs: number; topAttentionKernel: string; kvCacheDtype: string | null; thresholdShare: number };
+  GEMM_BOUND: { device: string; gemmShare: number; denseGemmShare: number; moeGemmShare: number; quantization: string | null; thresholdShare: number };
+}
+
+type MissingEvidence = Exclude<FindingCode, keyof FindingEvidence>;
+type MissingEpisodes = Exclude<FindingCode, keyof FindingEpisodeNumbers>;
+export const findingEvidenceComplete: [MissingEvidence, MissingEpisodes] extends [never, never] ? true : never = true;

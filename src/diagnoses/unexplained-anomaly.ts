@@ -1,0 +1,44 @@
+// UNEXPLAINED_ANOMALY: a user-facing series (TTFT, time between tokens, end-to-end latency, queue,
+// preemptions) had a strong anomaly episode on a replica that no other finding explains. The verdict
+// never says "no problems" while the evidence shows one: this names its window and peak.
+
+import { defineDiagnosis, found, none } from './define-diagnosis.js';
+import { episode } from './shared.js';
+import { near } from '../derive/episodes.js';
+import { episodeWindowSeconds } from '../derive/windowed.js';
+import { FLEET } from '../derive/view.js';
+import type { AnomalyEpisode } from '../model/result.js';
+
+/** Series users feel. */
+const USER_FACING = /time_to_first_token|inter_token_latency|e2e_request_latency|num_requests_waiting|num_preemptions/;
+/** Strong: the peak at least this many times its baseline. Judgement call. */
+export const MIN_RATIO_TO_BASELINE = 3;
+/** Where no baseline ratio is known (a zero baseline), the anomaly score instead. Judgement call. */
+export const MIN_SCORE = 8;
+
+function ratioOf(a: AnomalyEpisode): number | null {
+  const r = (a as { ratioToBaseline?: number | null }).ratioToBaseline;
+  return typeof r === 'number' && Number.isFinite(r) ? r : null;
+}
+
+export default defineDiagnosis({
+  code: 'UNEXPLAINED_ANOMALY',
+  needs: [],
+  runs: 'post',
+  diagnose({ view, scope, findings, anomalies }) {
+    const w = episodeWindowSeconds(view);
+    const mine = (anomalies ?? []).filter((a) => a.scope === scope && a.direction === 'up' && USER_FACING.test(a.metric) && a.endSeconds - a.startSeconds + view.step >= w);
+    const strong = mine.filter((a) => {
+      const r = ratioOf(a);
+      return r !== null ? r >= MIN_RATIO_TO_BASELINE : Math.abs(a.peakScore) >= MIN_SCORE;
+    });
+    const covering = (findings ?? []).filter((f) => f.replicas.includes(scope) || f.scope === scope || f.scope === FLEET);
+    const unexplained = strong.filter((a) => !covering.some((f) => f.episodes.some((e) => near(e, a, w))));
+    if (!unexplained.length) return none;
+    const episodes = unexplained
+      .sort((a, b) => a.startSeconds - b.startSeconds)
+      .map((a) => episode({ startSeconds: a.startSeconds, endSeconds: Math.min(view.end, a.endSeconds + view.step) }, { metric: a.metric, peakValue: a.peakValue, baselineValue: (a as { baselineValue?: number | null }).baselineValue ?? null, ratioToBaseline: ratioOf(a), peakScore: a.peakScore }));
+    const worst = episodes.reduce((b, e) => ((e.numbers.ratioToBaseline ?? 0) > (b.numbers.ratioToBaseline ?? 0) ? e : b), episodes[0]);
+    return found({ severity: 'warning', episodes, evidence: { ...worst.numbers, episodes: episodes.length }, proposals: [], incident: true });
+  },
+});
