@@ -20,7 +20,7 @@ import { near } from './derive/episodes.js';
 import { episodeWindowSeconds } from './derive/windowed.js';
 import { incidentContext } from './derive/incident.js';
 import { toRecommendation } from './recommend/propose.js';
-import { mergeRecommendations, serveBlocks } from './recommend/merge.js';
+import { harmonizeGroups, mergeRecommendations, serveBlocks } from './recommend/merge.js';
 import { parseConfigScalar } from './model/serving-config.js';
 
 export interface Drafted {
@@ -172,11 +172,12 @@ export function assembleFindings(view: AnalysisView, drafted: Drafted[]): { find
       raw.push({ ...rec, id: `${base}#${n}`, findings: [it.finding.id] });
     }
   }
-  const recommendations = mergeRecommendations(raw).map((r, i) => ({ ...r, id: `R${i + 1}` }));
+  const groupOf = (r: string) => view.configAt(r)?.group ?? '–';
+  const recommendations = harmonizeGroups(mergeRecommendations(raw), groupOf).map((r, i) => ({ ...r, id: `R${i + 1}` }));
   const findings = items.map((x) => x.finding);
   for (const f of findings) f.recommendations = recommendations.filter((r) => r.findings.includes(f.id)).map((r) => r.id);
   findings.sort((a, b) => SEV[a.severity] - SEV[b.severity] || ROOT_ORDER.indexOf(a.code) - ROOT_ORDER.indexOf(b.code) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
   const all = view.replicas;
-  const blocks = serveBlocks(recommendations, all, (r) => view.configAt(r)?.group ?? '–');
+  const blocks = serveBlocks(recommendations, all, groupOf);
   return { findings, recommendations, serveBlocks: blocks };
 }

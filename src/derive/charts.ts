@@ -3,6 +3,8 @@
 // SVG is drawn by src/report/svg.ts. Series are block-averaged to at most MAX_CHART_POINTS points.
 
 import type { AnomalyEpisode, Finding } from '../model/result.js';
+import type { FindingCode } from '../model/vocabulary.js';
+import { FINDING_TITLES } from '../model/catalog.js';
 import { FLEET, type AnalysisView, type Scope } from './view.js';
 
 export interface ChartSpec {
@@ -101,82 +103,95 @@ interface Plan {
 const present = (...l: (Line | null)[]): Line[] => l.filter((x): x is Line => x !== null);
 
 /** The worst latency of a LATENCY_SLO_BREACH finding (by p95 / target), TTFT by default. */
-function breachedLatency(view: AnalysisView, f: Finding): { key: 'ttft' | 'tbt' | 'e2e'; metric: string; target: number; name: string } {
-  const opts = [
-    { key: 'ttft' as const, metric: TTFT, target: view.slo.ttftSeconds, name: 'TTFT' },
-    { key: 'tbt' as const, metric: ITL, target: view.slo.tbtSeconds, name: 'time between tokens' },
-    { key: 'e2e' as const, metric: E2E, target: view.slo.e2eSeconds, name: 'end-to-end latency' },
-  ];
-  let best = opts[0];
-  let bestRatio = -Infinity;
-  for (const o of opts) {
-    const p95 = f.evidence[`${o.key}P95Seconds`];
-    const target = f.evidence[`${o.key}TargetSeconds`];
-    if (typeof p95 !== 'number' || typeof target !== 'number' || !(target > 0)) continue;
-    if (p95 / target > bestRatio) {
-      bestRatio = p95 / target;
-      best = { ...o, target };
-    }
-  }
-  return best;
+function breachedLatency(view: AnalysisView, f: Finding): { metric: string; target: number; name: string } {
+  const k = String(f.evidence.worst ?? 'ttft');
+  if (k === 'tbt') return { metric: ITL, target: view.slo.tbtSeconds, name: 'time between tokens' };
+  if (k === 'e2e') return { metric: E2E, target: view.slo.e2eSeconds, name: 'end-to-end latency' };
+  return { metric: TTFT, target: view.slo.ttftSeconds, name: 'TTFT' };
 }
 
-function plan(view: AnalysisView, f: Finding): Plan | null {
-  const scope = f.scope;
-  switch (f.code) {
-    case 'KV_CACHE_THRASHING': {
+/** One line per replica of a gauge (replicas differ: a fleet average would hide the one that was full). */
+function perReplica(view: AnalysisView, replicas: readonly string[], name: string, agg: 'sum' | 'avg', label: string): Line[] {
+  return replicas.slice(0, 8).flatMap((r) => {
+    const v = view.gauge(name, r, agg);
+    return v ? [{ label: `${label} ${r}`, values: v }] : [];
+  });
+}
+
+type Planner = ((view: AnalysisView, f: Finding, scope: Scope) => Plan | null) | null;
+
+/** What each finding's chart shows (null: no chart, e.g. profile findings). */
+export const CHART_PLANS = {
+  CONFIG_DRIFT: (view, f) => {
+    const model = String(f.evidence.model ?? '');
+    const reps = view.timeline.replicas.filter((r) => (r.model ?? '') === model || model === '').map((r) => r.replica);
+    return { unit: 'ratio', lines: perReplica(view, reps, 'vllm:kv_cache_usage_perc', 'avg', 'KV cache usage') };
+  },
+  KV_CACHE_THRASHING: (view, _f, scope) => {
+    const pre = view.rate('vllm:num_preemptions_total', scope);
+    return { unit: 'ratio', lines: present(kv(view, scope, false), pre && { label: 'preemptions [1/s]', metric: 'rate(vllm:num_preemptions_total)', values: pre }) };
+  },
+  QUEUE_BUILDUP: (view, _f, scope) => ({ unit: 'requests', lines: present(waiting(view, scope), ttftP95(view, scope, true)) }),
+  PREFILL_STARVATION: (view, _f, scope) => ({ unit: 'requests', lines: present(waiting(view, scope), ttftP95(view, scope, true)) }),
+  LATENCY_SLO_BREACH: (view, f, scope) => {
+    const b = breachedLatency(view, f);
+    const v = view.quantileSeries(b.metric, 0.95, scope);
+    return { unit: 's', lines: present(v && { label: `${b.name} p95`, metric: `p95 ${b.metric}`, values: v }), threshold: { value: b.target, label: `${b.name} target` } };
+  },
+  GPU_UNDERUTILIZED: (view, _f, scope) => ({ unit: 'requests', lines: present(running(view, scope), kv(view, scope, true)) }),
+  MEMORY_LEAK: (view, _f, scope) => {
+    const lines: Line[] = [];
+    for (const s of view.series('process_resident_memory_bytes', scope).slice(0, 8)) {
+      const a = view.aligned(s);
+      const mib = new Float64Array(a.length);
+      for (let i = 0; i < a.length; i++) mib[i] = a[i] / MIB;
+      lines.push({ label: 'resident memory', values: mib });
+    }
+    return { unit: 'MiB', lines };
+  },
+  PREFIX_CACHE_MISSES: (view, _f, scope) => {
+    const hits = view.rate('vllm:prefix_cache_hits_total', scope);
+    const queries = view.rate('vllm:prefix_cache_queries_total', scope);
+    if (!hits || !queries) return null;
+    const ratio = new Float64Array(hits.length);
+    for (let i = 0; i < ratio.length; i++) ratio[i] = queries[i] > 0 ? hits[i] / queries[i] : NaN;
+    return { unit: 'ratio', lines: [{ label: 'prefix cache hit ratio', values: ratio }] };
+  },
+  KV_SWAPPING: (view, _f, scope) => {
+    const v = view.gauge('vllm:num_requests_swapped', scope, 'sum');
+    return { unit: 'requests', lines: present(v && { label: 'swapped requests', values: v }) };
+  },
+  THROUGHPUT_DROP: (view, _f, scope) => ({ unit: 'tokens/s', lines: present(genRate(view, scope)) }),
+  REPLICA_RESTART: (view, _f, scope) => ({ unit: 'tokens/s', lines: present(genRate(view, scope)) }),
+  OOM_RISK: null,
+  REPLICA_SLOWDOWN: (view) => {
+    const lines: Line[] = [];
+    for (const r of view.replicas.slice(0, 8)) {
+      const v = view.quantileSeries(ITL, 0.5, r);
+      if (v) lines.push({ label: `ITL p50 ${r}`, values: v });
+    }
+    return { unit: 's', lines };
+  },
+  UNEXPLAINED_ANOMALY: (view, f, scope) => {
+    const m = String(f.evidence.metric ?? '');
+    if (m.includes('waiting')) return { unit: 'requests', lines: present(waiting(view, scope)) };
+    if (m.includes('preemption')) {
       const pre = view.rate('vllm:num_preemptions_total', scope);
-      return { unit: 'ratio', lines: present(kv(view, scope, false), pre && { label: 'preemptions [1/s]', metric: 'rate(vllm:num_preemptions_total)', values: pre }) };
+      return { unit: '1/s', lines: present(pre && { label: 'preemptions/s', values: pre }) };
     }
-    case 'QUEUE_BUILDUP':
-    case 'PREFILL_STARVATION':
-      return { unit: 'requests', lines: present(waiting(view, scope), ttftP95(view, scope, true)) };
-    case 'LATENCY_SLO_BREACH': {
-      const b = breachedLatency(view, f);
-      const v = view.quantileSeries(b.metric, 0.95, scope);
-      return { unit: 's', lines: present(v && { label: `${b.name} p95`, metric: `p95 ${b.metric}`, values: v }), threshold: { value: b.target, label: `${b.name} target` } };
-    }
-    case 'GPU_UNDERUTILIZED':
-      return { unit: 'requests', lines: present(running(view, scope), kv(view, scope, true)) };
-    case 'MEMORY_LEAK': {
-      const list = view.series('process_resident_memory_bytes', scope);
-      const lines: Line[] = [];
-      for (const s of list.slice(0, 8)) {
-        const a = view.aligned(s);
-        const mib = new Float64Array(a.length);
-        for (let i = 0; i < a.length; i++) mib[i] = a[i] / MIB;
-        const who = s.labels.instance ?? s.labels.pod ?? s.labels.job ?? '';
-        lines.push({ label: who ? `resident memory ${who}` : 'resident memory', values: mib });
-      }
-      return { unit: 'MiB', lines };
-    }
-    case 'PREFIX_CACHE_MISSES': {
-      const hits = view.rate('vllm:prefix_cache_hits_total', scope);
-      const queries = view.rate('vllm:prefix_cache_queries_total', scope);
-      if (!hits || !queries) return null;
-      const ratio = new Float64Array(hits.length);
-      for (let i = 0; i < ratio.length; i++) ratio[i] = queries[i] > 0 ? hits[i] / queries[i] : NaN;
-      return { unit: 'ratio', lines: [{ label: 'prefix cache hit ratio', values: ratio }] };
-    }
-    case 'THROUGHPUT_DROP':
-    case 'REPLICA_RESTART':
-      return { unit: 'tokens/s', lines: present(genRate(view, scope)) };
-    case 'REPLICA_SLOWDOWN': {
-      const lines: Line[] = [];
-      for (const r of view.replicas) {
-        const v = view.quantileSeries(ITL, 0.5, r);
-        if (v) lines.push({ label: `ITL p50 ${r}`, values: v });
-      }
-      return { unit: 's', lines };
-    }
-    default:
-      return null;
-  }
-}
+    const metric = m.includes('inter_token') ? ITL : m.includes('e2e') ? E2E : TTFT;
+    const v = view.quantileSeries(metric, 0.95, scope);
+    return { unit: 's', lines: present(v && { label: `p95 ${metric.replace('vllm:', '')}`, values: v }) };
+  },
+  COMMUNICATION_BOUND: null,
+  GPU_IDLE_GAPS: null,
+  ATTENTION_BOUND: null,
+  GEMM_BOUND: null,
+} satisfies Record<FindingCode, Planner>;
 
-function shadedFor(scope: Scope, lines: Line[], anomalies: AnomalyEpisode[], window?: { startSeconds: number; endSeconds: number }): ChartSpec['shaded'] {
+function shadedFor(scope: Scope, lines: Line[], anomalies: AnomalyEpisode[], episodes: readonly { startSeconds: number; endSeconds: number }[] = []): ChartSpec['shaded'] {
   const out: ChartSpec['shaded'] = [];
-  if (window) out.push({ startSeconds: window.startSeconds, endSeconds: window.endSeconds, label: 'finding window' });
+  for (const e of episodes) out.push({ startSeconds: e.startSeconds, endSeconds: e.endSeconds, label: 'episode' });
   const metrics = new Set(lines.flatMap((l) => (l.metric ? [l.metric] : [])));
   for (const a of anomalies) {
     if (a.scope !== scope || !metrics.has(a.metric)) continue;
@@ -201,19 +216,29 @@ export function chartSpecs(view: AnalysisView, findings: Finding[], anomalies: A
     return f;
   };
   for (const f of findings) {
-    const p = plan(view, f);
+    if (f.causedBy && !f.causedBy.startsWith('CONFIG_DRIFT')) continue;
+    const planner = CHART_PLANS[f.code] as Planner;
+    const scope = f.replicas.length === 1 ? f.replicas[0] : FLEET;
+    const p = planner ? planner(view, f, scope) : null;
     if (!p || p.lines.length === 0) continue;
     const spec: ChartSpec = {
       file: fileName(`${name}-${f.code.toLowerCase()}-${sanitizeScope(f.scope)}`),
-      title: `${f.title} (${f.scope})`,
-      finding: f.code,
+      title: `${FINDING_TITLES[f.code]} (${f.scope})`,
+      finding: f.id,
       scope: f.scope,
       unit: p.unit,
       series: toSeries(view, p.lines),
-      shaded: shadedFor(f.scope, p.lines, anomalies, f.window),
+      shaded: shadedFor(scope, p.lines, anomalies, f.episodes),
     };
     if (p.threshold) spec.threshold = p.threshold;
     out.push(spec);
+  }
+  if (view.replicas.length > 1) {
+    const kvLines = perReplica(view, view.replicas, 'vllm:kv_cache_usage_perc', 'avg', 'KV cache usage');
+    if (kvLines.length) out.push({ file: fileName(`${name}-overview-kv`), title: 'KV cache usage per replica', scope: FLEET, unit: 'ratio', series: toSeries(view, kvLines), shaded: [] });
+    const wLines = perReplica(view, view.replicas, 'vllm:num_requests_waiting', 'sum', 'waiting');
+    if (wLines.length) out.push({ file: fileName(`${name}-overview-waiting`), title: 'Waiting requests per replica', scope: FLEET, unit: 'requests', series: toSeries(view, wLines), shaded: [] });
+    return out;
   }
   const overview = present(waiting(view, FLEET), running(view, FLEET), kv(view, FLEET, true), ttftP95(view, FLEET, true));
   if (overview.length) {

@@ -16,8 +16,11 @@ export default defineDetector({
     minQueriedTokens: 10_000,
     /** Queried tokens per second a sliding window needs before its ratio counts. */
     minQueriedPerSecond: 10,
-    /** A low hit rate is a state: it must last this long to be an episode. Judgement call. */
-    minEpisodeSeconds: 900,
+    /**
+     * A low hit rate is a state, not an incident: it must last an hour to be an episode (a burst of
+     * unique prompts drops the rate for its duration without anything to fix). Judgement call.
+     */
+    minEpisodeSeconds: 3600,
   },
   detect(view, o, scope) {
     const queries = view.total('vllm:prefix_cache_queries_total', scope) ?? 0;

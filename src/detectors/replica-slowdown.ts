@@ -5,7 +5,7 @@
 
 import { defineDetector, findEpisodes, insufficient, verdict } from './define-detector.js';
 import { nanQuantile } from '../stats/summary.js';
-import { centredGauge, centredQuantile, episodeWindowSeconds, gridRange } from '../derive/windowed.js';
+import { centredGauge, centredQuantile, centredRate, episodeWindowSeconds, gridRange } from '../derive/windowed.js';
 import type { AnalysisView } from '../derive/view.js';
 
 const ITL = 'vllm:inter_token_latency_seconds';
@@ -21,8 +21,18 @@ export default defineDetector({
   options: {
     /** This replica's median inter-token latency over its peers' median at the same time. Judgement call. */
     minRatio: 1.5,
-    /** Comparable load: the replica's running batch within this factor of the peers' median (a bigger batch is slower per step by design). */
-    maxRunningRatio: 1.5,
+    /**
+     * Comparable load: the replica's input (prompt tokens/s over the window) within this factor of the
+     * peers' median. Input, not the running batch: a slow replica holds more requests in flight at the
+     * same arrivals (Little's law), so its batch grows because it is slow. Judgement call.
+     */
+    maxLoadRatio: 1.5,
+    /**
+     * A slowdown must last two sliding windows (10 minutes), and its median ratio over the episode must
+     * reach minRatio too: replicas drain a shared burst at slightly different times, which makes short
+     * pointwise excursions. Judgement call.
+     */
+    minEpisodeWindows: 2,
   },
   detect(view, o, scope) {
     if (view.replicas.length < 2) return insufficient('needs at least two replicas to compare');
@@ -33,6 +43,8 @@ export default defineDetector({
     const peerItl = peers.map((p) => centredQuantile(view, ITL, 0.5, p, w));
     const myRun = centredGauge(view, 'vllm:num_requests_running', scope, 'sum', w);
     const peerRun = peers.map((p) => centredGauge(view, 'vllm:num_requests_running', p, 'sum', w));
+    const myLoad = centredRate(view, 'vllm:prompt_tokens_total', scope, w);
+    const peerLoad = peers.map((p) => centredRate(view, 'vllm:prompt_tokens_total', p, w));
     const n = view.grid.length;
     const ratio = new Float64Array(n).fill(NaN);
     const peerMedian = new Float64Array(n).fill(NaN);
@@ -41,6 +53,7 @@ export default defineDetector({
     let withTraffic = 0;
     const vals: number[] = [];
     const runs: number[] = [];
+    const loads: number[] = [];
     for (let i = 0; i < n; i++) {
       if (!(mine[i] > 0)) continue;
       withTraffic++;
@@ -48,17 +61,21 @@ export default defineDetector({
       const g = groupAt(view, scope, t);
       vals.length = 0;
       runs.length = 0;
+      loads.length = 0;
       peers.forEach((p, k) => {
         const x = peerItl[k]?.[i];
         if (!(x !== undefined && x > 0) || groupAt(view, p, t) !== g) return;
         vals.push(x);
         const r = peerRun[k]?.[i];
         if (r !== undefined && r === r) runs.push(r);
+        const l = peerLoad[k]?.[i];
+        if (l !== undefined && l === l) loads.push(l);
       });
       if (!vals.length) continue;
       const pm = nanQuantile(Float64Array.from(vals), 0.5);
       const rr = myRun && runs.length ? (myRun[i] + 1) / (nanQuantile(Float64Array.from(runs), 0.5) + 1) : NaN;
-      if (rr === rr && (rr > o.maxRunningRatio || rr < 1 / o.maxRunningRatio)) continue;
+      const lr = myLoad && loads.length ? (myLoad[i] + 1) / (nanQuantile(Float64Array.from(loads), 0.5) + 1) : NaN;
+      if (lr === lr && (lr > o.maxLoadRatio || lr < 1 / o.maxLoadRatio)) continue;
       compared++;
       peerMedian[i] = pm;
       ratio[i] = mine[i] / pm;
@@ -75,6 +92,7 @@ export default defineDetector({
     };
     const episodes = findEpisodes(view, {
       holds: (i) => ratio[i] >= o.minRatio,
+      minSeconds: o.minEpisodeWindows * w,
       peakOf: ratio,
       numbers: (t0, t1) => {
         const pc = peerClocks.map((c) => medianIn(c, t0, t1)).filter((x): x is number => x !== null);
@@ -87,7 +105,7 @@ export default defineDetector({
           peersSmClockMedianMHz: pc.length ? nanQuantile(Float64Array.from(pc), 0.5) : null,
         };
       },
-    });
+    }).filter((e) => (e.numbers.ratioToPeers ?? 0) >= o.minRatio);
     const all = medianIn(mine, view.start, view.end);
     const peersAll = medianIn(peerMedian, view.start, view.end);
     return verdict<'replica-slowdown'>({ comparedWindowsRatio: withTraffic ? compared / withTraffic : 0, peers: peers.length, itlMedianSeconds: all, peersItlMedianSeconds: peersAll }, episodes);

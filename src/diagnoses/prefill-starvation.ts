@@ -45,11 +45,16 @@ export default defineDiagnosis({
     const kv = signal('kv-pressure');
     const pre = signal('preemptions');
     const thrash = kv && pre ? coincide(view, kv.episodes, pre.episodes) : [];
-    const plateau = (signal('batch-plateau')?.episodes ?? []).filter((e) => (e.numbers.kvMeanRatio ?? 1) < KV_ROOM);
+    // A batch held at its cap with KV room and fast steps is a slot shortage (GPU_UNDERUTILIZED); a cap
+    // reached because long prefills slow every step is this pathology's consequence, not another cause.
+    const plateau = (signal('batch-plateau')?.episodes ?? []).filter((e) => {
+      if ((e.numbers.kvMeanRatio ?? 1) >= KV_ROOM) return false;
+      const tbtP95 = quantileBetween(view, 'vllm:inter_token_latency_seconds', 0.95, scope, e.startSeconds, e.endSeconds)?.value;
+      return tbtP95 === undefined || tbtP95 <= view.slo.tbtSeconds;
+    });
     const episodes = coincide(view, ttft!.episodes, q!.episodes)
       // KV thrashing also raises TTFT with a queue; when blocks ran out, that is the cause, not the budget.
       .filter((s) => !overlapsAny(s, thrash))
-      // A batch held at its running cap with KV room: requests wait for a slot, not for prefill budget.
       .filter((s) => !overlapsAny(s, plateau))
       .map((s) => episode(s, numbers(view, scope, s.startSeconds, s.endSeconds)))
       .filter((e) => {

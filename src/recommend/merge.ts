@@ -79,6 +79,40 @@ export function mergeRecommendations(recs: Recommendation[]): Recommendation[] {
     .sort((a, b) => (a.replicas.join(',') < b.replicas.join(',') ? -1 : a.replicas.join(',') > b.replicas.join(',') ? 1 : 0) || FLAG_ORDER.indexOf(a.setting) - FLAG_ORDER.indexOf(b.setting) || (a.role < b.role ? 1 : -1));
 }
 
+/**
+ * Replicas of one configuration group that need the same setting for the same reason get one value:
+ * the binding one by the same policy (the smallest max_num_seqs, …), shown with the arithmetic of the
+ * replica that binds; the other replicas' own values are kept as overruled. One group, one block.
+ */
+export function harmonizeGroups(recs: Recommendation[], groupOf: (replica: string) => string): Recommendation[] {
+  const groups = new Map<string, Recommendation[]>();
+  const out: Recommendation[] = [];
+  for (const r of recs) {
+    if (r.replicas.length !== 1) {
+      out.push(r);
+      continue;
+    }
+    const k = `${groupOf(r.replicas[0])}|${r.setting}|${r.role}|${r.reason.kind}|${r.relation}`;
+    let l = groups.get(k);
+    if (!l) groups.set(k, (l = []));
+    l.push(r);
+  }
+  for (const list of groups.values()) {
+    if (list.length === 1) {
+      out.push(list[0]);
+      continue;
+    }
+    const chosen = choose(list[0].setting, list);
+    const others = list.filter((r) => r !== chosen && String(r.to) !== String(chosen.to));
+    const confidence = list.reduce((c, r) => (CONF[r.confidence] < CONF[c] ? r.confidence : c), chosen.confidence);
+    const merged: Recommendation = { ...chosen, confidence, replicas: list.flatMap((r) => r.replicas).sort(), findings: [...new Set(list.flatMap((r) => r.findings))] };
+    const overruled = [...(chosen.overruled ?? []), ...others.map((r) => ({ to: r.to, findings: r.findings }))];
+    if (overruled.length) merged.overruled = overruled;
+    out.push(merged);
+  }
+  return out.sort((a, b) => (a.replicas.join(',') < b.replicas.join(',') ? -1 : a.replicas.join(',') > b.replicas.join(',') ? 1 : 0) || FLAG_ORDER.indexOf(a.setting) - FLAG_ORDER.indexOf(b.setting) || (a.role < b.role ? 1 : -1));
+}
+
 /** A recommendation as a `vllm serve` flag (booleans as --x / --no-x, as vLLM's CLI takes them). */
 export function serveFlag(r: Pick<Recommendation, 'setting' | 'to'>): string {
   const flag = `--${r.setting.replace(/_/g, '-')}`;
