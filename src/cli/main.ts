@@ -10,6 +10,8 @@ import * as inspect from './inspect.js';
 import * as simulate from './simulate.js';
 import * as fetch from './fetch.js';
 import * as alerts from './alerts.js';
+import * as list from './list.js';
+import * as explain from './explain.js';
 
 export function buildProgram(): Command {
   const program = new Command('vllm-tune')
@@ -17,13 +19,18 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [analyze, inspect, simulate, fetch, alerts]) cmd.register(program);
+  for (const cmd of [analyze, inspect, simulate, fetch, alerts, list, explain]) cmd.register(program);
   for (const c of program.commands) c.exitOverride().version(VERSION, '-V, --version');
   return program;
 }
 
 /** Exit codes: 0 ok, 1 only with --fail-on, 2 bad input or usage, 70 internal error. */
 export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (`vllm-tune list | head`) ends the output, not the process with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
