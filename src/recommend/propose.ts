@@ -52,12 +52,38 @@ export function defaultsContext(view: AnalysisView, replica: Scope, t: number): 
   return { vllmVersion: s('vllm_version'), engineVersion: s('engine_version'), gpuMemoryGiB: gib, gpuName: name };
 }
 
+/**
+ * Constraints vLLM checks between settings at start-up, against the replica's read values: the step
+ * budget must hold one token per running sequence (max_num_batched_tokens ≥ max_num_seqs), and without
+ * chunked prefill a whole prompt (max_num_batched_tokens ≥ max_model_len). A value that would break
+ * them is moved to the nearest one that does not.
+ */
+export function withinOtherSettings(setting: TunableSetting, to: number | string | boolean, view: AnalysisView, replica: Scope, t: number): number | string | boolean {
+  if (typeof to !== 'number') return to;
+  const read = (k: 'max_num_seqs' | 'max_num_batched_tokens' | 'max_model_len') => view.readNum(replica, k, t);
+  if (setting === 'max_num_batched_tokens') {
+    let x = to;
+    const seqs = read('max_num_seqs');
+    if (seqs !== undefined && x < seqs) x = seqs;
+    const chunked = view.settingAt(replica, 'enable_chunked_prefill', t);
+    const len = read('max_model_len');
+    if (chunked && chunked.source !== 'inferred' && chunked.value === false && len !== undefined && x < len) x = len;
+    return x;
+  }
+  if (setting === 'max_num_seqs') {
+    const budget = read('max_num_batched_tokens');
+    return budget !== undefined && to > budget ? budget : to;
+  }
+  return to;
+}
+
 /** The Recommendation for a proposal, or null when it must not be shown (no-op, wrong direction). */
 export function toRecommendation(p: Proposal, ctx: ProposalContext): Omit<Recommendation, 'id' | 'findings'> | null {
   const { view, replica, atSeconds } = ctx;
   let to = p.to;
   const range = SAFE_RANGES[p.setting];
   if (typeof to === 'number' && range && p.clamp !== false) to = Math.min(range.max, Math.max(range.min, to));
+  to = withinOtherSettings(p.setting, to, view, replica, atSeconds);
   const sv = view.settingAt(replica, p.setting, atSeconds);
   const current: CurrentValue = sv ? { value: sv.value, source: sv.source, ...(sv.bound ? { bound: sv.bound } : {}) } : { value: null, source: 'unknown' };
   let relation: Recommendation['relation'] = 'set';
