@@ -82,6 +82,7 @@ function runDiagnoses(view: AnalysisView, signals: Signal[], hasTimeSeries: bool
         view,
         scope,
         signal: ((id: string) => lookup(id, scope)) as DiagnosisContext['signal'],
+        allSignals: ((id: string) => signals.filter((x) => x.id === id)) as DiagnosisContext['allSignals'],
         ...(gpu ? { gpu } : {}),
         ...(phase === 'post' ? { findings: earlier, anomalies } : {}),
       };

@@ -28,6 +28,8 @@ export interface DiagnosisContext {
   scope: Scope;
   /** Signal of a detector in this scope (undefined when the detector does not run here). */
   signal<I extends DetectorId>(id: I): TypedSignal<I> | undefined;
+  /** Signals of a detector in every scope it ran in (profile diagnoses join them with the profile). */
+  allSignals<I extends DetectorId>(id: I): TypedSignal<I>[];
   /** The GPU-profile breakdown, for profile diagnoses (undefined without profiles). */
   gpu?: GpuBreakdown;
   /** For `post` diagnoses: the findings of every other diagnosis, and the anomaly episodes. */

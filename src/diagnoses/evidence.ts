@@ -108,10 +108,10 @@ export interface FindingEvidence {
   REPLICA_RESTART: { restarts: number; firstRestartSeconds: N };
   REPLICA_SLOWDOWN: { ratioToPeers: N; itlMedianSeconds: N; peersItlMedianSeconds: N; runningRatioToPeers: N; smClockMedianMHz: N; peersSmClockMedianMHz: N; sameConfiguration: boolean };
   UNEXPLAINED_ANOMALY: AnomalyEpisodeNumbers & { episodes: number };
-  COMMUNICATION_BOUND: { device: string; commShare: number; exposedCommShare: number; commNs: number; overlapShareOfComm: N; ncclTopNs: number; customAllReduceTopNs: number; tensorParallelSize: N; thresholdShare: number };
-  GPU_IDLE_GAPS: { device: string; idleShare: number; idleNs: number; spanNs: number; gapCount: N; gapP50Ns: N; gapP90Ns: N; gapMaxNs: N; shortKernelShare: N; cudaGraphs: string; thresholdShare: number; idleSource: string };
-  ATTENTION_BOUND: { device: string; attentionShare: number; attentionNs: number; topAttentionKernel: string; kvCacheDtype: string | null; thresholdShare: number };
-  GEMM_BOUND: { device: string; gemmShare: number; denseGemmShare: number; moeGemmShare: number; quantization: string | null; thresholdShare: number };
+  COMMUNICATION_BOUND: { device: string; commShare: number; exposedCommShare: number; commNs: number; overlapShareOfComm: N; ncclTopNs: number; customAllReduceTopNs: number; tensorParallelSize: N; thresholdShare: number; kvP95MaxRatio: N };
+  GPU_IDLE_GAPS: { device: string; idleShare: number; idleNs: number; spanNs: number; gapCount: N; gapP50Ns: N; gapP90Ns: N; gapMaxNs: N; shortKernelShare: N; cudaGraphs: string; thresholdShare: number; idleSource: string; enforceEager: string | null; gpuUtilMeanPercent: N };
+  ATTENTION_BOUND: { device: string; attentionShare: number; attentionNs: number; topAttentionKernel: string; kvCacheDtype: string | null; thresholdShare: number; kvPressureReplicas: string | null; kvMeanRatio: N };
+  GEMM_BOUND: { device: string; gemmShare: number; denseGemmShare: number; moeGemmShare: number; quantization: string | null; thresholdShare: number; capReachedReplicas: string | null; capRequests: N; kvMeanRatio: N };
 }
 
 type MissingEvidence = Exclude<FindingCode, keyof FindingEvidence>;

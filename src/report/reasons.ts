@@ -33,7 +33,7 @@ export const REASON_TEXT = {
   'kv-fit-raise': (r) => {
     const x = r.reason.numbers;
     return {
-      because: `the batch sat at its cap of ${int(n(x.capRequests))} with KV usage at ${pct(n(x.kvMeanRatio))}; the pool (${pool(x)}) holds ⌊0.9 × ${int(n(x.poolTokens))} ÷ ${int(n(x.tokensPerSequence))}⌋ = ${int(n(x.sequencesThatFit))} requests of ${int(n(x.tokensPerSequence))} tokens (${int(n(x.promptMeanTokens))} prompt + ${int(n(x.outputMeanTokens))} output)${n(x.result) !== null && n(x.result) !== n(x.sequencesThatFit) ? `, capped at ${int(n(x.result))} (vLLM's largest default)` : ''}`,
+      because: `${n(x.gemmShare) !== null ? `GEMMs take ${pct(n(x.gemmShare))} of GPU time in the profile and ` : ''}the batch sat at its cap of ${int(n(x.capRequests))} with KV usage at ${pct(n(x.kvMeanRatio))}; the pool (${pool(x)}) holds ⌊0.9 × ${int(n(x.poolTokens))} ÷ ${int(n(x.tokensPerSequence))}⌋ = ${int(n(x.sequencesThatFit))} requests of ${int(n(x.tokensPerSequence))} tokens (${int(n(x.promptMeanTokens))} prompt + ${int(n(x.outputMeanTokens))} output)${n(x.result) !== null && n(x.result) !== n(x.sequencesThatFit) ? `, capped at ${int(n(x.result))} (vLLM's largest default)` : ''}`,
       effect: 'larger decode batches: more tokens/s per GPU and a shorter queue',
       risk: 'longer steps raise time between tokens a little; preemptions if the request mix grows longer',
     };
@@ -65,7 +65,9 @@ export const REASON_TEXT = {
   'kv-fp8': (r) => {
     const x = r.reason.numbers;
     return {
-      because: n(x.poolTokens) !== null ? `fp8 KV holds a token in half the bytes of a 16-bit cache: the pool grows from ${int(n(x.poolTokens))} to about ${int(n(x.poolAfterTokens))} tokens, ${int(n(x.sequencesThatFitAfter))} requests of ${int(n(x.tokensPerSequence))} tokens` : `attention takes ${pct(n(x.attentionShare))} of GPU time; decode attention is bound by reading the KV cache, and fp8 halves the bytes read`,
+      because: n(x.poolTokens) !== null
+        ? `fp8 KV holds a token in half the bytes of a 16-bit cache: the pool grows from ${int(n(x.poolTokens))} to about ${int(n(x.poolAfterTokens))} tokens, ${int(n(x.sequencesThatFitAfter))} requests of ${int(n(x.tokensPerSequence))} tokens`
+        : `attention takes ${pct(n(x.attentionShare))} of GPU time in the profile${n(x.kvMeanRatio) !== null ? ` and the KV pool averaged ${pct(n(x.kvMeanRatio))} in the metrics` : ''}; decode attention is bound by reading the KV cache, and fp8 halves both the bytes read and the bytes held`,
       effect: 'about twice the KV capacity (and less KV traffic per step)',
       risk: 'needs a GPU with fp8 support (Hopper, Ada, MI300) and an accuracy check on your evals',
     };
@@ -103,7 +105,7 @@ export const REASON_TEXT = {
   'tp-lower': (r) => {
     const x = r.reason.numbers;
     return {
-      because: `collectives take ${pct(n(x.exposedCommShare))} of GPU time at TP=${int(n(x.tensorParallelSize))}; TP=${int(n(x.result))} halves the all-reduce participants (run the freed GPUs as more replicas)`,
+      because: `collectives take ${pct(n(x.exposedCommShare))} of GPU time at TP=${int(n(x.tensorParallelSize))}${n(x.kvP95MaxRatio) !== null ? ` while KV usage p95 stayed at or below ${pct(n(x.kvP95MaxRatio))} on every replica` : ''}; TP=${int(n(x.result))} halves the all-reduce participants (run the freed GPUs as more replicas)`,
       effect: 'less communication per token, more replicas',
       risk: 'the model and its KV cache must fit on fewer GPUs',
     };
