@@ -151,6 +151,18 @@ export function assembleFindings(view: AnalysisView, drafted: Drafted[]): { find
   let items = build(drafted);
   linkDrift(view, items);
   items = linkConsequences(view, items);
+  // A cause is at least as severe as what it causes (a warning-level cap behind a critical TTFT breach).
+  const byId = new Map(items.map((x) => [x.finding.id, x.finding]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const it of items) {
+      const cause = it.finding.causedBy ? byId.get(it.finding.causedBy) : undefined;
+      if (cause && SEV[it.finding.severity] < SEV[cause.severity]) {
+        cause.severity = it.finding.severity;
+        changed = true;
+      }
+    }
+  }
   // Context of each root finding (and of drift-explained mechanisms) around its longest episode.
   for (const it of items) {
     const f = it.finding;

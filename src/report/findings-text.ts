@@ -37,7 +37,8 @@ export const FINDING_SUMMARY = {
   GPU_UNDERUTILIZED: (f) => {
     const e = f.evidence;
     if (e.kind === 'demand-bound') return `demand-bound: no queue and KV usage averaged ${pct(n(e.kvMeanRatio))}${n(e.gpuUtilMeanPercent) !== null ? `, GPU utilisation ${num(n(e.gpuUtilMeanPercent))}%` : ''} at ${num(n(e.requestsPerSecondMean))} requests/s: more capacity than the traffic needs.`;
-    return `config-bound: the running batch sat at its cap of ${int(n(e.capRequests))} (${mdText(s(e.capSource))}) with requests waiting while KV usage averaged only ${pct(n(e.kvMeanRatio))}, ${when(f)}.`;
+    const source: Record<string, string> = { read: 'max_num_seqs', inferred: 'the inferred running cap', 'observed-max': 'the most running requests seen' };
+    return `config-bound: the running batch sat at its cap of ${int(n(e.capRequests))} (${mdText(source[s(e.capSource)] ?? s(e.capSource))}) with requests waiting while KV usage averaged only ${pct(n(e.kvMeanRatio))}, ${when(f)}.`;
   },
   MEMORY_LEAK: (f) => {
     const e = f.evidence;
