@@ -21,6 +21,7 @@ import { DIAGNOSES } from './diagnoses/index.js';
 import type { DiagnosisContext, FindingDraft, TypedSignal } from './diagnoses/define-diagnosis.js';
 import { assembleFindings, type Drafted } from './links.js';
 import { alertsSection } from './alerts/index.js';
+import { incidentsOf } from './alerts/calibrate.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -138,7 +139,7 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
   if (gpu !== undefined) result.gpu = gpu;
-  if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, findings, slo);
+  if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings), slo);
   return ResultSchema.parse(result);
 }
 

@@ -23,6 +23,17 @@ export interface FindingLike {
   window?: { startSeconds: number; endSeconds: number };
 }
 
+/**
+ * The incidents of a Result's findings as the calibration reads them: one per episode (replica, code,
+ * span); a finding without episodes (a whole-window state) covers the whole window.
+ */
+export function incidentsOf(findings: readonly { code: string; scope: string; replicas: readonly string[]; episodes: readonly { startSeconds: number; endSeconds: number }[] }[]): FindingLike[] {
+  return findings.flatMap((f) => {
+    const scope = f.replicas.length === 1 ? f.replicas[0] : f.scope;
+    return f.episodes.length ? f.episodes.map((e) => ({ code: f.code, scope, window: { startSeconds: e.startSeconds, endSeconds: e.endSeconds } })) : [{ code: f.code, scope }];
+  });
+}
+
 /** The replica an alert's labels stand for, or the fleet when they name none. */
 export function scopeOf(labels: Labels): string {
   return labels.instance !== undefined || labels.pod !== undefined || labels.engine !== undefined ? replicaIdOf(labels) : FLEET;

@@ -2,6 +2,7 @@
 // diagnoses PromQL can express, with the metric names and labels the inputs carry, thresholds and
 // `for:` calibrated on their history (the calibration as YAML comments). See docs/alerts.md.
 
+import { incidentsOf } from '../alerts/calibrate.js';
 import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { InputError } from '../errors.js';
@@ -61,7 +62,7 @@ export function register(program: Command): void {
     say('calibrating…');
     // The findings give the incidents the calibration needs (healthy baseline, shortest incident).
     const result = runAnalysis(artifacts, { name: 'alerts', slo: sloOpts });
-    const set = generateRules(artifacts.metrics, result.findings, {
+    const set = generateRules(artifacts.metrics, incidentsOf(result.findings), {
       matchers,
       selectorText: flags.selector ?? null,
       ...(groupBy ? { groupBy } : {}),
