@@ -102,7 +102,13 @@ function segmentsOf(view: AnalysisView, replica: string): RawSegment[] {
     .filter((s) => s.name === 'vllm:cache_config_info' && s.t.length > 0)
     .map((s) => ({ start: s.t[0], end: s.t[s.t.length - 1], cache: cacheValues(s) }))
     .sort((a, b) => a.start - b.start);
-  for (let i = 1; i < infos.length; i++) if (!sameCache(infos[i].cache, infos[i - 1].cache) && infos[i].start > span.start) cuts.add(infos[i].start);
+  for (let i = 1; i < infos.length; i++) {
+    if (sameCache(infos[i].cache, infos[i - 1].cache) || !(infos[i].start > span.start)) continue;
+    // A new label set first scraped right after a restart is that restart's redeploy: one cut, at the
+    // process start, not a second one at the scrape (which left a segment of a few seconds between them).
+    const restart = [...cuts].some((c) => c > infos[i - 1].end && c <= infos[i].start);
+    if (!restart) cuts.add(infos[i].start);
+  }
   const bounds = [...cuts].filter((c) => c > span.start && c <= span.end).sort((a, b) => a - b);
   const edges = [span.start, ...bounds, span.end];
   const segs: RawSegment[] = [];

@@ -24,7 +24,10 @@ export default defineDetector({
     }
     const t = counters[0].t;
     const episodes: TypedEpisode<EpisodeNumbers['restarts']>[] = [...times].sort((a, b) => a - b).map((at) => {
-      const after = lastAtOrBefore(t, at) + 1;
+      // The first sample of the new process: the one at `at` when a scrape falls exactly there (a counter
+      // reset is dated by the first sample after it), else the next one.
+      const j = lastAtOrBefore(t, at);
+      const after = j >= 0 && t[j] === at ? j : j + 1;
       const up = after < t.length ? t[after] : at;
       let down = after - 1 >= 0 ? t[after - 1] : at;
       if (down > at) down = at;

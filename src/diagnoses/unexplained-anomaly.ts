@@ -27,7 +27,9 @@ export default defineDiagnosis({
   runs: 'post',
   diagnose({ view, scope, findings, anomalies }) {
     const w = episodeWindowSeconds(view);
-    const mine = (anomalies ?? []).filter((a) => a.scope === scope && a.direction === 'up' && USER_FACING.test(a.metric) && a.endSeconds - a.startSeconds + view.step >= w);
+    // With a single replica the anomalies are computed for the fleet, which is that replica.
+    const ours = (a: AnomalyEpisode) => a.scope === scope || (a.scope === FLEET && view.replicas.length === 1 && view.replicas[0] === scope);
+    const mine = (anomalies ?? []).filter((a) => ours(a) && a.direction === 'up' && USER_FACING.test(a.metric) && a.endSeconds - a.startSeconds + view.step >= w);
     const strong = mine.filter((a) => {
       const r = ratioOf(a);
       return r !== null ? r >= MIN_RATIO_TO_BASELINE : Math.abs(a.peakScore) >= MIN_SCORE;

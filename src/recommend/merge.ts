@@ -143,7 +143,8 @@ export function serveBlocks(recs: Recommendation[], allReplicas: readonly string
     let b = blocks.get(key);
     if (!b) blocks.set(key, (b = { replicas: [], fleet: false, groups: [group], flags, recommendations: [], conditional: false }));
     b.replicas.push(rep);
-    b.recommendations.push(...list.map((r) => r.id));
+    // A recommendation harmonized over several replicas of the group is listed once.
+    for (const r of list) if (!b.recommendations.includes(r.id)) b.recommendations.push(r.id);
     b.conditional = b.conditional || list.some((r) => r.relation !== 'set');
   }
   const out = [...blocks.values()];

@@ -1,25 +1,18 @@
-// GpuBreakdown from profiles, the Markdown section, and the GPU diagnoses (threshold edges and
-// recommendations computed from the shares).
+// GpuBreakdown from profiles and the Markdown section. The GPU diagnoses that read it are tested with
+// the others in diagnoses.test.ts ('GPU profile diagnoses').
 
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { kernelBreakdown } from '../../src/derive/kernel-breakdown.js';
 import { renderGpuSection } from '../../src/report/gpu-section.js';
-import { diagnoseGpu, ATTENTION_SHARE_WARN } from '../../src/diagnoses/gpu/index.js';
 import { GpuBreakdown } from '../../src/model/gpu-result.js';
-import { Finding } from '../../src/model/result.js';
 import { readKinetoProfile } from '../../src/ingest/from-kineto.js';
 import { KernelClassifier } from '../../src/ingest/profile/classify.js';
 import { fileSource } from '../../src/ingest/source.js';
 import type { KernelProfile } from '../../src/model/profile.js';
-import type { ServingConfig } from '../../src/model/serving-config.js';
 import { REAL_TRACES } from '../support/paths.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const TRACES = REAL_TRACES;
-const noConfig: ServingConfig = { values: {}, conflicts: [] };
-const config = (v: Record<string, string | number | boolean>): ServingConfig => ({ values: Object.fromEntries(Object.entries(v).map(([k, value]) => [k, { value, source: 'flag' as const }])), conflicts: [] });
 
 function summary(kernels: [string, KernelProfile['kernels'][number]['category'], number, number][], extra: Partial<KernelProfile> = {}): KernelProfile {
   return { file: 'k.csv', format: 'nsys-csv', kernels: kernels.map(([name, category, count, totalNs]) => ({ name, category, count, totalNs })), gpuActivity: true, ...extra };
@@ -56,58 +49,16 @@ describe('kernelBreakdown', () => {
     expect(renderGpuSection(g)).toBe(md); // deterministic
   });
 
-  it('CPU-only profile → "no GPU activity" and nothing evaluated', () => {
+  it('CPU-only profile → "no GPU activity"', () => {
     const g = kernelBreakdown([{ file: 'cpu.json', format: 'kineto-trace', kernels: [], gpuActivity: false, rank: 3 }]);
     expect(g.unknown).toEqual([{ what: 'GPU time', reason: 'no GPU activity in the profiles given (CPU-only)' }]);
     expect(renderGpuSection(g)).toContain('No GPU activity in this profile (CPU-only).');
-    const r = diagnoseGpu(g, noConfig);
-    expect(r.findings).toEqual([]);
-    expect(r.notEvaluated.map((n) => n.code)).toEqual(['COMMUNICATION_BOUND', 'GPU_IDLE_GAPS', 'ATTENTION_BOUND', 'GEMM_BOUND']);
+    expect(g.devices.filter((d) => d.gpuActivity)).toEqual([]);
   });
 
   it('writes kernel names as table code cells: longer fence, escaped pipe, no entities', () => {
     const g = kernelBreakdown([summary([['void k<int>|x`y`', 'other', 1, 1000]])]);
     expect(renderGpuSection(g)).toContain('| `` void k<int>\\|x`y` `` |');
-  });
-});
-
-describe('diagnoseGpu', () => {
-  it('ATTENTION_BOUND at the threshold edge, with kv_cache_dtype and max_num_seqs computed', () => {
-    const at = (share: number) => kernelBreakdown([summary([['flash_fwd', 'attention', 1, share * 1e6], ['nvjet', 'gemm', 1, (1 - share) * 1e6]])]);
-    expect(diagnoseGpu(at(ATTENTION_SHARE_WARN - 0.01), noConfig).findings.map((f) => f.code)).toEqual(['GEMM_BOUND']); // 61% GEMM, attention just under
-    const r = diagnoseGpu(at(0.5), config({ max_num_seqs: 256, kv_cache_dtype: 'auto' }));
-    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['ATTENTION_BOUND', 'warning']]);
-    const f = Finding.parse(r.findings[0]);
-    // max_num_seqs: 256 × (1 − (0.5 − 0.4)) = 230.4 → rounded to a multiple of 8 = 232
-    expect(f.recommendations.map((x) => [x.setting, x.from, x.to])).toEqual([['kv_cache_dtype', 'auto', 'fp8'], ['max_num_seqs', 256, 232]]);
-    expect(f.doc).toBe('docs/findings/ATTENTION_BOUND.md');
-    // GPU_IDLE_GAPS cannot be judged on a summary without --wall-seconds
-    expect(r.notEvaluated).toEqual([{ code: 'GPU_IDLE_GAPS', reason: 'no timeline and no --wall-seconds: idle time unknown' }]);
-  });
-
-  it('COMMUNICATION_BOUND with TP halved and custom all-reduce; GEMM_BOUND with fp8', () => {
-    const p = summary([['ncclDevKernel_AllReduce', 'communication', 10, 3e6], ['nvjet', 'gemm', 10, 7e6]]);
-    p.kernels[0].sub = 'nccl';
-    const r = diagnoseGpu(kernelBreakdown([p]), config({ tensor_parallel_size: 4, max_num_seqs: 128 }));
-    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['COMMUNICATION_BOUND', 'warning'], ['GEMM_BOUND', 'warning']]);
-    expect(r.findings[0].recommendations.map((x) => [x.setting, x.to])).toEqual([['tensor_parallel_size', 2], ['disable_custom_all_reduce', false]]);
-    expect(r.findings[1].recommendations.map((x) => [x.setting, x.to])).toEqual([['quantization', 'fp8'], ['max_num_seqs', 256]]);
-    expect(r.findings[0].evidence.commShare).toBeCloseTo(0.3, 12);
-  });
-
-  it('GPU_IDLE_GAPS from a timeline: enforce_eager off and async scheduling', () => {
-    const p: KernelProfile = {
-      ...summary([['k', 'other', 100, 100_000]]),
-      devices: [{ device: '0', spanNs: 1_000_000, busyNs: 500_000, idleNs: 500_000, gaps: { count: 99, totalNs: 500_000, p50Ns: 5000, p90Ns: 6000, maxNs: 9000, totalOverNs: {}, countOver: {} } }],
-      shortKernels: { thresholdNs: 5000, count: 90, totalNs: 80_000 },
-      launches: { launchCalls: 100, launchCallNs: 500_000, graphLaunches: 0, graphKernels: 0 },
-    };
-    p.kernels[0].device = '0';
-    const r = diagnoseGpu(kernelBreakdown([p]), config({ enforce_eager: true }));
-    const f = r.findings.find((x) => x.code === 'GPU_IDLE_GAPS')!;
-    expect(f.severity).toBe('critical'); // 50% ≥ 40%
-    expect(f.recommendations.map((x) => [x.setting, x.from, x.to, x.confidence])).toEqual([['enforce_eager', true, false, 'high'], ['async_scheduling', null, true, 'medium']]);
-    expect(f.evidence.gapCount).toBe(99);
   });
 });
 
