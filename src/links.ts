@@ -1,11 +1,11 @@
 // From diagnosis drafts to the Result's findings and recommendations:
 // 1. ids (`CODE@scope`), severity order;
-// 2. configuration drift that explains a replica's trouble: the finding goes under the CONFIG_DRIFT
-//    finding, whose first proposal restores the peers' value; the finding's own proposals stay, as
-//    alternatives for when the odd setting was intended;
-// 3. consequences under their causes (diagnoses/relations.ts CAUSED_BY): each episode of a symptom that
+// 2. consequences under their causes (diagnoses/relations.ts CAUSED_BY): each episode of a symptom that
 //    overlaps an episode of a cause on the same replica moves into a consequence finding under that
 //    cause, which carries no advice of its own; the rest stays an independent finding;
+// 3. configuration drift that explains a replica's remaining root trouble: the finding goes under the
+//    CONFIG_DRIFT finding, whose first proposal restores the peers' value; the finding's own proposals
+//    stay, as alternatives for when the odd setting was intended;
 // 4. before/during/after context of each root finding's worst episode;
 // 5. proposals → safe recommendations (recommend/propose.ts), merged per replica, serve blocks.
 
@@ -16,6 +16,7 @@ import type { AnalysisView } from './derive/view.js';
 import { FLEET } from './derive/view.js';
 import type { FindingDraft, ProposalAt } from './diagnoses/define-diagnosis.js';
 import { CAUSED_BY, DRIFT_RELEVANT, ROOT_ORDER } from './diagnoses/relations.js';
+import { DIAGNOSES } from './diagnoses/index.js';
 import { near } from './derive/episodes.js';
 import { episodeWindowSeconds } from './derive/windowed.js';
 import { incidentContext } from './derive/incident.js';
@@ -68,38 +69,61 @@ function build(drafted: Drafted[]): Working[] {
   });
 }
 
-/** Configuration drift that explains a finding on the odd replica (see the header). */
+/** A setting's value as text: read, or inferred as an exact value (a running plateau), never a bound. */
+function readValue(view: AnalysisView, replica: string, setting: string, t: number): string | undefined {
+  const v = view.settingAt(replica, setting as TunableSetting, t);
+  return v && !v.bound ? String(v.value) : undefined;
+}
+
+/**
+ * Configuration drift that explains a finding on a replica (see the header): during one of the
+ * finding's episodes, a relevant setting of the replica differs from the value its peers of the same
+ * model all run, and none of those peers shows the finding at the same time. Decided from the
+ * configuration timeline, whichever replica the drift finding called odd (with two replicas there is
+ * no majority; the one in trouble is the one to restore).
+ */
 function linkDrift(view: AnalysisView, items: Working[]): void {
   const w = episodeWindowSeconds(view);
+  const modelOf = new Map(view.timeline.replicas.map((r) => [r.replica, r.model ?? '(unknown model)']));
   for (const drift of items.filter((x) => x.finding.code === 'CONFIG_DRIFT')) {
-    const peers = String(drift.finding.evidence.peerReplicas ?? '').split(', ').filter(Boolean);
+    const model = String(drift.finding.evidence.model ?? '(unknown model)');
     for (const item of items) {
       const f = item.finding;
       if (f.code === 'CONFIG_DRIFT' || f.causedBy || f.replicas.length !== 1) continue;
       const r = f.replicas[0];
-      if (!drift.finding.replicas.includes(r)) continue;
-      const relevant = DRIFT_RELEVANT[f.code] as readonly string[];
-      // Drift episodes of this replica, on a relevant setting, in force during one of the finding's episodes.
-      const driftEps = drift.finding.episodes.filter((e) => relevant.includes(String(e.numbers.setting)) && f.episodes.some((x) => near(x, e, 0)));
-      if (!driftEps.length) continue;
-      // The peers (the other setting) must be free of this finding at the same time, or the setting is not why.
-      const peersWithIt = items.some((o) => o.finding.code === f.code && o.finding.replicas.some((p) => peers.includes(p)) && o.finding.episodes.some((x) => f.episodes.some((y) => near(x, y, w))));
-      if (!peers.length || peersWithIt) continue;
+      if (modelOf.get(r) !== model) continue;
+      const others = [...modelOf].filter(([x, m]) => x !== r && m === model).map(([x]) => x);
+      const restore: ProposalAt[] = [];
+      const explained: string[] = [];
+      for (const setting of DRIFT_RELEVANT[f.code] as readonly string[]) {
+        for (const e of f.episodes) {
+          const t = e.startSeconds;
+          const mine = readValue(view, r, setting, t);
+          if (mine === undefined) continue;
+          const differing = others.filter((p) => {
+            const v = readValue(view, p, setting, t);
+            return v !== undefined && v.toLowerCase() !== mine.toLowerCase();
+          });
+          if (!differing.length) continue;
+          const values = new Set(differing.map((p) => readValue(view, p, setting, t)!.toLowerCase()));
+          // The peers with the other value must be free of this finding at the same time.
+          const peersWithIt = items.some((o) => o.finding.code === f.code && o.finding.replicas.some((p) => differing.includes(p)) && o.finding.episodes.some((x) => near(x, e, w)));
+          if (peersWithIt || values.size !== 1) continue;
+          if (!explained.includes(setting)) explained.push(setting);
+          const peersValue = readValue(view, differing[0], setting, t)!;
+          const to = parseConfigScalar(peersValue);
+          if (to === undefined || !(TUNABLE_SETTINGS as readonly string[]).includes(setting) || restore.some((p) => p.setting === setting)) continue;
+          restore.push({ replica: r, atSeconds: t, setting: setting as TunableSetting, to, direction: 'set', confidence: 'high', clamp: false, reason: { kind: 'restore-peers', numbers: { value: mine, peersValue, peerReplicas: differing.join(', '), finding: f.code } } });
+        }
+      }
+      if (!explained.length) continue;
       f.causedBy = drift.finding.id;
       drift.finding.severity = worstSeverity(drift.finding.severity, f.severity);
-      const worst = longest(f.episodes)!;
-      const restore: ProposalAt[] = [];
-      for (const e of driftEps) {
-        const setting = String(e.numbers.setting);
-        if (!(TUNABLE_SETTINGS as readonly string[]).includes(setting)) continue;
-        const peersValue = String(e.numbers.peersValue);
-        const to = parseConfigScalar(peersValue);
-        if (to === undefined || peersValue.includes(' / ') || restore.some((p) => p.setting === setting)) continue;
-        restore.push({ replica: r, atSeconds: worst.startSeconds, setting: setting as TunableSetting, to, direction: 'set', confidence: 'high', clamp: false, reason: { kind: 'restore-peers', numbers: { value: String(e.numbers.value), peersValue, peerReplicas: peers.join(', '), finding: f.code } } });
-      }
+      if (!drift.finding.replicas.includes(r)) drift.finding.replicas = [...drift.finding.replicas, r].sort();
+      drift.finding.evidence = { ...drift.finding.evidence, explains: [String(drift.finding.evidence.explains ?? ''), `${f.code}@${r}`].filter(Boolean).join(', '), replicasToRestore: [String(drift.finding.evidence.replicasToRestore ?? ''), r].filter(Boolean).join(', ') };
       drift.proposals.push(...restore);
-      if (restore.length) for (const p of item.proposals) p.role = 'alternative';
       // Drift is the cause: its finding carries the fix; the mechanism's own proposals stay as options.
+      if (restore.length) for (const p of item.proposals) p.role = 'alternative';
       item.incident = true;
     }
   }
@@ -134,14 +158,23 @@ function linkConsequences(view: AnalysisView, items: Working[]): Working[] {
       out.push(item);
       continue;
     }
+    // Each part says only what its own episodes show (the diagnosis's refine(), when it has one).
+    const def = DIAGNOSES.find((d) => d.code === f.code);
+    const part = (eps: Episode[]): Pick<Finding, 'severity' | 'evidence'> => {
+      if (def?.refine) {
+        const r = def.refine(eps as never, f.evidence as never);
+        return { severity: r.severity, evidence: r.evidence as Finding['evidence'] };
+      }
+      return { severity: f.severity, evidence: { ...f.evidence, ...(typeof f.evidence.episodes === 'number' ? { episodes: eps.length } : {}) } };
+    };
     let k = 0;
     for (const [causeId, eps] of parts) {
       const id = free.length === 0 && parts.size === 1 ? f.id : `${f.id}#${++k}`;
-      out.push({ finding: { ...f, id, episodes: eps, causedBy: causeId, evidence: { ...f.evidence, ...(typeof f.evidence.episodes === 'number' ? { episodes: eps.length } : {}) } }, proposals: [], incident: false });
+      out.push({ finding: { ...f, ...part(eps), id, episodes: eps, causedBy: causeId }, proposals: [], incident: false });
     }
     if (free.length) {
       const kept = item.proposals.filter((p) => free.some((e) => p.atSeconds >= e.startSeconds - w && p.atSeconds <= e.endSeconds + w));
-      out.push({ finding: { ...f, episodes: free, evidence: { ...f.evidence, ...(typeof f.evidence.episodes === 'number' ? { episodes: free.length } : {}) } }, proposals: kept, incident: item.incident });
+      out.push({ finding: { ...f, ...part(free), episodes: free }, proposals: kept, incident: item.incident });
     }
   }
   return out;
@@ -149,8 +182,8 @@ function linkConsequences(view: AnalysisView, items: Working[]): Working[] {
 
 export function assembleFindings(view: AnalysisView, drafted: Drafted[]): { findings: Finding[]; recommendations: Recommendation[]; serveBlocks: ServeBlock[] } {
   let items = build(drafted);
-  linkDrift(view, items);
   items = linkConsequences(view, items);
+  linkDrift(view, items);
   // A cause is at least as severe as what it causes (a warning-level cap behind a critical TTFT breach).
   const byId = new Map(items.map((x) => [x.finding.id, x.finding]));
   for (let changed = true; changed; ) {

@@ -20,6 +20,10 @@ export function trafficStats(view: AnalysisView, r: Scope, t0: number, t1: numbe
     startSeconds: t0,
     endSeconds: t1,
     requestsPerSecond: fin !== null ? fin / dur : null,
+    promptTokensPerSecond: (() => {
+      const p = totalBetween(view, 'vllm:prompt_tokens_total', r, t0, t1);
+      return p !== null ? p / dur : null;
+    })(),
     promptTokensMean: histogramMeanBetween(view, 'vllm:request_prompt_tokens', r, t0, t1),
     promptTokensP95: quantileBetween(view, 'vllm:request_prompt_tokens', 0.95, r, t0, t1)?.value ?? null,
     outputTokensMean: histogramMeanBetween(view, 'vllm:request_generation_tokens', r, t0, t1),
@@ -31,28 +35,31 @@ export function trafficStats(view: AnalysisView, r: Scope, t0: number, t1: numbe
   };
 }
 
-/** The traffic quantities compared for a trigger (state such as the queue is an effect, not a trigger). */
-const TRAFFIC: (keyof TrafficStats)[] = ['requestsPerSecond', 'promptTokensMean', 'promptTokensP95', 'outputTokensMean', 'prefixCacheHitRatio'];
+/**
+ * The traffic quantities compared (state such as the queue is an effect, not a trigger). The load ones
+ * can be a trigger; the prefix-cache hit rate moves with the prompts, so it is a trigger only when no
+ * load quantity moved.
+ */
+const LOAD: (keyof TrafficStats)[] = ['requestsPerSecond', 'promptTokensPerSecond', 'promptTokensMean', 'promptTokensP95', 'outputTokensMean'];
+const TRAFFIC: (keyof TrafficStats)[] = [...LOAD, 'prefixCacheHitRatio'];
 
 export function incidentContext(view: AnalysisView, r: Scope, t0: number, t1: number, decomposition: IncidentContext['decomposition'] = null): IncidentContext {
   const len = Math.min(Math.max(t1 - t0, view.step), CONTEXT_MAX_SECONDS);
   const before = t0 - len >= view.start - view.step / 2 ? trafficStats(view, r, Math.max(view.start, t0 - len), t0) : null;
   const after = t1 + len <= view.end + view.step / 2 ? trafficStats(view, r, t1, Math.min(view.end, t1 + len)) : null;
   const during = trafficStats(view, r, t0, t1);
-  let trigger: IncidentContext['trigger'] = null;
+  const changes: IncidentContext['changes'] = [];
   if (before) {
-    let best = 0;
     for (const k of TRAFFIC) {
       const b = before[k];
       const d = during[k];
       if (typeof b !== 'number' || typeof d !== 'number' || !(b > 0) || !(d > 0)) continue;
       const ratio = d / b;
-      const strength = Math.max(ratio, 1 / ratio);
-      if (strength >= TRIGGER_MIN_RATIO && strength > best) {
-        best = strength;
-        trigger = { quantity: k, before: b, during: d, ratio };
-      }
+      if (Math.max(ratio, 1 / ratio) >= TRIGGER_MIN_RATIO) changes.push({ quantity: k, before: b, during: d, ratio });
     }
   }
-  return { before, during, after, trigger, decomposition };
+  const strength = (c: { ratio: number }) => Math.max(c.ratio, 1 / c.ratio);
+  changes.sort((a, b) => strength(b) - strength(a));
+  const trigger = changes.find((c) => LOAD.includes(c.quantity as keyof TrafficStats)) ?? changes[0] ?? null;
+  return { before, during, after, trigger, changes, decomposition };
 }

@@ -1,6 +1,6 @@
 // CONFIG_DRIFT: replicas that serve the same model with different settings at the same time, or a
-// replica whose settings changed inside the window (a redeploy). Read values only (flags, logs,
-// cache_config_info), never inferred ones. The replicas that differ from the majority of their peers
+// replica whose settings changed inside the window (a redeploy). Read values (flags, logs,
+// cache_config_info) and inferred exact values (a running plateau), marked as inferred; never a bound. The replicas that differ from the majority of their peers
 // are named; with no majority, every replica involved is. When the odd setting explains another
 // finding on that replica (engine.ts, linkDrift), this finding leads the verdict and proposes to restore
 // the peers' value.
@@ -35,6 +35,7 @@ interface Entry {
   start: number;
   end: number;
   value: string | number | boolean;
+  inferred: boolean;
 }
 
 export default defineDiagnosis({
@@ -62,9 +63,15 @@ export default defineDiagnosis({
         const entries: Entry[] = [];
         for (const r of reps) for (const s of r.segments) {
           const v = s.values[setting];
-          if (v && v.source !== 'inferred') entries.push({ replica: r.replica, start: s.startSeconds, end: s.endSeconds, value: v.value });
+          // Read values, and inferred exact values (a running plateau); a bound says too little.
+          if (v && !v.bound) entries.push({ replica: r.replica, start: s.startSeconds, end: s.endSeconds, value: v.value, inferred: v.source === 'inferred' });
         }
         if (entries.length < 2) continue;
+        // Replicas whose own value of this setting changed inside the window (a redeploy).
+        const changed = new Set(reps.map((r) => r.replica).filter((id) => {
+          const own = entries.filter((e) => e.replica === id).sort((x, y) => x.start - y.start);
+          return own.some((e, i) => i > 0 && differs(setting, own[i - 1].value, e.value));
+        }));
         // Across replicas, on each elementary interval between segment boundaries.
         const cuts = [...new Set(entries.flatMap((e) => [e.start, e.end]))].sort((a, b) => a - b);
         const spans = new Map<string, DriftEpisode>();
@@ -83,8 +90,15 @@ export default defineDiagnosis({
             counts.set(key, c);
           }
           if (counts.size < 2) continue;
-          const major = [...counts.values()].sort((x, y) => y.n - x.n)[0];
-          const hasMajority = major.n * 2 > live.length;
+          let major = [...counts.values()].sort((x, y) => y.n - x.n)[0];
+          let hasMajority = major.n * 2 > live.length;
+          // No majority (two replicas, two values): the replicas that were redeployed to their value
+          // inside the window are the odd ones, when the others kept theirs.
+          const kept = live.filter((e) => !changed.has(e.replica));
+          if (!hasMajority && kept.length && kept.length < live.length && new Set(kept.map((e) => show(e.value).toLowerCase())).size === 1) {
+            major = { value: kept[0].value, n: kept.length };
+            hasMajority = true;
+          }
           for (const e of live) {
             const isOdd = hasMajority ? differs(setting, e.value, major.value) : true;
             if (!isOdd) {
@@ -100,7 +114,7 @@ export default defineDiagnosis({
             if (prev && prev.endSeconds >= a) {
               prev.endSeconds = b;
               prev.durationSeconds = b - prev.startSeconds;
-            } else spans.set(key, episode({ startSeconds: a, endSeconds: b }, { setting, value: show(e.value), peersValue }));
+            } else spans.set(key, episode({ startSeconds: a, endSeconds: b }, { setting, value: show(e.value), peersValue, inferred: e.inferred }));
           }
         }
         episodes.push(...spans.values());
@@ -112,7 +126,7 @@ export default defineDiagnosis({
             changedInWindow = true;
             odd.add(r.replica);
             settings.add(setting);
-            episodes.push(episode({ startSeconds: own[i].start, endSeconds: own[i].end }, { setting, value: show(own[i].value), peersValue: show(own[i - 1].value) }, own[i].start));
+            episodes.push(episode({ startSeconds: own[i].start, endSeconds: own[i].end }, { setting, value: show(own[i].value), peersValue: show(own[i - 1].value), inferred: own[i].inferred }, own[i].start));
           }
         }
       }

@@ -68,6 +68,11 @@ export interface DiagnosisDef<C extends FindingCode> {
    */
   runs: 'replica' | 'fleet' | 'profile' | 'post';
   diagnose(ctx: DiagnosisContext): DiagnosisOutcome<C>;
+  /**
+   * Severity and evidence of a part of a finding, when its episodes are split between causes (links.ts):
+   * the part keeps only its own episodes, and what it says must follow from them. Default: unchanged.
+   */
+  refine?(episodes: TypedEpisode<FindingEpisodeNumbers[C]>[], evidence: FindingEvidence[C]): { severity: Severity; evidence: FindingEvidence[C] };
 }
 
 /** A diagnosis with its code type erased, for the registry. */

@@ -73,7 +73,7 @@ export interface AnomalyEpisodeNumbers {
 }
 
 export interface FindingEpisodeNumbers {
-  CONFIG_DRIFT: { setting: string; value: string; peersValue: string };
+  CONFIG_DRIFT: { setting: string; value: string; peersValue: string; inferred: boolean };
   KV_CACHE_THRASHING: ThrashEpisode;
   PREFILL_STARVATION: StarvationEpisode;
   GPU_UNDERUTILIZED: ConfigBoundEpisode | { kvMeanRatio: N; requestsPerSecondMean: N; gpuUtilMeanPercent: N };
@@ -94,7 +94,7 @@ export interface FindingEpisodeNumbers {
 }
 
 export interface FindingEvidence {
-  CONFIG_DRIFT: { model: string | null; settings: string; replicas: string; peerReplicas: string; changedInWindow: boolean };
+  CONFIG_DRIFT: { model: string | null; settings: string; replicas: string; peerReplicas: string; changedInWindow: boolean; explains?: string; replicasToRestore?: string };
   KV_CACHE_THRASHING: ThrashEpisode & { episodes: number; preemptionsTotal: N };
   PREFILL_STARVATION: StarvationEpisode & { episodes: number };
   GPU_UNDERUTILIZED: (ConfigBoundEpisode & { kind: 'config-bound'; capSource: string }) | { kind: 'demand-bound'; kvMeanRatio: N; timeWithQueueRatio: N; requestsPerSecondMean: N; gpuUtilMeanPercent: N };
@@ -102,7 +102,7 @@ export interface FindingEvidence {
   PREFIX_CACHE_MISSES: { hitRatio: N; queriedTokens: number; prefixCachingEnabled: string; overcountRisk: boolean };
   QUEUE_BUILDUP: QueueEpisode & { episodes: number };
   KV_SWAPPING: { swappedMax: N; timeSwappingRatio: number; cpuCacheUsageMaxRatio: N };
-  LATENCY_SLO_BREACH: SloEpisode & { episodes: number; windowsOverTargetRatio: N };
+  LATENCY_SLO_BREACH: SloEpisode & { episodes: number; windowsOverTargetRatio: N; e2eOnly: boolean };
   THROUGHPUT_DROP: { dropRatio: number; baselineTokensPerSecond: number; duringTokensPerSecond: number; waitingMeanDuringDrop: N };
   OOM_RISK: { fbUsedMaxRatio: N; gpuMemoryUtilization: N };
   REPLICA_RESTART: { restarts: number; firstRestartSeconds: N };

@@ -3,7 +3,9 @@
 
 import { defineDiagnosis, found, worstBy, notEvaluated, none } from './define-diagnosis.js';
 import { episode, mergeSpans } from './shared.js';
-import type { SloEpisode } from './evidence.js';
+import type { FindingEvidence, SloEpisode } from './evidence.js';
+import type { TypedEpisode } from '../detectors/define-detector.js';
+import type { Severity } from '../model/result.js';
 import { quantileBetween } from '../derive/windowed.js';
 import type { AnalysisView } from '../derive/view.js';
 
@@ -39,12 +41,23 @@ export default defineDiagnosis({
     if (!episodes.length) return none;
     const worst = worstBy(episodes, (n) => n.worstRatioToTarget)!;
     const over = sigs.map((s) => s!.evidence.windowsOverTargetRatio).filter((x): x is number => x !== null);
-    return found({
-      severity: (worst.numbers.worstRatioToTarget ?? 0) >= CRITICAL_RATIO ? 'critical' : 'warning',
-      episodes,
-      evidence: { ...worst.numbers, episodes: episodes.length, windowsOverTargetRatio: over.length ? Math.max(...over) : null },
-      proposals: [],
-      incident: true,
-    });
+    const { severity, evidence } = judge(episodes, over.length ? Math.max(...over) : null);
+    return found({ severity, episodes, evidence, proposals: [], incident: true });
+  },
+  refine(episodes, evidence) {
+    return judge(episodes, evidence.windowsOverTargetRatio);
   },
 });
+
+/**
+ * Severity from the episodes: critical at twice a target. End-to-end over target while TTFT and time
+ * between tokens met theirs means the requests were long, not the server slow (end-to-end ≈ TTFT +
+ * output tokens × TBT): shown, but as information.
+ */
+function judge(episodes: TypedEpisode<SloEpisode>[], windowsOverTargetRatio: number | null): { severity: Severity; evidence: FindingEvidence['LATENCY_SLO_BREACH'] } {
+  const worst = worstBy(episodes, (n) => n.worstRatioToTarget)!;
+  const within = (x: number | null, t: number) => x === null || x <= t;
+  const e2eOnly = episodes.every((e) => within(e.numbers.ttftP95Seconds, e.numbers.ttftTargetSeconds) && within(e.numbers.tbtP95Seconds, e.numbers.tbtTargetSeconds));
+  const severity: Severity = e2eOnly ? 'info' : (worst.numbers.worstRatioToTarget ?? 0) >= CRITICAL_RATIO ? 'critical' : 'warning';
+  return { severity, evidence: { ...worst.numbers, episodes: episodes.length, windowsOverTargetRatio, e2eOnly } };
+}

@@ -48,4 +48,8 @@ export default defineDiagnosis({
     const worst = worstBy(episodes, (_n, e) => e.durationSeconds)!;
     return found({ severity: worst.durationSeconds >= CRITICAL_EPISODE_SECONDS ? 'critical' : 'warning', episodes, evidence: { ...worst.numbers, episodes: episodes.length }, proposals: [], incident: true });
   },
+  refine(episodes) {
+    const worst = worstBy(episodes, (_n, e) => e.durationSeconds)!;
+    return { severity: worst.durationSeconds >= CRITICAL_EPISODE_SECONDS ? 'critical' : 'warning', evidence: { ...worst.numbers, episodes: episodes.length } };
+  },
 });

@@ -11,8 +11,8 @@ export type SettingSource = z.infer<typeof SettingSource>;
 
 /** How an inferred value was found; the report turns it into words. */
 export const Inference = z.discriminatedUnion('method', [
-  /** The highest populated `vllm:iteration_tokens_total` bucket: some step carried more than `lowerBound` tokens. */
-  z.object({ method: z.literal('iteration-tokens'), lowerBound: z.number(), bucketUpper: z.number() }),
+  /** The highest populated `vllm:iteration_tokens_total` bucket: some step carried more than `lowerBound` tokens (`bucketUpper` null: the +Inf bucket). */
+  z.object({ method: z.literal('iteration-tokens'), lowerBound: z.number(), bucketUpper: z.number().nullable() }),
   /** `vllm:num_requests_running` flat at its maximum while requests waited and KV had room: the running cap. */
   z.object({ method: z.literal('running-plateau'), value: z.number(), plateauShare: z.number(), points: z.number() }),
   /** `vllm:num_requests_running` reached this many: the cap is at least that. */

@@ -104,6 +104,7 @@ export const TrafficStats = z.object({
   startSeconds: z.number(),
   endSeconds: z.number(),
   requestsPerSecond: num,
+  promptTokensPerSecond: num,
   promptTokensMean: num,
   promptTokensP95: num,
   outputTokensMean: num,
@@ -120,8 +121,10 @@ export const IncidentContext = z.object({
   before: TrafficStats.nullable(),
   during: TrafficStats,
   after: TrafficStats.nullable(),
-  /** The traffic quantity that changed most from before to during (the trigger, when the data shows one). */
+  /** The load quantity that changed most from before to during (the trigger, when the data shows one). */
   trigger: z.object({ quantity: z.string(), before: z.number(), during: z.number(), ratio: z.number() }).nullable(),
+  /** Every traffic quantity that moved by the trigger factor or more, strongest first. */
+  changes: z.array(z.object({ quantity: z.string(), before: z.number(), during: z.number(), ratio: z.number() })),
   /** Mean latency split during the episode (queue + prefill + decode), when the histograms exist. */
   decomposition: Evidence.nullable(),
 });

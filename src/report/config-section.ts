@@ -13,7 +13,7 @@ const SOURCE: Record<SettingValue['source'], string> = { flag: 'flag', cache_con
 export function inferenceText(i: Inference): string {
   switch (i.method) {
     case 'iteration-tokens':
-      return `steps of more than ${int(i.lowerBound)} tokens in vllm:iteration_tokens_total (bucket up to ${int(i.bucketUpper)})`;
+      return `steps of more than ${int(i.lowerBound)} tokens in vllm:iteration_tokens_total (bucket up to ${i.bucketUpper === null ? '+Inf' : int(i.bucketUpper)})`;
     case 'running-plateau':
       return `running requests flat at ${int(i.value)} while requests waited and KV had room (${int(i.points)} scrapes, ${Math.round(i.plateauShare * 100)}% of the segment)`;
     case 'running-max':

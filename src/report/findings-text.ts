@@ -25,7 +25,7 @@ const LATENCY_NAME: Record<string, string> = { ttft: 'TTFT', tbt: 'time between 
 /** The one-line summary of a finding (Markdown, escaped). */
 export const FINDING_SUMMARY = {
   CONFIG_DRIFT: (f) =>
-    `${mdText(s(f.evidence.replicas))} ${f.replicas.length === 1 ? 'runs' : 'run'} ${mdText(s(f.evidence.model))} with ${f.evidence.changedInWindow ? 'settings that changed inside the window' : 'settings that differ from its peers'}: ${mdText(s(f.evidence.settings))}${s(f.evidence.peerReplicas) ? ` (peers: ${mdText(s(f.evidence.peerReplicas))})` : ''}.`,
+    `${mdText(s(f.evidence.replicas))} ${f.evidence.replicas && String(f.evidence.replicas).includes(',') ? 'run' : 'runs'} ${mdText(s(f.evidence.model))} with ${f.evidence.changedInWindow ? 'settings that changed inside the window' : 'settings that differ from its peers'}: ${mdText(s(f.evidence.settings))}${s(f.evidence.peerReplicas) ? ` (peers: ${mdText(s(f.evidence.peerReplicas))})` : ''}${f.evidence.replicasToRestore ? `; it explains ${mdText(s(f.evidence.explains))}: restore the peers' settings on ${mdText(s(f.evidence.replicasToRestore))}` : ''}.`,
   KV_CACHE_THRASHING: (f) => {
     const e = f.evidence;
     return `KV usage averaged ${pct(n(e.kvMeanRatio))} and ${int(n(e.preemptions))} requests were preempted (${pct(n(e.preemptionsPerRequest))} of finished requests) ${when(f)}; the pool holds ${int(n(e.poolTokens))} tokens, about ${int(n(e.sequencesThatFit))} sequences of ${int(n(e.tokensPerSequence))} tokens${n(e.maxNumSeqs) !== null ? `, while max_num_seqs admits ${int(n(e.maxNumSeqs))}` : ''}.`;
@@ -56,7 +56,7 @@ export const FINDING_SUMMARY = {
     const parts = (['ttft', 'tbt', 'e2e'] as const)
       .filter((k) => n(e[`${k}P95Seconds`]) !== null && n(e[`${k}TargetSeconds`]) !== null && (n(e[`${k}P95Seconds`]) as number) > (n(e[`${k}TargetSeconds`]) as number))
       .map((k) => `${LATENCY_NAME[k]} p95 ${duration(n(e[`${k}P95Seconds`]))} vs ${duration(n(e[`${k}TargetSeconds`]))}`);
-    return `${parts.join('; ') || 'p95 over target'} ${when(f)}${n(e.windowsOverTargetRatio) !== null ? ` (${pct(n(e.windowsOverTargetRatio))} of 5-minute windows over target)` : ''}.`;
+    return `${parts.join('; ') || 'p95 over target'} ${when(f)}${n(e.windowsOverTargetRatio) !== null ? ` (${pct(n(e.windowsOverTargetRatio))} of 5-minute windows over target)` : ''}${e.e2eOnly ? '; TTFT and time between tokens met their targets, so the requests were long rather than the server slow' : ''}.`;
   },
   THROUGHPUT_DROP: (f) => `output tokens/s fell ${pct(n(f.evidence.dropRatio))} (from ${num(n(f.evidence.baselineTokensPerSecond))} to ${num(n(f.evidence.duringTokensPerSecond))}) while requests waited, ${when(f)}.`,
   OOM_RISK: (f) => {
@@ -94,7 +94,7 @@ const nu = (x: number | null) => num(x);
 export const EPISODE_COLUMNS = {
   CONFIG_DRIFT: [
     { label: 'setting', cell: (e) => codeCell(s(e.numbers.setting)) },
-    { label: 'value here', cell: (e) => codeCell(s(e.numbers.value)) },
+    { label: 'value here', cell: (e) => `${codeCell(s(e.numbers.value))}${e.numbers.inferred ? ' (inferred)' : ''}` },
     { label: 'peers / before', cell: (e) => codeCell(s(e.numbers.peersValue)) },
   ],
   KV_CACHE_THRASHING: [col('KV mean', 'kvMeanRatio', p), col('preemptions', 'preemptions', i), col('per request', 'preemptionsPerRequest', p), col('TTFT p95', 'ttftP95Seconds', dur), col('tokens/sequence', 'tokensPerSequence', i), col('sequences that fit', 'sequencesThatFit', i)],

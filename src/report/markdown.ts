@@ -98,6 +98,7 @@ function episodeTable(f: Finding): string {
 
 const TRAFFIC_ROWS: [keyof NonNullable<Finding['context']>['during'], string, (x: number | null) => string][] = [
   ['requestsPerSecond', 'requests/s', (x) => num(x)],
+  ['promptTokensPerSecond', 'prompt tokens/s', (x) => num(x)],
   ['promptTokensMean', 'prompt tokens (mean)', (x) => int(x)],
   ['promptTokensP95', 'prompt tokens (p95)', (x) => int(x)],
   ['outputTokensMean', 'output tokens (mean)', (x) => int(x)],
@@ -110,6 +111,7 @@ const TRAFFIC_ROWS: [keyof NonNullable<Finding['context']>['during'], string, (x
 
 const TRIGGER_NAME: Record<string, string> = {
   requestsPerSecond: 'the request rate',
+  promptTokensPerSecond: 'the prompt tokens per second',
   promptTokensMean: 'the mean prompt length',
   promptTokensP95: 'the p95 prompt length',
   outputTokensMean: 'the mean output length',
@@ -125,7 +127,10 @@ function contextLines(f: Finding): string[] {
   out.push(`Around the longest episode (${time(c.during.startSeconds)} → ${time(c.during.endSeconds)}):`, '');
   out.push(table(['', ...cols], TRAFFIC_ROWS.map(([k, label, fmt]) => [label, ...stats.map((s) => fmt(s[k] as number | null))]), ['l', ...cols.map(() => 'r' as const)]));
   out.push('');
-  if (c.trigger) out.push(`What changed: ${TRIGGER_NAME[c.trigger.quantity] ?? md(c.trigger.quantity)} went from ${num(c.trigger.before)} to ${num(c.trigger.during)} (×${num(c.trigger.ratio)}) as the episode began.`, '');
+  if (c.trigger) {
+    const also = c.changes.filter((x) => x.quantity !== c.trigger!.quantity).map((x) => `${TRIGGER_NAME[x.quantity] ?? md(x.quantity)} ×${num(x.ratio)}`);
+    out.push(`What changed: ${TRIGGER_NAME[c.trigger.quantity] ?? md(c.trigger.quantity)} went from ${num(c.trigger.before)} to ${num(c.trigger.during)} (×${num(c.trigger.ratio)}) as the episode began${also.length ? `; also ${also.join(', ')}` : ''}.`, '');
+  }
   else if (c.before) out.push('What changed: no traffic quantity moved by 1.5× or more from before to during; the trigger is not in the traffic these metrics show.', '');
   if (c.decomposition) {
     const d = c.decomposition as Record<string, number | null>;

@@ -54,7 +54,8 @@ describe('extreme values are handled, not internal errors', () => {
     expect(log).toContain('1e309');
     const r = await analyze(path.join(ROOT, 'datasets/healthy-baseline/metrics.json.gz'), file('vllm.log', log));
     expect(r.code, r.err).toBe(0);
-    expect(r.result.config.values.max_num_seqs.value).toBe('1e309');
+    // Every replica the log is tied to holds the setting as written.
+    for (const rc of r.result.config.replicas) expect(rc.segments[0].values.max_num_seqs.value).toBe('1e309');
   });
 
   it('a bad escape inside a Kineto name is read as written; a BOM before the trace is skipped', async () => {
@@ -79,7 +80,7 @@ describe('extreme values are handled, not internal errors', () => {
   it('--set constructor=1 is a setting; --set __proto__=1 is a usage error', async () => {
     const ok = await analyze(path.join(ROOT, 'datasets/healthy-baseline'), '--set', 'constructor=1');
     expect(ok.code, ok.err).toBe(0);
-    expect(ok.result.config.values.constructor).toMatchObject({ value: 1, source: 'flag' });
+    for (const rc of ok.result.config.replicas) expect(rc.segments[0].values.constructor).toMatchObject({ value: 1, source: 'flag' });
     expect(readFileSync(path.join(dir, 'out', 'r.md'), 'utf8')).not.toContain('native code');
     const bad = await analyze(path.join(ROOT, 'datasets/healthy-baseline'), '--set', '__proto__=1');
     expect(bad.code).toBe(2);
