@@ -206,8 +206,10 @@ function inferSegment(view: AnalysisView, replica: string, seg: RawSegment, valu
 const ORDER: Record<SettingValue['source'], number> = { flag: 4, cache_config_info: 3, log: 2, inferred: 1 };
 
 function put(values: Record<string, SettingValue>, key: string, v: SettingValue): void {
-  const cur = values[key];
-  if (!cur || ORDER[v.source] > ORDER[cur.source]) values[key] = v;
+  // Keys come from inputs (--set, log keys, cache_config_info labels): never read Object.prototype
+  // (`constructor` was "already set" and dropped) nor assign through it (`__proto__`).
+  const cur = Object.hasOwn(values, key) ? values[key] : undefined;
+  if (!cur || ORDER[v.source] > ORDER[cur.source]) Object.defineProperty(values, key, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 export function buildConfigTimeline(view: AnalysisView, config: ServingConfig): ConfigTimeline {
