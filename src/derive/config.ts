@@ -179,7 +179,7 @@ function inferSegment(view: AnalysisView, replica: string, seg: RawSegment, valu
       }
       if (top > 0) {
         const lower = h.les[top - 1];
-        values.max_num_batched_tokens = { value: lower, source: 'inferred', bound: 'lower', inference: { method: 'iteration-tokens', lowerBound: lower, bucketUpper: Number.isFinite(h.les[top]) ? h.les[top] : null } };
+        values.max_num_batched_tokens = { value: lower, source: 'inferred', bound: 'lower', inference: { method: 'iteration-tokens', lowerBound: lower, bucketUpper: h.les[top] } };
       }
     }
   }
@@ -206,8 +206,10 @@ function inferSegment(view: AnalysisView, replica: string, seg: RawSegment, valu
 const ORDER: Record<SettingValue['source'], number> = { flag: 4, cache_config_info: 3, log: 2, inferred: 1 };
 
 function put(values: Record<string, SettingValue>, key: string, v: SettingValue): void {
+  // Keys come from inputs (--set, log keys, cache_config_info labels): never read Object.prototype
+  // (`constructor` was "already set" and dropped) nor assign through it (`__proto__`).
   const cur = Object.hasOwn(values, key) ? values[key] : undefined;
-  if (!cur || ORDER[v.source] > ORDER[cur.source]) values[key] = v;
+  if (!cur || ORDER[v.source] > ORDER[cur.source]) Object.defineProperty(values, key, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 export function buildConfigTimeline(view: AnalysisView, config: ServingConfig): ConfigTimeline {
@@ -246,8 +248,7 @@ export function buildConfigTimeline(view: AnalysisView, config: ServingConfig): 
     const segs = raw.get(r)!;
     const modelLabel = view.metrics.series.find((s) => replicaIdOf(s.labels) === r && s.labels.model_name)?.labels.model_name ?? null;
     const segments: Omit<ConfigSegment, 'group'>[] = segs.map((seg, i) => {
-      // Keys come from inputs: no prototype, so a setting named `constructor` is just a setting.
-      const values: Record<string, SettingValue> = Object.create(null);
+      const values: Record<string, SettingValue> = {};
       for (const [k, v] of seg.cache) put(values, k, { value: v.value, source: 'cache_config_info', file: v.file });
       for (const l of logFor.get(key(r, i)) ?? []) for (const [k, v] of l.values) put(values, k, { value: v, source: 'log', file: l.file });
       for (const f of flags) put(values, f.key, { value: f.value, source: 'flag' });
@@ -279,7 +280,7 @@ function groupSegments(replicas: ReplicaConfig[]): ConfigGroup[] {
       const sig = signature(rc.model, seg.values);
       let g = bySig.get(sig);
       if (!g) {
-        const values: Record<string, SettingValue> = Object.create(null);
+        const values: Record<string, SettingValue> = {};
         for (const k of COMPARED_SETTINGS) if (seg.values[k] && seg.values[k].source !== 'inferred') values[k] = seg.values[k];
         g = { id: letters(bySig.size), model: rc.model, values, members: [] };
         bySig.set(sig, g);
