@@ -120,10 +120,14 @@ export interface WindowStats {
   n: number;
 }
 
-/** Statistics of a grid series over t0..t1. */
+/**
+ * Statistics of a grid series over [t0, t1): an episode's span ends one step after its last point, so
+ * the grid point at t1 belongs to the next stretch (closed at the end of the analysed window).
+ */
 export function statsBetween(view: AnalysisView, a: Float64Array | null, t0: number, t1: number): WindowStats {
   if (!a) return { mean: null, p95: null, max: null, min: null, n: 0 };
-  const [i0, i1] = gridRange(view, t0, t1);
+  const [i0, last] = gridRange(view, t0, t1);
+  const i1 = last > i0 && t1 < view.end && view.grid[last] >= t1 ? last - 1 : last;
   if (i1 < i0) return { mean: null, p95: null, max: null, min: null, n: 0 };
   const s = nanSummary(a.subarray(i0, i1 + 1));
   return { mean: s.mean, p95: s.p95, max: s.max, min: s.min, n: s.n };

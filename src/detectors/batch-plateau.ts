@@ -48,6 +48,7 @@ export default defineDetector({
     const kv = view.gauge('vllm:kv_cache_usage_perc', scope, 'avg');
     const episodes = findEpisodes(view, {
       holds: (i) => share[i] >= o.minShareInWindow,
+      raw: (i) => at[i] === 1,
       numbers: (t0, t1, run) => ({
         runningMean: statsBetween(view, running, t0, t1).mean,
         capRequests: cap[run.startIndex],

@@ -55,8 +55,14 @@ export function verdict<I extends DetectorId>(evidence: DetectorEvidence[I], epi
 }
 
 export interface EpisodeSearch<N> {
-  /** Whether the symptom holds at grid point i (false for unknown). */
+  /** Whether the symptom holds at grid point i on the sliding window (false for unknown). */
   holds(i: number): boolean;
+  /**
+   * Whether it holds at grid point i on the unsmoothed series. When given, each run's edges move to
+   * where the raw condition starts and stops holding within half a window of them: a centred window
+   * opens a strong incident up to half a window early and a marginal one late; the raw edges do not.
+   */
+  raw?(i: number): boolean;
   /** The series whose maximum marks the episode's peak (optional). */
   peakOf?: Float64Array | null;
   /** The numbers of one episode, from its time span. */
@@ -70,7 +76,9 @@ export interface EpisodeSearch<N> {
 /** Episodes where `holds` is true on the grid, bridged and filtered in seconds, with their numbers. */
 export function findEpisodes<N>(view: AnalysisView, s: EpisodeSearch<N>): TypedEpisode<N>[] {
   const w = episodeWindowSeconds(view);
-  const runs = runsWhere(view.grid, s.holds, view.step, { minSeconds: s.minSeconds ?? w, bridgeSeconds: s.bridgeSeconds ?? w });
+  const minSeconds = s.minSeconds ?? w;
+  let runs = runsWhere(view.grid, s.holds, view.step, { minSeconds: s.raw ? 0 : minSeconds, bridgeSeconds: s.bridgeSeconds ?? w });
+  if (s.raw) runs = refineEdges(view, runs, s.raw, w).filter((r) => view.grid[r.endIndex] - view.grid[r.startIndex] + view.step >= minSeconds);
   return runs.map((r) => {
     const span = runSpan(view, r);
     const peak = s.peakOf ? argmaxIn(s.peakOf, r) : -1;
@@ -82,6 +90,35 @@ export function findEpisodes<N>(view: AnalysisView, s: EpisodeSearch<N>): TypedE
       numbers: s.numbers(span.startSeconds, span.endSeconds, r),
     };
   });
+}
+
+/** Move each run's edges to the raw condition's edges within half a window; merge runs that meet. */
+export function refineEdges(view: AnalysisView, runs: GridRun[], raw: (i: number) => boolean, windowSeconds: number): GridRun[] {
+  const half = Math.max(1, Math.round(windowSeconds / 2 / view.step));
+  const n = view.grid.length;
+  const out: GridRun[] = [];
+  for (const r of runs) {
+    let a = r.startIndex;
+    let b = r.endIndex;
+    if (raw(a)) {
+      while (a - 1 >= Math.max(0, r.startIndex - half) && raw(a - 1)) a--;
+    } else {
+      let i = a;
+      while (i < Math.min(b, r.startIndex + half) && !raw(i)) i++;
+      if (raw(i)) a = i;
+    }
+    if (raw(b)) {
+      while (b + 1 <= Math.min(n - 1, r.endIndex + half) && raw(b + 1)) b++;
+    } else {
+      let i = b;
+      while (i > Math.max(a, r.endIndex - half) && !raw(i)) i--;
+      if (raw(i)) b = i;
+    }
+    const prev = out[out.length - 1];
+    if (prev && a <= prev.endIndex + 1) prev.endIndex = Math.max(prev.endIndex, b);
+    else out.push({ startIndex: a, endIndex: b });
+  }
+  return out;
 }
 
 /** Share of non-NaN points satisfying a predicate (0 when none). */

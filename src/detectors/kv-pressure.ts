@@ -20,6 +20,7 @@ export default defineDetector({
     const smooth = centredGauge(view, 'vllm:kv_cache_usage_perc', scope, 'avg', episodeWindowSeconds(view))!;
     const episodes = findEpisodes(view, {
       holds: (i) => smooth[i] >= o.highRatio,
+      raw: (i) => kv[i] >= o.highRatio,
       peakOf: kv,
       numbers: (t0, t1) => {
         const st = statsBetween(view, kv, t0, t1);

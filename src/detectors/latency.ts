@@ -32,6 +32,7 @@ function latencyDetector<I extends 'latency-ttft' | 'latency-tbt' | 'latency-e2e
       if (row.requests < o.minRequests) return insufficient(`only ${row.requests} requests observed (need ${o.minRequests})`);
       const w = episodeWindowSeconds(view);
       const q = centredQuantile(view, metric, 0.95, scope, w);
+      const rawQ = view.quantileSeries(metric, 0.95, scope);
       const n = centredRate(view, `${metric}_count`, scope, w);
       const enough = (i: number) => !n || n[i] * w >= o.minWindowObservations;
       let counted = 0;
@@ -40,6 +41,7 @@ function latencyDetector<I extends 'latency-ttft' | 'latency-tbt' | 'latency-e2e
       const episodes = q
         ? findEpisodes(view, {
             holds: (i) => q[i] > target && enough(i),
+            raw: (i) => (rawQ?.[i] ?? NaN) > target,
             peakOf: q,
             numbers: (t0, t1, run) => {
               const h = histogramBetween(view, metric, scope, t0, t1);

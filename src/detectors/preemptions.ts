@@ -21,8 +21,11 @@ export default defineDetector({
     const w = episodeWindowSeconds(view);
     const r = centredRate(view, 'vllm:num_preemptions_total', scope, w)!;
     const req = centredRate(view, 'vllm:request_success_total', scope, w);
+    // Unsmoothed: the rate over the view's short rate window (about four scrapes).
+    const short = view.rate('vllm:num_preemptions_total', scope);
     const episodes = findEpisodes(view, {
       holds: (i) => r[i] * 60 >= o.minPerMinute && (!req || !(req[i] > 0) || r[i] / req[i] >= o.minPerRequest),
+      raw: (i) => (short?.[i] ?? 0) * 60 >= o.minPerMinute,
       peakOf: r,
       numbers: (t0, t1, run) => {
         const p = totalBetween(view, 'vllm:num_preemptions_total', scope, t0, t1);

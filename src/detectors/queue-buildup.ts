@@ -24,6 +24,7 @@ export default defineDetector({
     const smooth = centredGauge(view, 'vllm:num_requests_waiting', scope, 'sum', episodeWindowSeconds(view))!;
     const episodes = findEpisodes(view, {
       holds: (i) => smooth[i] >= o.minMeanWaiting,
+      raw: (i) => w[i] >= o.minMeanWaiting,
       peakOf: w,
       numbers: (t0, t1) => {
         const st = statsBetween(view, w, t0, t1);
