@@ -132,16 +132,24 @@ function segmentsOf(view: AnalysisView, replica: string): RawSegment[] {
   return segs.length ? segs : [{ start: span.start, end: span.end, processStart: starts[0]?.value ?? null, cache: infos[0]?.cache ?? new Map() }];
 }
 
-/** Log statements grouped by file, in reading order. */
+/**
+ * Log statements grouped by file and engine start-up (a restart appends a second start-up to a log:
+ * each configured its own process), in reading order. Keyed `file` for one start-up, `file#n` else.
+ */
 function logsByFile(statements: readonly ConfigStatement[]): Map<string, Map<string, ConfigScalar>> {
-  const out = new Map<string, Map<string, ConfigScalar>>();
+  const byFile = new Map<string, Map<number, Map<string, ConfigScalar>>>();
   for (const st of statements) {
     if (st.source !== 'log') continue;
     const file = st.file ?? '<log>';
-    let m = out.get(file);
-    if (!m) out.set(file, (m = new Map()));
+    let f = byFile.get(file);
+    if (!f) byFile.set(file, (f = new Map()));
+    const n = st.startup ?? 1;
+    let m = f.get(n);
+    if (!m) f.set(n, (m = new Map()));
     m.set(st.key, st.value);
   }
+  const out = new Map<string, Map<string, ConfigScalar>>();
+  for (const [file, ups] of byFile) for (const [n, m] of ups) out.set(ups.size > 1 ? `${file}#${n}` : file, m);
   return out;
 }
 
@@ -179,7 +187,7 @@ function inferSegment(view: AnalysisView, replica: string, seg: RawSegment, valu
       }
       if (top > 0) {
         const lower = h.les[top - 1];
-        values.max_num_batched_tokens = { value: lower, source: 'inferred', bound: 'lower', inference: { method: 'iteration-tokens', lowerBound: lower, bucketUpper: h.les[top] } };
+        values.max_num_batched_tokens = { value: lower, source: 'inferred', bound: 'lower', inference: { method: 'iteration-tokens', lowerBound: lower, bucketUpper: Number.isFinite(h.les[top]) ? h.les[top] : null } };
       }
     }
   }

@@ -13,8 +13,12 @@ export default defineDetector({
   options: {
     /** "At the cap": running ≥ this fraction of the cap. */
     atCapRatio: 0.95,
-    /** Share of a sliding window at the cap with requests waiting. Judgement call. */
-    minShareInWindow: 0.5,
+    /**
+     * Share of a sliding window at the cap with requests waiting. A queue behind a full batch (with KV
+     * room) means the cap sets the pace whenever it is reached; a quarter of the window is enough for
+     * that to be what the window shows, not a passing moment. Judgement call.
+     */
+    minShareInWindow: 0.25,
   },
   detect(view, o, scope) {
     const running = view.gauge('vllm:num_requests_running', scope, 'sum');

@@ -114,7 +114,7 @@ export default defineDiagnosis({
             if (prev && prev.endSeconds >= a) {
               prev.endSeconds = b;
               prev.durationSeconds = b - prev.startSeconds;
-            } else spans.set(key, episode({ startSeconds: a, endSeconds: b }, { setting, value: show(e.value), peersValue, inferred: e.inferred }));
+            } else spans.set(key, episode({ startSeconds: a, endSeconds: b }, { replica: e.replica, setting, value: show(e.value), peersValue, inferred: e.inferred }));
           }
         }
         episodes.push(...spans.values());
@@ -126,13 +126,15 @@ export default defineDiagnosis({
             changedInWindow = true;
             odd.add(r.replica);
             settings.add(setting);
-            episodes.push(episode({ startSeconds: own[i].start, endSeconds: own[i].end }, { setting, value: show(own[i].value), peersValue: show(own[i - 1].value), inferred: own[i].inferred }, own[i].start));
+            const ep = episode({ startSeconds: own[i].start, endSeconds: own[i].end }, { replica: r.replica, setting, value: show(own[i].value), peersValue: show(own[i - 1].value), inferred: own[i].inferred }, own[i].start);
+            // The same stretch already found against the peers (same value) is one episode, not two.
+            if (!episodes.some((x) => x.numbers.replica === r.replica && x.numbers.setting === setting && x.numbers.value === ep.numbers.value && x.startSeconds === ep.startSeconds && x.endSeconds === ep.endSeconds)) episodes.push(ep);
           }
         }
       }
       if (!episodes.length) continue;
       for (const o of odd) peers.delete(o);
-      episodes.sort((x, y) => x.startSeconds - y.startSeconds || (x.numbers.setting < y.numbers.setting ? -1 : 1));
+      episodes.sort((x, y) => x.startSeconds - y.startSeconds || (x.numbers.replica < y.numbers.replica ? -1 : x.numbers.replica > y.numbers.replica ? 1 : 0) || (x.numbers.setting < y.numbers.setting ? -1 : x.numbers.setting > y.numbers.setting ? 1 : 0));
       const oddList = [...odd].sort();
       drafts.push({
         severity: 'warning' as const,

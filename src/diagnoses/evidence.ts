@@ -73,7 +73,7 @@ export interface AnomalyEpisodeNumbers {
 }
 
 export interface FindingEpisodeNumbers {
-  CONFIG_DRIFT: { setting: string; value: string; peersValue: string; inferred: boolean };
+  CONFIG_DRIFT: { replica: string; setting: string; value: string; peersValue: string; inferred: boolean };
   KV_CACHE_THRASHING: ThrashEpisode;
   PREFILL_STARVATION: StarvationEpisode;
   GPU_UNDERUTILIZED: ConfigBoundEpisode | { kvMeanRatio: N; requestsPerSecondMean: N; gpuUtilMeanPercent: N };

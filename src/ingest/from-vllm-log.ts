@@ -70,19 +70,35 @@ async function readLog(src: InputSource, ctx: IngestContext) {
   let engines = 0;
   let nonDefault = 0;
   const version = new Set<string>();
+  // A restart appends a second start-up to the same log: settings are kept per start-up (1, 2, …), so
+  // each can be tied to the process it configured. A start-up begins at the API server's version line,
+  // or, in logs without it, at the first settings line after an engine line.
+  let startup = 0;
+  let engineSeen = true;
+  const set = (key: string, value: ReturnType<typeof parseConfigScalar>) => ctx.config.set(key, value, 'log', src.display, startup);
   const handle = (line: string) => {
+    if (/\bvLLM API server version\b/.test(line)) {
+      startup++;
+      engineSeen = false;
+      return;
+    }
     let m = ENGINE_RE.exec(line);
+    if (m || NONDEFAULT_RE.test(line)) {
+      if (engineSeen) startup++;
+      engineSeen = false;
+    }
     if (m) {
       engines++;
+      engineSeen = true;
       const [, engineVersion, ver, body] = m;
       version.add(ver);
-      ctx.config.set('vllm_version', ver, 'log', src.display);
-      if (engineVersion) ctx.config.set('engine_version', engineVersion, 'log', src.display);
+      set('vllm_version', ver);
+      if (engineVersion) set('engine_version', engineVersion);
       const cfg = parseEngineConfig(body);
       for (const [k, raw] of Object.entries(cfg)) {
         if (!ENGINE_KEYS.has(k)) continue;
         const key = k === 'served_model_name' ? 'served_model_name' : k;
-        ctx.config.set(key, parseConfigScalar(raw), 'log', src.display);
+        set(key, parseConfigScalar(raw));
       }
       return;
     }
@@ -90,20 +106,20 @@ async function readLog(src: InputSource, ctx: IngestContext) {
     if (m) {
       nonDefault++;
       for (const [k, raw] of Object.entries(parseNonDefaultArgs(m[1]))) {
-        if (k === 'model_tag') ctx.config.set('model', parseConfigScalar(raw), 'log', src.display);
-        else ctx.config.set(k, parseConfigScalar(raw), 'log', src.display);
+        if (k === 'model_tag') set('model', parseConfigScalar(raw));
+        else set(k, parseConfigScalar(raw));
       }
       return;
     }
     m = KV_TOKENS_RE.exec(line);
     if (m) {
-      ctx.config.set('gpu_kv_cache_tokens', Number(m[1].replace(/,/g, '')), 'log', src.display);
+      ctx.config.set('gpu_kv_cache_tokens', Number(m[1].replace(/,/g, '')), 'log', src.display, startup || 1);
       return;
     }
     m = GPU_BLOCKS_RE.exec(line);
     if (m) {
-      ctx.config.set('num_gpu_blocks', Number(m[1]), 'log', src.display);
-      if (m[2] !== undefined) ctx.config.set('num_cpu_blocks', Number(m[2]), 'log', src.display);
+      ctx.config.set('num_gpu_blocks', Number(m[1]), 'log', src.display, startup || 1);
+      if (m[2] !== undefined) ctx.config.set('num_cpu_blocks', Number(m[2]), 'log', src.display, startup || 1);
     }
   };
   for await (const chunk of src.chunks()) {

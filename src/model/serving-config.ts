@@ -9,6 +9,8 @@ export interface ConfigStatement {
   source: ConfigSource;
   /** The input it came from (`log`), or the replica label (`cache_config_info`). */
   file?: string;
+  /** In a log holding several engine start-ups (a restart appends to it): which one, from 1. */
+  startup?: number;
 }
 export type ConfigScalar = string | number | boolean;
 
@@ -93,13 +95,13 @@ export class ServingConfigBuilder {
   private readonly seen = new Map<string, ConfigValue[]>();
   private readonly statements: ConfigStatement[] = [];
 
-  set(key: string, value: ConfigScalar | undefined, source: ConfigSource, file?: string): void {
+  set(key: string, value: ConfigScalar | undefined, source: ConfigSource, file?: string, startup?: number): void {
     if (value === undefined) return;
     const k = canonicalSetting(key);
     // The Result's records (zod) drop a `__proto__` key; it names no vLLM setting either.
     if (k === '__proto__') return;
     const cv: ConfigValue = file === undefined ? { value, source } : { value, source, file };
-    if (source !== 'cache_config_info') this.statements.push(file === undefined ? { key: k, value, source } : { key: k, value, source, file });
+    if (source !== 'cache_config_info') this.statements.push({ key: k, value, source, ...(file === undefined ? {} : { file }), ...(startup === undefined ? {} : { startup }) });
     let list = this.seen.get(k);
     if (!list) this.seen.set(k, (list = []));
     if (!list.some((x) => x.value === value && x.source === source)) list.push(cv);

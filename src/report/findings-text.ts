@@ -93,6 +93,7 @@ const nu = (x: number | null) => num(x);
 /** The numbers shown per episode in each finding's table (besides start, end and duration). */
 export const EPISODE_COLUMNS = {
   CONFIG_DRIFT: [
+    { label: 'replica', cell: (e) => mdText(s(e.numbers.replica)) },
     { label: 'setting', cell: (e) => codeCell(s(e.numbers.setting)) },
     { label: 'value here', cell: (e) => `${codeCell(s(e.numbers.value))}${e.numbers.inferred ? ' (inferred)' : ''}` },
     { label: 'peers / before', cell: (e) => codeCell(s(e.numbers.peersValue)) },
