@@ -17,6 +17,7 @@ import { mergeRecommendations, serveFlags } from './recommend/merge.js';
 import { analyzeGpu } from './derive/gpu.js';
 import { chartSpecs } from './derive/charts.js';
 import { alertsSection } from './alerts/index.js';
+import { clientSection } from './derive/client.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -127,5 +128,6 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   };
   if (gpu.breakdown !== undefined) result.gpu = gpu.breakdown;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, findings, slo);
+  if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
   return ResultSchema.parse(result);
 }

@@ -25,7 +25,9 @@ export type InputErrorCode =
   | 'PROMETHEUS_TIMEOUT'
   /** A documented size limit was exceeded (the message names the limit and the flag that raises it). */
   | 'LIMIT_EXCEEDED'
-  | 'NO_DATA';
+  | 'NO_DATA'
+  /** A benchmark client's result file of an unknown or broken layout. */
+  | 'CLIENT_RESULT_SHAPE';
 
 export interface InputErrorInit {
   code: InputErrorCode;

@@ -13,6 +13,7 @@ export interface InputFlags {
   set?: string[];
   kernelPatterns?: string;
   wallSeconds?: string;
+  clientUtcOffset?: string;
 }
 
 export function addInputOptions(cmd: Command): Command {
@@ -20,7 +21,8 @@ export function addInputOptions(cmd: Command): Command {
     .option('--scrape-interval <duration>', 'time between successive /metrics scrapes that carry no timestamps (e.g. 15s)')
     .option('--set <key=value>', 'a serving setting the inputs do not show (repeatable), e.g. --set max_num_seqs=256', collect, [])
     .option('--kernel-patterns <file>', 'extra kernel-classification rules (JSON), tried before the built-in ones')
-    .option('--wall-seconds <seconds>', 'wall time of a summary-only GPU profile, so idle time can be computed');
+    .option('--wall-seconds <seconds>', 'wall time of a summary-only GPU profile, so idle time can be computed')
+    .option('--client-utc-offset <±HH:MM>', 'UTC offset of the machine that ran a benchmark client whose result has zone-less times (vLLM `date`), e.g. +02:00');
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -49,7 +51,20 @@ export function ingestRequestFrom(inputs: string[], f: InputFlags): IngestReques
   if (f.scrapeInterval) options.scrapeIntervalSeconds = parseDurationSeconds(f.scrapeInterval, '--scrape-interval');
   if (f.kernelPatterns) options.kernelPatternsFile = f.kernelPatterns;
   if (f.wallSeconds) options.wallSeconds = parseDurationSeconds(f.wallSeconds, '--wall-seconds');
+  if (f.clientUtcOffset !== undefined) options.clientUtcOffsetMinutes = parseUtcOffset(f.clientUtcOffset);
   return { inputs, options, set: parseSetFlags(f.set) };
+}
+
+/** `+02:00`, `-0530`, `+2`, `0`, `Z` → minutes east of UTC. */
+export function parseUtcOffset(text: string): number {
+  const t = text.trim();
+  if (t === 'Z' || t === 'z') return 0;
+  const m = /^([+-]?)(\d{1,2})(?::?(\d{2}))?$/.exec(t);
+  const min = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : NaN;
+  if (!m || Number(m[3] ?? 0) >= 60 || min < -12 * 60 || min > 14 * 60) {
+    throw new InputError({ code: 'BAD_OPTION', message: `--client-utc-offset ${JSON.stringify(text)} is not a UTC offset`, hint: 'e.g. +02:00, -05:00, 0' });
+  }
+  return min;
 }
 
 export function choiceOption(flags: string, description: string, choices: string[]): Option {
