@@ -9,6 +9,7 @@ import { VERSION } from './version.js';
 import { resolveSlo, type SloOptions } from './derive/slo.js';
 import { AnalysisView, FLEET } from './derive/view.js';
 import { capacityRows, latencyRows, throughputRows } from './derive/summaries.js';
+import { latencyDecompositionRows } from './derive/decomposition.js';
 import { anomalyEpisodes, correlations } from './derive/anomalies.js';
 import { DETECTORS } from './detectors/index.js';
 import { DIAGNOSES } from './diagnoses/index.js';
@@ -127,6 +128,8 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
   if (gpu.breakdown !== undefined) result.gpu = gpu.breakdown;
+  const decomposition = latencyDecompositionRows(view);
+  if (decomposition.length) result.latencyDecomposition = decomposition;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, findings, slo);
   if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
   return ResultSchema.parse(result);

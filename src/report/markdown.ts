@@ -6,6 +6,7 @@ import { code, codeBlock, codeCell, linkDest, linkText, mdText as md, visible } 
 import { renderInventory } from './inventory.js';
 import { renderAnomalySection } from './anomaly-section.js';
 import { renderLatencySection } from './latency-section.js';
+import { renderDecompositionSection } from './decomposition-section.js';
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 const SEVERITY_MARK = { critical: '🔴 critical', warning: '🟠 warning', info: '🔵 info' } as const;
@@ -85,6 +86,7 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
 
   // Latency triad
   if (result.latency.length) out.push(renderLatencySection(result), '');
+  if (result.latencyDecomposition?.length) out.push(renderDecompositionSection(result.latencyDecomposition), '');
   if (result.throughput.length) {
     out.push('## Throughput');
     out.push('');
