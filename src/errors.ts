@@ -14,6 +14,8 @@ export type InputErrorCode =
   | 'CSV_SYNTAX'
   | 'PARQUET_UNSUPPORTED'
   | 'PARQUET_SCHEMA'
+  /** Footer or page headers inconsistent with the file (src/ingest/parquet-guard.ts). */
+  | 'PARQUET_CORRUPT'
   | 'TRACE_SHAPE'
   | 'PROFILE_TABLE'
   | 'SQLITE_SCHEMA'
