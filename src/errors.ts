@@ -29,7 +29,9 @@ export type InputErrorCode =
   | 'LIMIT_EXCEEDED'
   | 'NO_DATA'
   /** A benchmark client's result file of an unknown or broken layout. */
-  | 'CLIENT_RESULT_SHAPE';
+  | 'CLIENT_RESULT_SHAPE'
+  /** Another run holds the report's lock for too long (src/cli/common.ts writeFilesAtomically). */
+  | 'OUTPUT_LOCKED';
 
 export interface InputErrorInit {
   code: InputErrorCode;
