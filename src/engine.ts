@@ -13,6 +13,7 @@ import { VERSION } from './version.js';
 import { resolveSlo, type SloOptions } from './derive/slo.js';
 import { AnalysisView, FLEET } from './derive/view.js';
 import { capacityRows, latencyRows, throughputRows } from './derive/summaries.js';
+import { latencyDecompositionRows } from './derive/decomposition.js';
 import { anomalyEpisodes, correlations } from './derive/anomalies.js';
 import { kernelBreakdown } from './derive/kernel-breakdown.js';
 import { chartSpecs } from './derive/charts.js';
@@ -22,6 +23,7 @@ import type { DiagnosisContext, FindingDraft, TypedSignal } from './diagnoses/de
 import { assembleFindings, type Drafted } from './links.js';
 import { alertsSection } from './alerts/index.js';
 import { incidentsOf } from './alerts/calibrate.js';
+import { clientSection } from './derive/client.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -139,7 +141,10 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
   if (gpu !== undefined) result.gpu = gpu;
+  const decomposition = latencyDecompositionRows(view);
+  if (decomposition.length) result.latencyDecomposition = decomposition;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings), slo);
+  if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
   return ResultSchema.parse(result);
 }
 

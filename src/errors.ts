@@ -14,6 +14,8 @@ export type InputErrorCode =
   | 'CSV_SYNTAX'
   | 'PARQUET_UNSUPPORTED'
   | 'PARQUET_SCHEMA'
+  /** Footer or page headers inconsistent with the file (src/ingest/parquet-guard.ts). */
+  | 'PARQUET_CORRUPT'
   | 'TRACE_SHAPE'
   | 'PROFILE_TABLE'
   | 'SQLITE_SCHEMA'
@@ -25,7 +27,11 @@ export type InputErrorCode =
   | 'PROMETHEUS_TIMEOUT'
   /** A documented size limit was exceeded (the message names the limit and the flag that raises it). */
   | 'LIMIT_EXCEEDED'
-  | 'NO_DATA';
+  | 'NO_DATA'
+  /** A benchmark client's result file of an unknown or broken layout. */
+  | 'CLIENT_RESULT_SHAPE'
+  /** Another run holds the report's lock for too long (src/cli/common.ts writeFilesAtomically). */
+  | 'OUTPUT_LOCKED';
 
 export interface InputErrorInit {
   code: InputErrorCode;

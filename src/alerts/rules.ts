@@ -14,6 +14,9 @@ import { History, calibrateFor, calibrateThreshold, fmtDuration, historyLine, ty
 import { Evaluator, alertEpisodes, type FiringEpisode, type Vec } from './evaluate.js';
 import { agg, and, anyOf, arith, cmp, formatDuration, formatNumber, predictLinear, rangeFn, record, recordsOf, sel, warmupSeconds, type Expr, type Matcher } from './expr.js';
 
+/** Most evaluation times a rule set is replayed at (1,000,000: 347 days at 30 s). */
+export const MAX_RULE_EVALUATIONS = 1_000_000;
+
 export interface AlertGenOptions {
   /** Label matchers added to every selector (`--selector`). */
   matchers: readonly Matcher[];
@@ -97,6 +100,11 @@ class Ctx {
     this.dataEnd = range.end;
     const iv = o.intervalSeconds;
     const first = Math.ceil(range.start / iv) * iv;
+    // Bounded work and memory: samples years apart (a damaged timestamp) would otherwise ask for
+    // billions of evaluations. alertsSection() turns this into a "not generated" reason.
+    if ((range.end - first) / iv > MAX_RULE_EVALUATIONS) {
+      throw new Error(`the data spans ${Math.round((range.end - range.start) / 86400)} days: replaying the rules every ${iv} s would take more than ${MAX_RULE_EVALUATIONS} evaluations`);
+    }
     this.times = range.end >= first ? evalGrid(first, range.end, iv) : new Float64Array(0);
     this.ev = new Evaluator(metrics, this.times, range.start);
     this.h = new History(this.times, findings, { start: range.start, end: range.end });

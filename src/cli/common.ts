@@ -1,8 +1,9 @@
 // Flags and plumbing shared by the commands: input options, durations, atomic output, progress.
 
+import { haveSecrets, redactSecrets } from '../redact.js';
 import { terminal } from '../report/escape.js';
 import { Option, type Command } from 'commander';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { IngestRequest } from '../ingest/index.js';
@@ -13,6 +14,7 @@ export interface InputFlags {
   set?: string[];
   kernelPatterns?: string;
   wallSeconds?: string;
+  clientUtcOffset?: string;
 }
 
 export function addInputOptions(cmd: Command): Command {
@@ -20,7 +22,8 @@ export function addInputOptions(cmd: Command): Command {
     .option('--scrape-interval <duration>', 'time between successive /metrics scrapes that carry no timestamps (e.g. 15s)')
     .option('--set <key=value>', 'a serving setting the inputs do not show (repeatable), e.g. --set max_num_seqs=256', collect, [])
     .option('--kernel-patterns <file>', 'extra kernel-classification rules (JSON), tried before the built-in ones')
-    .option('--wall-seconds <seconds>', 'wall time of a summary-only GPU profile, so idle time can be computed');
+    .option('--wall-seconds <seconds>', 'wall time of a summary-only GPU profile, so idle time can be computed')
+    .option('--client-utc-offset <±HH:MM>', 'UTC offset of the machine that ran a benchmark client whose result has zone-less times (vLLM `date`), e.g. +02:00');
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -49,7 +52,20 @@ export function ingestRequestFrom(inputs: string[], f: InputFlags): IngestReques
   if (f.scrapeInterval) options.scrapeIntervalSeconds = parseDurationSeconds(f.scrapeInterval, '--scrape-interval');
   if (f.kernelPatterns) options.kernelPatternsFile = f.kernelPatterns;
   if (f.wallSeconds) options.wallSeconds = parseDurationSeconds(f.wallSeconds, '--wall-seconds');
+  if (f.clientUtcOffset !== undefined) options.clientUtcOffsetMinutes = parseUtcOffset(f.clientUtcOffset);
   return { inputs, options, set: parseSetFlags(f.set) };
+}
+
+/** `+02:00`, `-0530`, `+2`, `0`, `Z` → minutes east of UTC. */
+export function parseUtcOffset(text: string): number {
+  const t = text.trim();
+  if (t === 'Z' || t === 'z') return 0;
+  const m = /^([+-]?)(\d{1,2})(?::?(\d{2}))?$/.exec(t);
+  const min = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : NaN;
+  if (!m || Number(m[3] ?? 0) >= 60 || min < -12 * 60 || min > 14 * 60) {
+    throw new InputError({ code: 'BAD_OPTION', message: `--client-utc-offset ${JSON.stringify(text)} is not a UTC offset`, hint: 'e.g. +02:00, -05:00, 0' });
+  }
+  return min;
 }
 
 export function choiceOption(flags: string, description: string, choices: string[]): Option {
@@ -67,27 +83,137 @@ export function endProgress(quiet = false): void {
 }
 
 /**
- * Write several files whole or not at all: each goes to a temp file in the target directory first,
- * and only when all are written are they renamed into place.
+ * Write one report's files (Markdown, JSON, charts) together, so that a reader finds either the old
+ * report or the new one, and two runs writing the same report never interleave (issue 11 §7):
+ *
+ * 1. A lock per report name, `.<name>.vllm-tune.lock` in the output directory (created exclusively,
+ *    holding our pid). A second run waits for it (up to LOCK_WAIT_MS); a lock whose pid is dead is
+ *    stale and taken over.
+ * 2. Under the lock, interrupted writes of dead runs are finished or undone first (below).
+ * 3. Every file is written into a temporary directory inside the output directory
+ *    (`.<name>.vllm-tune-<pid>-<n>.tmp/`: same file system, so renames are atomic), then a `COMMIT`
+ *    list is written there (itself by rename).
+ * 4. The files are renamed into place, JSON first, charts next, the Markdown (the entry point)
+ *    last; then the temporary directory is removed.
+ *
+ * A run killed before its COMMIT list exists leaves the old report untouched and its temporary
+ * directory is deleted by the next run; killed during the renames, the next run writing to the
+ * directory completes the renames from the list (the new report, whole). Stale `*.<pid>.tmp` files of
+ * the previous scheme are removed when their pid is dead. Nothing is written outside `dir`.
  */
 export async function writeFilesAtomically(dir: string, files: { name: string; content: string }[]): Promise<string[]> {
   await fsp.mkdir(dir, { recursive: true });
-  const tmps: { tmp: string; final: string }[] = [];
-  try {
-    for (const f of files) {
-      const final = path.join(dir, f.name);
-      if (path.relative(dir, final).startsWith('..')) throw new Error(`refusing to write outside ${dir}: ${f.name}`);
-      await fsp.mkdir(path.dirname(final), { recursive: true });
-      const tmp = `${final}.${process.pid}.tmp`;
-      await fsp.writeFile(tmp, f.content);
-      tmps.push({ tmp, final });
-    }
-  } catch (e) {
-    await Promise.all(tmps.map((t) => fsp.rm(t.tmp, { force: true })));
-    throw e;
+  for (const f of files) {
+    const final = path.join(dir, f.name);
+    if (path.relative(dir, final).startsWith('..') || path.isAbsolute(path.relative(dir, final))) throw new Error(`refusing to write outside ${dir}: ${f.name}`);
   }
-  for (const t of tmps) await fsp.rename(t.tmp, t.final);
-  return tmps.map((t) => t.final);
+  const report = reportStem(files[0]?.name ?? 'report');
+  const release = await lockReport(dir, report);
+  try {
+    await recoverInterrupted(dir, report);
+    const tmp = path.join(dir, `.${report}.vllm-tune-${process.pid}-${Date.now().toString(36)}.tmp`);
+    await fsp.mkdir(tmp);
+    // JSON first, charts next, Markdown last: the entry point switches last.
+    const order = [...files].sort((a, b) => rank(a.name) - rank(b.name));
+    try {
+      for (const f of order) {
+        await fsp.mkdir(path.dirname(path.join(tmp, f.name)), { recursive: true });
+        await fsp.writeFile(path.join(tmp, f.name), haveSecrets() ? redactSecrets(f.content) : f.content);
+      }
+      await fsp.writeFile(path.join(tmp, 'COMMIT.part'), JSON.stringify(order.map((f) => f.name)));
+      await fsp.rename(path.join(tmp, 'COMMIT.part'), path.join(tmp, 'COMMIT'));
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    await commit(dir, tmp, order.map((f) => f.name));
+    return files.map((f) => path.join(dir, f.name));
+  } finally {
+    await release();
+  }
+}
+
+/** How long a run waits for another run writing the same report. */
+const LOCK_WAIT_MS = 120_000;
+
+function reportStem(name: string): string {
+  return path.basename(name).replace(/\.[^.]*$/, '') || 'report';
+}
+
+function rank(name: string): number {
+  return /\.json$/i.test(name) ? 0 : /\.md$/i.test(name) ? 2 : 1;
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function lockReport(dir: string, report: string): Promise<() => Promise<void>> {
+  const lock = path.join(dir, `.${report}.vllm-tune.lock`);
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const fh = await fsp.open(lock, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return () => fsp.rm(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number((await fsp.readFile(lock, 'utf8').catch(() => '')).trim());
+    if (owner && !pidAlive(owner)) {
+      await fsp.rm(lock, { force: true }); // a dead run's lock
+      continue;
+    }
+    if (Date.now() - t0 > LOCK_WAIT_MS) {
+      throw new InputError({ code: 'OUTPUT_LOCKED', file: lock, message: `another vllm-tune run${owner ? ` (pid ${owner})` : ''} has been writing report ${JSON.stringify(report)} for over ${LOCK_WAIT_MS / 1000} s`, hint: 'wait for it, or use another --out or --name' });
+    }
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+  }
+}
+
+async function commit(dir: string, tmp: string, names: string[]): Promise<void> {
+  for (const n of names) {
+    const from = path.join(tmp, n);
+    if (!existsSync(from)) continue; // renamed before an interruption
+    await fsp.mkdir(path.dirname(path.join(dir, n)), { recursive: true });
+    await fsp.rename(from, path.join(dir, n));
+    testHookAfterRename();
+  }
+  await fsp.rm(tmp, { recursive: true, force: true });
+}
+
+/** Finish (COMMIT list present) or undo (absent) the interrupted writes of dead runs. */
+async function recoverInterrupted(dir: string, report: string): Promise<void> {
+  const prefix = `.${report}.vllm-tune-`;
+  for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && e.name.startsWith(prefix) && e.name.endsWith('.tmp')) {
+      const pid = Number(e.name.slice(prefix.length).split('-')[0]);
+      if (pidAlive(pid)) continue;
+      const tmp = path.join(dir, e.name);
+      const list = await fsp.readFile(path.join(tmp, 'COMMIT'), 'utf8').then((t) => JSON.parse(t) as string[], () => null);
+      if (list) await commit(dir, tmp, list);
+      else await fsp.rm(tmp, { recursive: true, force: true });
+    } else if (e.isFile()) {
+      // The previous scheme's temp files: `<file>.<pid>.tmp`.
+      const m = /\.(\d+)\.tmp$/.exec(e.name);
+      if (m && !pidAlive(Number(m[1]))) await fsp.rm(path.join(dir, e.name), { force: true });
+    }
+  }
+}
+
+/** Tests only: VLLM_TUNE_TEST_KILL_AFTER_RENAMES=n kills the process (SIGKILL) after n renames. */
+let renames = 0;
+function testHookAfterRename(): void {
+  const n = Number(process.env.VLLM_TUNE_TEST_KILL_AFTER_RENAMES);
+  if (Number.isInteger(n) && n > 0 && ++renames >= n) process.kill(process.pid, 'SIGKILL');
 }
 
 /** A file-name-safe report name. */

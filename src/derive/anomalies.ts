@@ -160,6 +160,9 @@ export function anomalyEpisodesIn(view: AnalysisView, scope: Scope, metrics?: re
     const out: AnomalyEpisode[] = [];
     if (view.grid.length < 2) return out;
     const o = ANOMALY_OPTIONS;
+    // A grid coarser than the baseline window (samples years apart coarsen the step to days) leaves
+    // no baseline to score against: no episodes, rather than a RangeError from the baseline.
+    if (!(view.step <= o.baselineSeconds)) return out;
     for (const spec of ANOMALY_SERIES) {
       if (metrics && !metrics.includes(spec.metric)) continue;
       const values = spec.values(view, scope);

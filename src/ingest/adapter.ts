@@ -3,6 +3,7 @@
 import type { FormatId } from '../model/artifacts.js';
 import type { InputWarning } from '../model/series.js';
 import type { KernelProfile } from '../model/profile.js';
+import type { ClientRunInput } from '../model/client-input.js';
 import type { ServingConfigBuilder } from '../model/serving-config.js';
 import type { SampleSink } from './sink.js';
 import type { InputSource } from './source.js';
@@ -14,6 +15,8 @@ export interface IngestOptions {
   kernelPatternsFile?: string;
   /** Wall time of a summary-only profile, so idle can be computed. */
   wallSeconds?: number;
+  /** UTC offset (minutes) of the machine that wrote zone-less times in benchmark client results. */
+  clientUtcOffsetMinutes?: number;
 }
 
 export interface IngestContext {
@@ -21,6 +24,8 @@ export interface IngestContext {
   readonly config: ServingConfigBuilder;
   readonly options: IngestOptions;
   addProfile(p: KernelProfile): void;
+  /** Benchmark-client results (absent in contexts that read metrics only). */
+  addClientRun?(r: ClientRunInput): void;
   warn(w: InputWarning): void;
 }
 

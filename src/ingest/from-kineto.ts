@@ -1,7 +1,7 @@
 // Kineto / torch.profiler chrome trace JSON (export_chrome_trace, tensorboard_trace_handler, vLLM's
 // profiler output), current categories (kernel, gpu_memcpy, gpu_memset, cuda_runtime, …) and the
 // 2021 ones (Kernel, Memcpy, Memset, Runtime). Streamed with a byte scanner
-// (src/ingest/profile/kineto-scanner.ts): memory depends on distinct kernels, not on file size.
+// (src/ingest/profile/kineto/): memory depends on distinct kernels, not on file size.
 // GPU events: pid = device (args.device when present), tid = stream (args.stream when present).
 // A trace without GPU events is a CPU-only trace: a profile that says "no GPU activity".
 
@@ -11,7 +11,10 @@ import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
 import { ProfileBuilder, type GpuActivityKind, type Stat } from './profile/builder.js';
-import { Cat, KinetoScanner, internedId, internedString, nameHas, eventName, type ScannedEvent } from './profile/kineto-scanner.js';
+import { Cat } from './profile/kineto/keys.js';
+import { KinetoScanner } from './profile/kineto/scanner.js';
+import type { ScannedEvent } from './profile/kineto/events.js';
+import { internedId, internedString, nameHas, eventName } from './profile/kineto/names.js';
 import { OpLinker, summarise, type OpTally } from './profile/op-check.js';
 
 const PH_X = 88; // 'X'

@@ -77,8 +77,19 @@ function schemaError(display: string, message: string, hint: string): InputError
   return new InputError({ code: 'SQLITE_SCHEMA', file: display, message, hint });
 }
 
+/**
+ * A TEXT value read as bytes (`CAST(x AS BLOB)`) and decoded here, invalid UTF-8 replaced by U+FFFD:
+ * the SQLite binding decodes TEXT itself and aborts the process (a Rust panic) on invalid UTF-8.
+ * Every string this reader takes from the database goes through a BLOB cast and this function.
+ */
+function text(x: unknown): string | undefined {
+  if (typeof x === 'string') return x;
+  if (x instanceof Uint8Array) return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('utf8');
+  return undefined;
+}
+
 function columns(db: Db, table: string): Set<string> {
-  return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((r) => r.name));
+  return new Set(db.prepare(`SELECT CAST(name AS BLOB) FROM pragma_table_info('${table}')`).raw(true).all().map((r) => text((r as unknown[])[0]) ?? ''));
 }
 
 /** Read one export into a KernelProfile (exported for tests and the bench). */
@@ -95,6 +106,10 @@ export async function readNsysSqliteProfile(src: InputSource, classifier: Kernel
     const db = await openDb(file, src.display);
     try {
       return readDb(db, src.display, classifier);
+    } catch (e) {
+      // A database damaged past its first page fails mid-read ("database disk image is malformed").
+      if (e instanceof InputError) throw e;
+      throw schemaError(src.display, `not a readable SQLite database: ${(e as Error).message}`, 'the file is damaged: export again with `nsys export --type sqlite REPORT.nsys-rep`');
     } finally {
       db.close();
     }
@@ -104,7 +119,7 @@ export async function readNsysSqliteProfile(src: InputSource, classifier: Kernel
 }
 
 function readDb(db: Db, display: string, classifier: KernelClassifier): { profile: KernelProfile; rows: number } {
-  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name));
+  const tables = new Set(db.prepare("SELECT CAST(name AS BLOB) FROM sqlite_master WHERE type = 'table' ORDER BY name").raw(true).all().map((r) => text((r as unknown[])[0]) ?? ''));
   const has = (t: string): boolean => tables.has(t);
   if (!has(KERNEL) && !has(MEMCPY) && !has(MEMSET)) {
     const list = [...tables];
@@ -123,22 +138,25 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
     // correlation id (the builder's heuristic), at the cost of a fifth column.
     withCorr = !cols.has('graphNodeId') && cols.has('correlationId');
     const graph = cols.has('graphNodeId') ? '(graphNodeId IS NOT NULL)' : '0';
-    parts.push(`SELECT start, end, ${DEV_STREAM}, ${nameCol} * 8 + ${graph}${withCorr ? ', correlationId' : ''} FROM ${KERNEL}`);
+    // `x + 0` makes a stray TEXT cell a number (SQLite is dynamically typed; a TEXT cell with invalid
+    // UTF-8 would abort the binding), the arithmetic columns convert by themselves.
+    parts.push(`SELECT start + 0, end + 0, ${DEV_STREAM}, ${nameCol} * 8 + ${graph}${withCorr ? ', correlationId + 0' : ''} FROM ${KERNEL}`);
   }
   for (const [t, kind, ref] of [[MEMCPY, 1, 'copyKind'], [MEMSET, 2, '0']] as const) {
     if (!has(t)) continue;
     const cols = columns(db, t);
     const need = ['start', 'end', 'deviceId', 'streamId', ...(ref === 'copyKind' ? ['copyKind'] : [])].filter((c) => !cols.has(c));
     if (need.length) throw schemaError(display, `${t} lacks column(s) ${need.join(', ')}`, 'not an nsys export this version of vllm-tune knows; please report the nsys version');
-    parts.push(`SELECT start, end, ${DEV_STREAM}, ${ref} * 8 + ${kind * 2}${withCorr ? ', NULL' : ''} FROM ${t}`);
+    parts.push(`SELECT start + 0, end + 0, ${DEV_STREAM}, ${ref} * 8 + ${kind * 2}${withCorr ? ', NULL' : ''} FROM ${t}`);
   }
 
   // Names: StringIds per distinct id, memcpy labels from the enum table (or CUPTI's numbering).
-  const nameStmt = has('StringIds') ? db.prepare('SELECT value FROM StringIds WHERE id = ?').raw(true) : undefined;
+  const nameStmt = has('StringIds') ? db.prepare('SELECT CAST(value AS BLOB) FROM StringIds WHERE id = ?').raw(true) : undefined;
   const copyLabels: Record<number, string> = { ...COPY_KIND_LABELS };
   if (has('ENUM_CUDA_MEMCPY_OPER')) {
-    for (const r of db.prepare('SELECT id, label FROM ENUM_CUDA_MEMCPY_OPER').raw(true).iterate()) {
-      if (typeof r[0] === 'number' && typeof r[1] === 'string' && r[1]) copyLabels[r[0]] = r[1];
+    for (const r of db.prepare('SELECT id + 0, CAST(label AS BLOB) FROM ENUM_CUDA_MEMCPY_OPER').raw(true).iterate()) {
+      const label = text(r[1]);
+      if (typeof r[0] === 'number' && label) copyLabels[r[0]] = label;
     }
   }
 
@@ -152,7 +170,7 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
     if (kind === 0) {
       k = 'kernel';
       const r = nameStmt!.get(ref) as unknown[] | undefined;
-      name = r && typeof r[0] === 'string' ? r[0] : `<StringIds ${ref}>`;
+      name = (r && text(r[0])) ?? `<StringIds ${ref}>`;
     } else if (kind === 1) {
       k = 'memcpy';
       name = `[CUDA memcpy ${copyLabels[ref] ?? `kind ${ref}`}]`;
@@ -188,10 +206,10 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
   // Launch API calls, aggregated by SQL per function name.
   let runtimeRows = 0;
   if (has(RUNTIME) && has('StringIds')) {
-    const sql = `SELECT s.value, r.n, r.ns FROM (SELECT nameId, COUNT(*) AS n, SUM(end - start) AS ns FROM ${RUNTIME}
+    const sql = `SELECT CAST(s.value AS BLOB), r.n, r.ns FROM (SELECT nameId, COUNT(*) AS n, SUM(end - start) AS ns FROM ${RUNTIME}
       WHERE nameId IN (SELECT id FROM StringIds WHERE value LIKE '%Launch%') GROUP BY nameId) r JOIN StringIds s ON s.id = r.nameId`;
     for (const r of db.prepare(sql).raw(true).iterate()) {
-      builder.runtime(String(r[0]), Number(r[2]) || 0, Number(r[1]) || 0);
+      builder.runtime(text(r[0]) ?? '', Number(r[2]) || 0, Number(r[1]) || 0);
       runtimeRows += Number(r[1]) || 0;
     }
   }
@@ -201,8 +219,9 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
   if (has('TARGET_INFO_GPU') && profile.devices?.length) {
     const cols = columns(db, 'TARGET_INFO_GPU');
     if (cols.has('id') && cols.has('name')) {
-      const r = db.prepare('SELECT name FROM TARGET_INFO_GPU WHERE id = ? AND name IS NOT NULL').raw(true).get(Number(profile.devices[0].device)) as unknown[] | undefined;
-      if (r && typeof r[0] === 'string' && r[0]) profile.deviceName = r[0];
+      const r = db.prepare('SELECT CAST(name AS BLOB) FROM TARGET_INFO_GPU WHERE id = ? AND name IS NOT NULL').raw(true).get(Number(profile.devices[0].device)) as unknown[] | undefined;
+      const name = r && text(r[0]);
+      if (name) profile.deviceName = name;
     }
   }
   return { profile, rows };

@@ -11,6 +11,7 @@ import { labelsKey, type Labels } from '../model/series.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { SeriesAccumulator } from './sink.js';
 import type { InputSource } from './source.js';
+import { corrupt, guardFile, validateMetadata } from './parquet-guard.js';
 import { columnRole, epochToSeconds, listColumns, parseNumber, parseSelector, parseTimestamp, timeUnitFromHeader } from './tabular/common.js';
 
 /** Timestamps of TIMESTAMP/INT96/DATE columns come out of hyparquet already in Unix seconds. */
@@ -75,6 +76,7 @@ async function openFile(src: InputSource): Promise<{ file: AsyncBuffer; close: (
 }
 
 function hyparquetError(src: InputSource, e: unknown): InputError {
+  if (e instanceof InputError) return e; // from the guard (parquet-guard.ts)
   const msg = e instanceof Error ? e.message : String(e);
   const codec = /unsupported compression codec: (\w+)/.exec(msg);
   if (codec) {
@@ -112,12 +114,16 @@ async function readParquet(src: InputSource, ctx: IngestContext): Promise<Adapte
 }
 
 async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffer): Promise<AdapterResult> {
+  // (reassigned below to the guarded view of the file)
   let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
   } catch (e) {
     throw hyparquetError(src, e);
   }
+  // The footer and, as each column chunk is fetched, its page headers checked against the file
+  // before hyparquet allocates from them.
+  file = guardFile(file, validateMetadata(metadata, file.byteLength, src.display), src.display);
   const plan = makePlan(src, metadata);
   const columns = [plan.time, plan.value, ...(plan.name ? [plan.name] : []), ...(plan.selector ? [plan.selector] : []), ...plan.labels];
   const router = new NestedRouter(ctx, plan);
@@ -147,7 +153,13 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
     } catch (e) {
       throw hyparquetError(src, e);
     }
-    const col = (name: string): Column => alignChunks(chunks.get(name) ?? [], groupStart, groupRows, name);
+    const col = (name: string): Column => {
+      try {
+        return alignChunks(chunks.get(name) ?? [], groupStart, groupRows, name);
+      } catch (e) {
+        throw corrupt(src.display, (e as Error).message); // fewer rows than the row group declares
+      }
+    };
     const n = processGroup(plan, router, groupRows, col, warn);
     ctx.sink.countSamples(n);
     rows += groupRows;

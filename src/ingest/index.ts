@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import type { Artifacts, InputSummary } from '../model/artifacts.js';
 import { MetricSet, type InputWarning } from '../model/series.js';
 import type { KernelProfile } from '../model/profile.js';
+import type { ClientRunInput } from '../model/client-input.js';
 import { ServingConfigBuilder, parseConfigScalar } from '../model/serving-config.js';
 import type { Adapter, IngestContext, IngestOptions } from './adapter.js';
 import { ADAPTERS } from './registry.js';
@@ -33,7 +34,7 @@ export function detectAdapter(src: InputSource): Adapter {
     throw new InputError({
       code: 'NOT_PROMETHEUS_RESPONSE',
       file: src.display,
-      message: 'JSON, but neither a Prometheus API response nor a torch/Kineto trace',
+      message: 'JSON, but neither a Prometheus API response, a torch/Kineto trace nor a benchmark client result',
       hint: 'expected the body of /api/v1/query_range or /api/v1/query ({"status":"success","data":{"resultType":"matrix","result":[…]}}), its data.result array, or a trace with "traceEvents"',
     });
   }
@@ -49,6 +50,7 @@ export async function ingest(req: IngestRequest): Promise<Artifacts> {
   const sink = new SampleSink();
   const config = new ServingConfigBuilder();
   const profiles: KernelProfile[] = [];
+  const clients: ClientRunInput[] = [];
   const warnings: InputWarning[] = [];
   const options = req.options ?? {};
   const ctx: IngestContext = {
@@ -56,6 +58,7 @@ export async function ingest(req: IngestRequest): Promise<Artifacts> {
     config,
     options,
     addProfile: (p) => profiles.push(p),
+    addClientRun: (r) => clients.push(r),
     warn: (w) => warnings.push(w),
   };
   const paths = await expandInputs(req.inputs);
@@ -98,5 +101,5 @@ export async function ingest(req: IngestRequest): Promise<Artifacts> {
       message: `${c.setting} differs between sources: ${c.values.map((x) => `${x.value} (${x.source}${x.file ? ` ${x.file}` : ''})`).join(', ')}`,
     });
   }
-  return { inputs, metrics, profiles, config: built, warnings: [...warnings, ...seriesWarnings] };
+  return { inputs, metrics, profiles, config: built, warnings: [...warnings, ...seriesWarnings], ...(clients.length ? { clients } : {}) };
 }

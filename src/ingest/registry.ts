@@ -5,6 +5,7 @@ import type { Adapter } from './adapter.js';
 import { parquetAdapter } from './from-parquet.js';
 import { nsysSqliteAdapter } from './from-nsys-sqlite.js';
 import { kinetoAdapter } from './from-kineto.js';
+import { clientBenchAdapter } from './from-client-bench.js';
 import { promJsonAdapter } from './from-prometheus-json.js';
 import { keyAveragesAdapter } from './from-key-averages.js';
 import { nsysCsvAdapter } from './from-nsys-csv.js';
@@ -16,6 +17,7 @@ export const ADAPTERS: readonly Adapter[] = [
   parquetAdapter,
   nsysSqliteAdapter,
   kinetoAdapter,
+  clientBenchAdapter,
   promJsonAdapter,
   keyAveragesAdapter,
   nsysCsvAdapter,

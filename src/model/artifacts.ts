@@ -3,6 +3,7 @@
 import type { MetricSet, InputWarning } from './series.js';
 import type { KernelProfile } from './profile.js';
 import type { ServingConfig } from './serving-config.js';
+import type { ClientRunInput } from './client-input.js';
 
 export type FormatId =
   | 'prometheus-json'
@@ -16,7 +17,8 @@ export type FormatId =
   | 'kineto-trace'
   | 'key-averages'
   | 'nsys-csv'
-  | 'nsys-sqlite';
+  | 'nsys-sqlite'
+  | 'client-bench';
 
 export interface InputSummary {
   /** Display name (relative path as given, `<stdin>`, or URL). */
@@ -36,4 +38,6 @@ export interface Artifacts {
   profiles: KernelProfile[];
   config: ServingConfig;
   warnings: InputWarning[];
+  /** Load-generator result files (benchmark clients), as read. */
+  clients?: ClientRunInput[];
 }

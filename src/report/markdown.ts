@@ -13,6 +13,7 @@ import { EPISODE_COLUMNS, FINDING_SUMMARY } from './findings-text.js';
 import { changeText, REASON_TEXT } from './reasons.js';
 import { renderConfigSection } from './config-section.js';
 import { renderLatencySection } from './latency-section.js';
+import { renderDecompositionSection } from './decomposition-section.js';
 
 /** Whether two time spans overlap. */
 const overlaps = (a: { startSeconds: number; endSeconds: number }, b: { startSeconds: number; endSeconds: number }) => a.startSeconds <= b.endSeconds && b.startSeconds <= a.endSeconds;
@@ -186,6 +187,7 @@ export function renderMarkdown(result: Result, opts: MarkdownOptions = {}): stri
 
   out.push(...renderConfigSection(result.config));
   if (result.latency.length) out.push(renderLatencySection(result), '');
+  if (result.latencyDecomposition?.length) out.push(renderDecompositionSection(result.latencyDecomposition), '');
   if (result.throughput.length) {
     out.push('## Throughput', '');
     out.push(table(['scope', 'prompt tok/s mean', 'p95', 'max', 'output tok/s mean', 'p95', 'max', 'req/s mean', 'p95', 'max'], result.throughput.map((r) => [md(r.scope), ...s3(r.promptTokensPerSecond, (x) => num(x)), ...s3(r.generationTokensPerSecond, (x) => num(x)), ...s3(r.requestsPerSecond, (x) => num(x))]), ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']), '');

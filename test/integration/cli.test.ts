@@ -55,6 +55,24 @@ describe('vllm-tune CLI', () => {
     expect(bad.err).toContain('--selector "{job=vllm}": the value of job must be quoted');
   });
 
+  it('analyze joins a benchmark client result with the server metrics of its window (real dataset, --client-utc-offset)', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'vt-'));
+    // prefill-starvation: a batch job from minute 20 to 35 (2025-11-20 10:20Z..10:35Z) floods the queue.
+    const bench = path.join(out, 'bench.json');
+    writeFileSync(bench, JSON.stringify({ date: '20251120-123500', endpoint_type: 'openai', backend: 'openai', label: null, model_id: 'meta-llama/Llama-3.1-8B-Instruct', num_prompts: 2900, request_rate: 3.2, duration: 900, completed: 2880, failed: 0, total_input_tokens: 46080000, total_output_tokens: 92160, request_throughput: 3.2, mean_ttft_ms: 61000, median_ttft_ms: 58000, p99_ttft_ms: 120000 }));
+    const r = run(['analyze', 'datasets/prefill-starvation', bench, '--client-utc-offset', '+02:00', '--out', out, '--json', '-q', '--no-charts']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(readFileSync(path.join(out, 'prefill-starvation.json'), 'utf8'));
+    const j = result.client.runs[0].join;
+    expect([j.windowStartSeconds, j.windowEndSeconds]).toEqual([1763634000, 1763634900]);
+    expect(j.alignmentConfidence).toBe('high');
+    expect(j.load).toBe('saturated');
+    expect(j.waitingMax).toBeGreaterThan(100);
+    const md = readFileSync(path.join(out, 'prefill-starvation.md'), 'utf8');
+    expect(md).toContain("## Load test: the client's view");
+    expect(md).toContain('**saturated**');
+  });
+
   it('analyze with no inputs reports on the bundled dataset', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'vt-'));
     const r = run(['analyze', '--out', out, '--json', '-q']);

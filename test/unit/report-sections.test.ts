@@ -2,7 +2,8 @@
 // latency (bucket bounds, windows, burn rates, alert spans), durations.
 
 import { describe, expect, it } from 'vitest';
-import type { AnomalyEpisode, LatencyRow, Result } from '../../src/model/result.js';
+import type { AnomalyEpisode, LatencyDecomposition, LatencyRow, Result } from '../../src/model/result.js';
+import { renderDecompositionSection, ttftSentence } from '../../src/report/decomposition-section.js';
 import { changeCell, renderAnomalySection, scoreCell } from '../../src/report/anomaly-section.js';
 import { quantileCell, renderLatencySection } from '../../src/report/latency-section.js';
 import { duration } from '../../src/report/format.js';
@@ -115,5 +116,39 @@ describe('latency section', () => {
 describe('duration', () => {
   it('rounds before splitting minutes and seconds', () => {
     expect([duration(239.7), duration(7199.6), duration(5399.9), duration(172799)]).toEqual(['4 min', '2 h', '90 min', '2 d']);
+  });
+});
+
+describe('decomposition section', () => {
+  const d = (o: Partial<LatencyDecomposition>): LatencyDecomposition => ({
+    scope: '10.0.0.11:8000',
+    startSeconds: T,
+    endSeconds: T + 3600,
+    queueMeanSeconds: 48.9,
+    prefillMeanSeconds: 0.3,
+    decodeMeanSeconds: 6.5,
+    inferenceMeanSeconds: 6.8,
+    ttftMeanSeconds: 49.3,
+    e2eMeanSeconds: 55.7,
+    queueCount: 1000,
+    prefillCount: 1000,
+    decodeCount: 1000,
+    ttftCount: 1000,
+    e2eCount: 1000,
+    ttftResidualSeconds: 0.1,
+    e2eResidualSeconds: 0,
+    caveats: [],
+    ...o,
+  });
+  it('the sentence a finding about waiting can use', () => {
+    expect(ttftSentence(d({}))).toBe('TTFT 49.3 s = 48.9 s waiting + 300 ms prefill + 100 ms other');
+    expect(ttftSentence(d({ ttftResidualSeconds: -0.0168, ttftMeanSeconds: 28.5, queueMeanSeconds: 28.4, prefillMeanSeconds: 0.132 }))).toBe('TTFT 28.5 s = 28.4 s waiting + 132 ms prefill − 16.8 ms other');
+    expect(ttftSentence(d({ queueMeanSeconds: null }))).toBeNull();
+  });
+  it('the table, residuals ≈ 0 below a millisecond, caveats per scope', () => {
+    const s = renderDecompositionSection([d({ caveats: ['120 preemptions in the span'] })]);
+    expect(s).toContain('| 10.0.0.11:8000 | 1,000 | 48.9 s | 300 ms | 6.5 s | 49.3 s | +100 ms | 55.7 s | ≈ 0 |');
+    expect(s).toContain('- 10.0.0.11:8000: TTFT 49.3 s = 48.9 s waiting + 300 ms prefill + 100 ms other. 120 preemptions in the span.');
+    expect(renderDecompositionSection(undefined)).toBe('');
   });
 });

@@ -1,0 +1,151 @@
+// Parquet metadata and page headers checked against the file before hyparquet allocates anything
+// from them (issue 11 §2: a 13 KB file whose page header claimed millions of values drove the
+// process to 2–3 GB and a fatal V8 error). A file that fails a check is PARQUET_CORRUPT (exit 2).
+//
+// Checked, from the footer (validateMetadata):
+//   - every row group's num_rows is a whole number ≥ 0, and they add up to the file's num_rows;
+//   - every column chunk's byte range (dictionary or first data page, total_compressed_size) lies
+//     inside the file, before the footer; its sizes and value count are whole numbers ≥ 0;
+//   - a flat column chunk holds exactly its row group's rows (the spec: num_values counts nulls);
+//     a nested one (a MAP of labels) at most max(rows, 8 × its uncompressed bytes): every value
+//     beyond one per row costs at least one bit of repetition level.
+// Checked, per page, when hyparquet fetches a column chunk (guardFile wraps the file):
+//   - the page lies inside its chunk; its uncompressed size is at most the chunk's
+//     total_uncompressed_size (and 1 GiB, the most one page buffer may hold);
+//   - its value count is at most the chunk's (and its nulls at most its values), a dictionary's
+//     at most one per byte of the page.
+
+import type { AsyncBuffer, ColumnChunk, FileMetaData } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { InputError } from '../errors.js';
+
+const MAX_PAGE_BYTES = 1 << 30;
+
+export function corrupt(display: string, message: string): InputError {
+  return new InputError({ code: 'PARQUET_CORRUPT', file: display, message: `damaged Parquet file: ${message}`, hint: 'the file is truncated or corrupted; write it again (pyarrow, DuckDB, Spark)' });
+}
+
+const whole = (x: unknown): x is number | bigint => (typeof x === 'bigint' ? x >= 0n : typeof x === 'number' && Number.isSafeInteger(x) && x >= 0);
+const num = (x: number | bigint): number => Number(x);
+
+interface ChunkSpan {
+  start: number;
+  end: number;
+  rows: number;
+  values: number;
+  uncompressed: number;
+  flat: boolean;
+  name: string;
+  checked: boolean;
+}
+
+/** Check the footer (see the header); returns the column chunks' spans for guardFile. */
+export function validateMetadata(metadata: FileMetaData, fileSize: number, display: string): ChunkSpan[] {
+  for (const [k, el] of metadata.schema.entries()) {
+    if (typeof el?.name !== 'string') throw corrupt(display, `schema element ${k} has no name`);
+  }
+  const flatCols = new Set<string>();
+  // Top-level leaves are flat; anything under a group (LIST/MAP) is nested.
+  let i = 1;
+  const schema = metadata.schema;
+  const top = schema[0]?.num_children ?? 0;
+  for (let c = 0; c < top && i < schema.length; c++) {
+    const el = schema[i];
+    if (!el.num_children) {
+      if (el.repetition_type !== 'REPEATED') flatCols.add(el.name);
+      i++;
+    } else {
+      // skip the whole subtree
+      let pending = 1;
+      while (pending > 0 && i < schema.length) {
+        pending += (schema[i].num_children ?? 0) - 1;
+        i++;
+      }
+    }
+  }
+  if (!whole(metadata.num_rows)) throw corrupt(display, `the footer's row count ${String(metadata.num_rows)} is not a whole number`);
+  let rows = 0;
+  const spans: ChunkSpan[] = [];
+  const footerStart = fileSize - 8;
+  for (const [g, rg] of metadata.row_groups.entries()) {
+    if (!whole(rg.num_rows)) throw corrupt(display, `row group ${g} declares ${String(rg.num_rows)} rows`);
+    const n = num(rg.num_rows);
+    rows += n;
+    for (const col of rg.columns as ColumnChunk[]) {
+      const m = col.meta_data;
+      if (!m) continue;
+      const name = (m.path_in_schema ?? []).join('.');
+      const start = m.dictionary_page_offset !== undefined && num(m.dictionary_page_offset) > 0 ? m.dictionary_page_offset : m.data_page_offset;
+      for (const [what, x] of [['start', start], ['compressed size', m.total_compressed_size], ['uncompressed size', m.total_uncompressed_size], ['value count', m.num_values]] as const) {
+        if (!whole(x)) throw corrupt(display, `column ${JSON.stringify(name)} in row group ${g}: ${what} ${String(x)} is not a whole number`);
+      }
+      const s = num(start);
+      const e = s + num(m.total_compressed_size);
+      if (s < 4 || e > footerStart) throw corrupt(display, `column ${JSON.stringify(name)} in row group ${g} spans bytes ${s}–${e}, outside the file's data (4–${footerStart})`);
+      const values = num(m.num_values);
+      const flat = m.path_in_schema?.length === 1 && flatCols.has(m.path_in_schema[0]);
+      if (flat && values !== n) throw corrupt(display, `column ${JSON.stringify(name)} in row group ${g} holds ${values} values for ${n} rows`);
+      if (!flat && values > Math.max(n, 8 * num(m.total_uncompressed_size))) throw corrupt(display, `column ${JSON.stringify(name)} in row group ${g} claims ${values} values in ${num(m.total_uncompressed_size)} bytes`);
+      spans.push({ start: s, end: e, rows: n, values, uncompressed: num(m.total_uncompressed_size), flat, name, checked: false });
+    }
+  }
+  if (rows !== num(metadata.num_rows)) throw corrupt(display, `the row groups hold ${rows} rows, the footer says ${num(metadata.num_rows)}`);
+  return spans;
+}
+
+/** Walk the page headers of one column chunk held in `bytes` (which starts at file offset `at`). */
+function checkPages(bytes: Uint8Array, at: number, span: ChunkSpan, display: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const reader = { view, offset: span.start - at };
+  const end = span.end - at;
+  let values = 0;
+  const where = () => `column ${JSON.stringify(span.name)}, page at byte ${at + reader.offset}`;
+  while (reader.offset < end - 1) {
+    let h: ReturnType<typeof parquetHeader>;
+    const headerAt = reader.offset;
+    try {
+      h = parquetHeader(reader);
+    } catch (e) {
+      throw corrupt(display, `${where()}: unreadable page header (${(e as Error).message})`);
+    }
+    if (!whole(h.compressed_page_size) || !whole(h.uncompressed_page_size)) throw corrupt(display, `column ${JSON.stringify(span.name)}, page at byte ${at + headerAt}: negative page size`);
+    const c = num(h.compressed_page_size);
+    const u = num(h.uncompressed_page_size);
+    if (reader.offset + c > end) throw corrupt(display, `column ${JSON.stringify(span.name)}, page at byte ${at + headerAt}: ${c} bytes run past the column chunk`);
+    if (u > Math.max(span.uncompressed, c) || u > MAX_PAGE_BYTES) throw corrupt(display, `column ${JSON.stringify(span.name)}, page at byte ${at + headerAt}: ${u} bytes uncompressed, more than the column chunk's ${span.uncompressed}`);
+    const dict = h.dictionary_page_header;
+    const dp = h.data_page_header ?? h.data_page_header_v2;
+    if (dict) {
+      if (!whole(dict.num_values) || num(dict.num_values) > Math.max(u, 1)) throw corrupt(display, `column ${JSON.stringify(span.name)}, dictionary at byte ${at + headerAt}: ${String(dict.num_values)} values in ${u} bytes`);
+    } else if (dp) {
+      if (!whole(dp.num_values)) throw corrupt(display, `column ${JSON.stringify(span.name)}, page at byte ${at + headerAt}: value count ${String(dp.num_values)}`);
+      values += num(dp.num_values);
+      if (values > span.values) throw corrupt(display, `column ${JSON.stringify(span.name)}, page at byte ${at + headerAt}: the pages hold more values than the chunk's ${span.values}`);
+      const v2 = h.data_page_header_v2;
+      if (v2 && (!whole(v2.num_nulls) || num(v2.num_nulls) > num(v2.num_values) || !whole(v2.definition_levels_byte_length) || !whole(v2.repetition_levels_byte_length) || num(v2.definition_levels_byte_length) + num(v2.repetition_levels_byte_length) > u)) {
+        throw corrupt(display, `column ${JSON.stringify(span.name)}, page at byte ${at + headerAt}: inconsistent v2 page header`);
+      }
+    }
+    reader.offset += c;
+  }
+}
+
+/**
+ * The file as hyparquet sees it, with every column chunk's page headers checked the first time a
+ * slice holding the whole chunk is read (hyparquet reads a chunk in one slice). No extra I/O.
+ */
+export function guardFile(file: AsyncBuffer, spans: ChunkSpan[], display: string): AsyncBuffer {
+  return {
+    byteLength: file.byteLength,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const ab = await file.slice(start, end);
+      const stop = start + ab.byteLength;
+      for (const s of spans) {
+        if (s.checked || s.start < start || s.end > stop) continue;
+        checkPages(new Uint8Array(ab), start, s, display);
+        s.checked = true;
+      }
+      return ab;
+    },
+  };
+}
