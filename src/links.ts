@@ -20,6 +20,7 @@ import { DIAGNOSES } from './diagnoses/index.js';
 import { near } from './derive/episodes.js';
 import { episodeWindowSeconds } from './derive/windowed.js';
 import { incidentContext } from './derive/incident.js';
+import { decomposeLatency } from './derive/decomposition.js';
 import { toRecommendation } from './recommend/propose.js';
 import { harmonizeGroups, mergeRecommendations, serveBlocks } from './recommend/merge.js';
 import { parseConfigScalar } from './model/serving-config.js';
@@ -201,7 +202,13 @@ export function assembleFindings(view: AnalysisView, drafted: Drafted[]): { find
     const f = it.finding;
     if (!it.incident || f.replicas.length !== 1 || (f.causedBy && !f.causedBy.startsWith('CONFIG_DRIFT'))) continue;
     const e = longest(f.episodes);
-    if (e && view.grid.length > 1) f.context = incidentContext(view, f.replicas[0], e.startSeconds, e.endSeconds);
+    if (e && view.grid.length > 1) {
+      const d = decomposeLatency(view, f.replicas[0], e.startSeconds, e.endSeconds);
+      const split = d.ttftMeanSeconds !== null && (d.queueMeanSeconds !== null || d.prefillMeanSeconds !== null)
+        ? { ttftMeanSeconds: d.ttftMeanSeconds, queueMeanSeconds: d.queueMeanSeconds, prefillMeanSeconds: d.prefillMeanSeconds, decodeMeanSeconds: d.decodeMeanSeconds, e2eMeanSeconds: d.e2eMeanSeconds, ttftResidualSeconds: d.ttftResidualSeconds, e2eResidualSeconds: d.e2eResidualSeconds }
+        : null;
+      f.context = incidentContext(view, f.replicas[0], e.startSeconds, e.endSeconds, split);
+    }
   }
   // Recommendations: only findings that are not consequences propose (drift-explained ones as alternatives).
   const raw: Recommendation[] = [];

@@ -4,7 +4,7 @@
 
 import type { IncidentContext, TrafficStats } from '../model/result.js';
 import type { AnalysisView, Scope } from './view.js';
-import { histogramMeanBetween, quantileBetween, statsBetween, totalBetween } from './windowed.js';
+import { episodeWindowSeconds, histogramMeanBetween, quantileBetween, statsBetween, totalBetween } from './windowed.js';
 
 /** The before/after stretches are as long as the episode, at most this long. */
 export const CONTEXT_MAX_SECONDS = 1800;
@@ -44,9 +44,14 @@ const LOAD: (keyof TrafficStats)[] = ['requestsPerSecond', 'promptTokensPerSecon
 const TRAFFIC: (keyof TrafficStats)[] = [...LOAD, 'prefixCacheHitRatio'];
 
 export function incidentContext(view: AnalysisView, r: Scope, t0: number, t1: number, decomposition: IncidentContext['decomposition'] = null): IncidentContext {
+  // Before and after: as long as the episode (at most half an hour), or what the window has of it, if
+  // that is at least one sliding window.
   const len = Math.min(Math.max(t1 - t0, view.step), CONTEXT_MAX_SECONDS);
-  const before = t0 - len >= view.start - view.step / 2 ? trafficStats(view, r, Math.max(view.start, t0 - len), t0) : null;
-  const after = t1 + len <= view.end + view.step / 2 ? trafficStats(view, r, t1, Math.min(view.end, t1 + len)) : null;
+  const w = episodeWindowSeconds(view);
+  const beforeLen = Math.min(len, t0 - view.start);
+  const afterLen = Math.min(len, view.end - t1);
+  const before = beforeLen >= w ? trafficStats(view, r, t0 - beforeLen, t0) : null;
+  const after = afterLen >= w ? trafficStats(view, r, t1, t1 + afterLen) : null;
   const during = trafficStats(view, r, t0, t1);
   const changes: IncidentContext['changes'] = [];
   if (before) {

@@ -99,7 +99,7 @@ function episodeTable(f: Finding): string {
 
 const TRAFFIC_ROWS: [keyof NonNullable<Finding['context']>['during'], string, (x: number | null) => string][] = [
   ['requestsPerSecond', 'requests/s', (x) => num(x)],
-  ['promptTokensPerSecond', 'prompt tokens/s', (x) => num(x)],
+  ['promptTokensPerSecond', 'prompt tokens/s', (x) => int(x)],
   ['promptTokensMean', 'prompt tokens (mean)', (x) => int(x)],
   ['promptTokensP95', 'prompt tokens (p95)', (x) => int(x)],
   ['outputTokensMean', 'output tokens (mean)', (x) => int(x)],
@@ -128,14 +128,21 @@ function contextLines(f: Finding): string[] {
   out.push(`Around the longest episode (${time(c.during.startSeconds)} → ${time(c.during.endSeconds)}):`, '');
   out.push(table(['', ...cols], TRAFFIC_ROWS.map(([k, label, fmt]) => [label, ...stats.map((s) => fmt(s[k] as number | null))]), ['l', ...cols.map(() => 'r' as const)]));
   out.push('');
+  const q = (k: string, x: number) => (k === 'prefixCacheHitRatio' ? pct(x) : Math.abs(x) >= 1000 ? int(x) : num(x));
   if (c.trigger) {
     const also = c.changes.filter((x) => x.quantity !== c.trigger!.quantity).map((x) => `${TRIGGER_NAME[x.quantity] ?? md(x.quantity)} ×${num(x.ratio)}`);
-    out.push(`What changed: ${TRIGGER_NAME[c.trigger.quantity] ?? md(c.trigger.quantity)} went from ${num(c.trigger.before)} to ${num(c.trigger.during)} (×${num(c.trigger.ratio)}) as the episode began${also.length ? `; also ${also.join(', ')}` : ''}.`, '');
+    out.push(`What changed: ${TRIGGER_NAME[c.trigger.quantity] ?? md(c.trigger.quantity)} went from ${q(c.trigger.quantity, c.trigger.before)} to ${q(c.trigger.quantity, c.trigger.during)} (×${num(c.trigger.ratio)}) as the episode began${also.length ? `; also ${also.join(', ')}` : ''}.`, '');
   }
   else if (c.before) out.push('What changed: no traffic quantity moved by 1.5× or more from before to during; the trigger is not in the traffic these metrics show.', '');
   if (c.decomposition) {
     const d = c.decomposition as Record<string, number | null>;
-    if (typeof d.ttftSeconds === 'number') out.push(`Latency split during the episode (means): TTFT ${duration(d.ttftSeconds)} = ${duration(d.queueSeconds ?? null)} waiting + ${duration(d.prefillSeconds ?? null)} prefill${typeof d.e2eSeconds === 'number' ? `; end-to-end ${duration(d.e2eSeconds)} = + ${duration(d.decodeSeconds ?? null)} decode` : ''}.`, '');
+    const other = (x: number | null | undefined) => (typeof x === 'number' && Math.abs(x) >= 0.0005 ? ` + ${duration(x)} other` : '');
+    if (typeof d.ttftMeanSeconds === 'number') {
+      out.push(
+        `Latency split during the episode (means per request): TTFT ${duration(d.ttftMeanSeconds)} = ${duration(d.queueMeanSeconds ?? null)} waiting + ${duration(d.prefillMeanSeconds ?? null)} prefill${other(d.ttftResidualSeconds)}${typeof d.e2eMeanSeconds === 'number' && typeof d.decodeMeanSeconds === 'number' ? `; end-to-end ${duration(d.e2eMeanSeconds)} adds ${duration(d.decodeMeanSeconds)} of decode` : ''}.`,
+        '',
+      );
+    }
   }
   return out;
 }
