@@ -1,9 +1,12 @@
-// Throughput drop: output tokens/s fall well below their recent level while work is waiting, so the
-// drop is the engine's, not the demand's.
+// Throughput drop: output tokens/s fall well below their baseline while work is waiting, so the drop is
+// the engine's, not the demand's. The baseline is robust and frozen while an episode runs
+// (stats/baseline.ts): a drop that lasts 30 minutes stays a drop for 30 minutes. Everything in seconds,
+// so the same drop reads the same on a 10-second and a 90-second grid.
 
 import { defineDetector, insufficient, verdict, type TypedEpisode } from './define-detector.js';
-import { detectAnomalies } from '../stats/rolling.js';
+import { frozenBaselineAnomalies } from '../stats/baseline.js';
 import { nanQuantile } from '../stats/summary.js';
+import { gridRange, statsBetween } from '../derive/windowed.js';
 import type { EpisodeNumbers } from './evidence.js';
 
 export default defineDetector({
@@ -11,38 +14,47 @@ export default defineDetector({
   requires: ['vllm:generation_tokens_total'],
   perReplica: true,
   options: {
-    /** Rolling window of the baseline, in grid points (5 min at 10 s). */
-    window: 30,
-    /** Robust z below which a point is part of a drop. */
+    /** The baseline: the last half hour of calm points (at least 10 minutes of them before scoring). */
+    baselineSeconds: 1800,
+    minBaselineSeconds: 600,
+    /** Robust z at or below −threshold is part of a drop. */
     threshold: 3.5,
-    /** Points a drop must last. */
-    minPoints: 6,
-    /** Relative drop of the median during the episode versus before it. Judgement call. */
+    /** A drop must last a minute; calm of one minute inside it is bridged. */
+    minEpisodeSeconds: 60,
+    bridgeSeconds: 60,
+    /** A drop still there after two hours is the new normal (a lower demand, not an incident). */
+    maxEpisodeSeconds: 7200,
+    /** Relative drop of the median during the episode versus the baseline. Judgement call. */
     minDropRatio: 0.3,
     /** Requests waiting during the drop (mean) for the drop to be the engine's. */
     minWaitingDuringDrop: 1,
   },
   detect(view, o, scope) {
     const g = view.rate('vllm:generation_tokens_total', scope);
-    if (!g || g.length < o.window * 2) return insufficient('window too short for a throughput baseline');
-    const { episodes } = detectAnomalies(view.grid, g, { window: o.window, threshold: o.threshold, minSamples: o.window, robust: true, maxGap: 2, minPoints: o.minPoints });
+    if (!g || (view.end - view.start) < 2 * o.minBaselineSeconds) return insufficient('window too short for a throughput baseline');
+    const { episodes } = frozenBaselineAnomalies(view.grid, g, {
+      stepSeconds: view.step,
+      baselineSeconds: o.baselineSeconds,
+      minBaselineSeconds: o.minBaselineSeconds,
+      minBaselinePoints: 10,
+      threshold: o.threshold,
+      minEpisodeSeconds: o.minEpisodeSeconds,
+      bridgeSeconds: o.bridgeSeconds,
+      maxEpisodeSeconds: o.maxEpisodeSeconds,
+      absFloor: 1,
+      relFloor: 0.05,
+      scoreCap: 50,
+    });
     const waiting = view.gauge('vllm:num_requests_waiting', scope, 'sum');
     const found: TypedEpisode<EpisodeNumbers['throughput-drop']>[] = [];
     for (const e of episodes) {
-      if (e.direction !== 'down') continue;
-      const before = g.subarray(Math.max(0, e.startIndex - o.window), e.startIndex);
-      const during = g.subarray(e.startIndex, e.endIndex + 1);
-      const base = nanQuantile(before, 0.5);
-      const low = nanQuantile(during, 0.5);
-      if (!(base > 0)) continue;
-      const drop = 1 - low / base;
-      let wsum = 0;
-      let wn = 0;
-      if (waiting) for (let i = e.startIndex; i <= e.endIndex; i++) if (!Number.isNaN(waiting[i])) { wsum += waiting[i]; wn++; }
-      const wmean = wn ? wsum / wn : null;
-      if (drop < o.minDropRatio || wmean === null || wmean < o.minWaitingDuringDrop) continue;
-      const end = Math.min(view.end, e.endSeconds + view.step);
-      found.push({ startSeconds: e.startSeconds, endSeconds: end, durationSeconds: end - e.startSeconds, peakAtSeconds: null, numbers: { dropRatio: drop, baselineTokensPerSecond: base, duringTokensPerSecond: low, waitingMeanDuringDrop: wmean } });
+      if (e.direction !== 'down' || !(e.baselineValue > 0)) continue;
+      const [i0, i1] = gridRange(view, e.startSeconds, e.endSeconds - view.step / 2);
+      const low = nanQuantile(g.subarray(i0, i1 + 1), 0.5);
+      const drop = 1 - low / e.baselineValue;
+      const wmean = statsBetween(view, waiting, e.startSeconds, e.endSeconds).mean;
+      if (!(drop >= o.minDropRatio) || wmean === null || wmean < o.minWaitingDuringDrop) continue;
+      found.push({ startSeconds: e.startSeconds, endSeconds: e.endSeconds, durationSeconds: e.endSeconds - e.startSeconds, peakAtSeconds: e.peakSeconds, numbers: { dropRatio: drop, baselineTokensPerSecond: e.baselineValue, duringTokensPerSecond: low, waitingMeanDuringDrop: wmean } });
     }
     return verdict<'throughput-drop'>({ dropEpisodes: found.length }, found);
   },
