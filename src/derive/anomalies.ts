@@ -9,6 +9,7 @@ import { bucketAround, centredBucketRates, centredQuantile, centredRate } from '
 export { bucketAround };
 import { laggedCorrelation, pearson, spearman } from '../stats/correlation.js';
 import type { AnalysisView, Scope } from './view.js';
+import type { HistogramName } from '../model/metric-catalog.js';
 
 export interface KeySeries {
   metric: string;
@@ -81,7 +82,7 @@ export const QUANTILE_MAX_WINDOW_SECONDS = 300;
  * steps, up to 5 minutes) until it holds QUANTILE_MIN_OBSERVATIONS requests at the scope's mean rate.
  * At 0.3 requests/s a one-minute p95 is the largest of 18 requests; its noise is not a baseline's.
  */
-export function quantileSignalWindowSeconds(view: AnalysisView, base: string, scope: Scope): number {
+export function quantileSignalWindowSeconds(view: AnalysisView, base: HistogramName, scope: Scope): number {
   const w0 = anomalySignalWindowSeconds(view);
   const span = view.end - view.start;
   const h = view.histogram(base, scope);
@@ -105,7 +106,7 @@ export interface AnomalySeries {
   /** Smallest baseline scale as a fraction of the baseline's level. */
   relFloor: number;
   /** For a quantile of this histogram: the scale is also at least the resolution of the baseline's bucket. */
-  histogram?: string;
+  histogram?: HistogramName;
   values(view: AnalysisView, scope: Scope): Float64Array | null;
 }
 

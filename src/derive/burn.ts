@@ -12,6 +12,7 @@ import type { BurnAlert, LatencyBurn, LatencyWindows } from '../model/result.js'
 import { runsWhere } from './episodes.js';
 import { bucketAround, centredBucketRates, centredQuantile, shareAboveSeries } from './windowed.js';
 import type { AnalysisView, Scope } from './view.js';
+import type { HistogramName } from '../model/metric-catalog.js';
 
 /** The window each p95 is compared with the target over: an alert rule's `[5m]`. */
 export const LATENCY_WINDOW_SECONDS = 300;
@@ -47,7 +48,7 @@ function scrapeStep(view: AnalysisView): number {
  * The p95 over every sliding window of LATENCY_WINDOW_SECONDS (one per grid step, centred on it, fully
  * inside the data) against the target: how many were over, and the worst one.
  */
-export function latencyWindows(view: AnalysisView, metric: string, scope: Scope, targetSeconds: number): LatencyWindows | null {
+export function latencyWindows(view: AnalysisView, metric: HistogramName, scope: Scope, targetSeconds: number): LatencyWindows | null {
   if (view.grid.length < 2) return null;
   const W = Math.max(LATENCY_WINDOW_SECONDS, 2 * view.step);
   const q = centredQuantile(view, metric, TARGET_QUANTILE, scope, W);
@@ -89,7 +90,7 @@ export function latencyWindows(view: AnalysisView, metric: string, scope: Scope,
  * Burn rate on the grid over trailing windows of `windowSeconds`: share of requests over the target
  * divided by the budget. NaN where the window is not inside the data or saw no request.
  */
-export function burnRateSeries(view: AnalysisView, metric: string, scope: Scope, targetSeconds: number, windowSeconds: number): Float64Array | null {
+export function burnRateSeries(view: AnalysisView, metric: HistogramName, scope: Scope, targetSeconds: number, windowSeconds: number): Float64Array | null {
   return view.memo(`burn:${metric}:${scope}:${targetSeconds}:${windowSeconds}`, () => {
     const share = shareAboveSeries(view, metric, targetSeconds, scope, windowSeconds, 'trailing');
     if (!share) return null;
@@ -100,7 +101,7 @@ export function burnRateSeries(view: AnalysisView, metric: string, scope: Scope,
 }
 
 /** Highest burn rate per window length, and the alert spans of the workbook's two window pairs. */
-export function latencyBurn(view: AnalysisView, metric: string, scope: Scope, targetSeconds: number): LatencyBurn | null {
+export function latencyBurn(view: AnalysisView, metric: HistogramName, scope: Scope, targetSeconds: number): LatencyBurn | null {
   if (view.grid.length < 2) return null;
   const span = view.end - view.start;
   const g = view.grid;

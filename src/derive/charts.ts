@@ -6,6 +6,7 @@ import type { AnomalyEpisode, Finding } from '../model/result.js';
 import type { FindingCode } from '../model/vocabulary.js';
 import { FINDING_TITLES } from '../model/catalog.js';
 import { FLEET, type AnalysisView, type Scope } from './view.js';
+import type { HistogramName, MetricName } from '../model/metric-catalog.js';
 
 export interface ChartSpec {
   file: string;
@@ -103,7 +104,7 @@ interface Plan {
 const present = (...l: (Line | null)[]): Line[] => l.filter((x): x is Line => x !== null);
 
 /** The worst latency of a LATENCY_SLO_BREACH finding (by p95 / target), TTFT by default. */
-function breachedLatency(view: AnalysisView, f: Finding): { metric: string; target: number; name: string } {
+function breachedLatency(view: AnalysisView, f: Finding): { metric: HistogramName; target: number; name: string } {
   const k = String(f.evidence.worst ?? 'ttft');
   if (k === 'tbt') return { metric: ITL, target: view.slo.tbtSeconds, name: 'time between tokens' };
   if (k === 'e2e') return { metric: E2E, target: view.slo.e2eSeconds, name: 'end-to-end latency' };
@@ -111,7 +112,7 @@ function breachedLatency(view: AnalysisView, f: Finding): { metric: string; targ
 }
 
 /** One line per replica of a gauge (replicas differ: a fleet average would hide the one that was full). */
-function perReplica(view: AnalysisView, replicas: readonly string[], name: string, agg: 'sum' | 'avg', label: string): Line[] {
+function perReplica(view: AnalysisView, replicas: readonly string[], name: MetricName, agg: 'sum' | 'avg', label: string): Line[] {
   return replicas.slice(0, 8).flatMap((r) => {
     const v = view.gauge(name, r, agg);
     return v ? [{ label: `${label} ${r}`, values: v }] : [];

@@ -14,7 +14,7 @@
 // TTFT is observed at the first token, the others at the end of the request.
 
 import type { LatencyDecomposition } from '../model/result.js';
-import { histogramParts } from '../model/metric-catalog.js';
+import { histogramParts, type HistogramName } from '../model/metric-catalog.js';
 import { totalBetween } from './windowed.js';
 import type { AnalysisView, Scope } from './view.js';
 
@@ -39,7 +39,7 @@ interface SumCount {
   count: number | null;
 }
 
-function sumCount(view: AnalysisView, base: string, scope: Scope, t0: number, t1: number, whole: boolean): SumCount {
+function sumCount(view: AnalysisView, base: HistogramName, scope: Scope, t0: number, t1: number, whole: boolean): SumCount {
   const p = histogramParts(base);
   if (whole) return { sum: view.total(p.sum, scope), count: view.total(p.count, scope) };
   return { sum: totalBetween(view, p.sum, scope, t0, t1), count: totalBetween(view, p.count, scope, t0, t1) };

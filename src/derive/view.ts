@@ -4,7 +4,7 @@
 
 import type { MetricSet, Series } from '../model/series.js';
 import type { ServingConfig } from '../model/serving-config.js';
-import { histogramParts } from '../model/metric-catalog.js';
+import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
 import { evalGrid, histogramQuantile, histogramQuantileDetail, rate, sumAligned } from '../stats/promql.js';
 import { alignToGrid } from '../stats/resample.js';
 import { replicaIdOf, typicalStep } from './inventory.js';
@@ -103,7 +103,7 @@ export class AnalysisView {
   }
 
   /** Series of a canonical name within a scope, optionally matching labels. */
-  series(name: string, scope: Scope = FLEET, match?: Record<string, string>): Series[] {
+  series(name: SeriesName, scope: Scope = FLEET, match?: Record<string, string>): Series[] {
     const all = this.metrics.get(name, match);
     return scope === FLEET ? all : all.filter((s) => replicaIdOf(s.labels) === scope);
   }
@@ -112,7 +112,7 @@ export class AnalysisView {
    * Device-exporter series (DCGM) of a scope. A replica's GPUs are the exporter series on the same
    * host (the instance's host part, or the same pod / Hostname); the fleet sees them all.
    */
-  deviceSeries(name: string, scope: Scope = FLEET): Series[] {
+  deviceSeries(name: MetricName, scope: Scope = FLEET): Series[] {
     const all = this.metrics.get(name);
     if (scope === FLEET) return all;
     const host = scope.replace(/:\d+$/, '');
@@ -125,7 +125,7 @@ export class AnalysisView {
   }
 
   /** A device gauge on the grid for a scope (see deviceSeries). */
-  deviceGauge(name: string, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'avg'): Float64Array | null {
+  deviceGauge(name: MetricName, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'avg'): Float64Array | null {
     return this.memo(`dgauge:${name}:${scope}:${agg}`, () => {
       const list = this.deviceSeries(name, scope);
       if (!list.length || this.grid.length === 0) return null;
@@ -160,7 +160,7 @@ export class AnalysisView {
   }
 
   /** A gauge on the grid: summed or averaged across the scope's series (NaN where none is current). */
-  gauge(name: string, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'sum'): Float64Array | null {
+  gauge(name: MetricName, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'sum'): Float64Array | null {
     return this.memo(`gauge:${name}:${scope}:${agg}`, () => {
       const list = this.series(name, scope);
       if (!list.length || this.grid.length === 0) return null;
@@ -169,7 +169,7 @@ export class AnalysisView {
   }
 
   /** Per-second rate of a counter on the grid (PromQL rate over `rateWindow`), summed over series. */
-  rate(name: string, scope: Scope = FLEET, match?: Record<string, string>): Float64Array | null {
+  rate(name: SeriesName, scope: Scope = FLEET, match?: Record<string, string>): Float64Array | null {
     return this.memo(`rate:${name}:${scope}:${JSON.stringify(match ?? {})}`, () => {
       const list = this.series(name, scope, match);
       if (!list.length || this.grid.length === 0) return null;
@@ -178,7 +178,7 @@ export class AnalysisView {
   }
 
   /** Total increase of a counter over the whole window (sum of deltas, resets counted as restarts from 0). */
-  total(name: string, scope: Scope = FLEET, match?: Record<string, string>): number | null {
+  total(name: SeriesName, scope: Scope = FLEET, match?: Record<string, string>): number | null {
     const list = this.series(name, scope, match);
     if (!list.length) return null;
     let sum = 0;
@@ -187,7 +187,7 @@ export class AnalysisView {
   }
 
   /** A histogram's observations over the whole window, summed over the scope's series by `le`. */
-  histogram(base: string, scope: Scope = FLEET): HistogramWindow | null {
+  histogram(base: HistogramName, scope: Scope = FLEET): HistogramWindow | null {
     return this.memo(`hist:${base}:${scope}`, () => {
       const parts = histogramParts(base);
       const buckets = this.series(parts.bucket, scope);
@@ -210,7 +210,7 @@ export class AnalysisView {
   }
 
   /** Quantile of a histogram over the whole window, with the bucket it fell in. */
-  quantile(base: string, q: number, scope: Scope = FLEET): QuantileDetail | null {
+  quantile(base: HistogramName, q: number, scope: Scope = FLEET): QuantileDetail | null {
     const h = this.histogram(base, scope);
     if (!h || h.counts[h.counts.length - 1] <= 0) return null;
     const d = histogramQuantileDetail(q, h.les, h.counts);
@@ -219,14 +219,14 @@ export class AnalysisView {
   }
 
   /** Mean of a histogram over the window (`_sum` / `_count`). */
-  histogramMean(base: string, scope: Scope = FLEET): number | null {
+  histogramMean(base: HistogramName, scope: Scope = FLEET): number | null {
     const h = this.histogram(base, scope);
     if (!h || !(h.count > 0) || !Number.isFinite(h.sum)) return null;
     return h.sum / h.count;
   }
 
   /** A histogram quantile on the grid from bucket rates (sum by le of rate), NaN where no traffic. */
-  quantileSeries(base: string, q: number, scope: Scope = FLEET): Float64Array | null {
+  quantileSeries(base: HistogramName, q: number, scope: Scope = FLEET): Float64Array | null {
     return this.memo(`qs:${base}:${q}:${scope}`, () => {
       const rates = this.summedBucketRates(base, scope);
       if (!rates) return null;
@@ -246,7 +246,7 @@ export class AnalysisView {
   }
 
   /** Bucket rates of a histogram in a scope, summed by `le` (ascending); memoized for every quantile. */
-  private summedBucketRates(base: string, scope: Scope): { les: number[]; summed: Float64Array[] } | null {
+  private summedBucketRates(base: HistogramName, scope: Scope): { les: number[]; summed: Float64Array[] } | null {
     const key = `${base}\u0000${scope}`;
     if (this.bucketRates.has(key)) return this.bucketRates.get(key)!;
     let out: { les: number[]; summed: Float64Array[] } | null = null;

@@ -4,7 +4,7 @@
 
 import type { Series } from '../model/series.js';
 import type { QuantileBucket } from '../model/result.js';
-import { histogramParts } from '../model/metric-catalog.js';
+import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
 import { histogramQuantile, histogramQuantileDetail, rate } from '../stats/promql.js';
 import { nanSummary } from '../stats/summary.js';
 import { combine, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
@@ -49,7 +49,7 @@ export function increaseBetween(s: Series, t0: number, t1: number): number | nul
 }
 
 /** Sum over a scope's series of a counter's increase from t0 to t1 (null when no series bounds it). */
-export function totalBetween(view: AnalysisView, name: string, scope: Scope, t0: number, t1: number, match?: Record<string, string>): number | null {
+export function totalBetween(view: AnalysisView, name: SeriesName, scope: Scope, t0: number, t1: number, match?: Record<string, string>): number | null {
   let sum = 0;
   let any = false;
   for (const s of view.series(name, scope, match)) {
@@ -62,7 +62,7 @@ export function totalBetween(view: AnalysisView, name: string, scope: Scope, t0:
 }
 
 /** A histogram's observations from t0 to t1, summed over the scope's series by `le`. */
-export function histogramBetween(view: AnalysisView, base: string, scope: Scope, t0: number, t1: number): HistogramWindow | null {
+export function histogramBetween(view: AnalysisView, base: HistogramName, scope: Scope, t0: number, t1: number): HistogramWindow | null {
   const parts = histogramParts(base);
   const byLe = new Map<number, number>();
   for (const s of view.series(parts.bucket, scope)) {
@@ -83,7 +83,7 @@ export function histogramBetween(view: AnalysisView, base: string, scope: Scope,
 }
 
 /** A histogram quantile over t0..t1 with the bucket it fell in (null when nothing was observed). */
-export function quantileBetween(view: AnalysisView, base: string, q: number, scope: Scope, t0: number, t1: number): QuantileDetail | null {
+export function quantileBetween(view: AnalysisView, base: HistogramName, q: number, scope: Scope, t0: number, t1: number): QuantileDetail | null {
   const h = histogramBetween(view, base, scope, t0, t1);
   return quantileOf(h, q);
 }
@@ -97,7 +97,7 @@ export function quantileOf(h: HistogramWindow | null, q: number): QuantileDetail
 }
 
 /** Mean of a histogram over t0..t1 (`_sum / _count`), null when nothing was observed. */
-export function histogramMeanBetween(view: AnalysisView, base: string, scope: Scope, t0: number, t1: number): number | null {
+export function histogramMeanBetween(view: AnalysisView, base: HistogramName, scope: Scope, t0: number, t1: number): number | null {
   const h = histogramBetween(view, base, scope, t0, t1);
   if (!h || !(h.count > 0) || !Number.isFinite(h.sum)) return null;
   return h.sum / h.count;
@@ -138,7 +138,7 @@ export function statsBetween(view: AnalysisView, a: Float64Array | null, t0: num
  * evaluated w/2 later), summed over the scope's series. Centred, so that an episode found on it starts
  * and ends where the counter really started and stopped moving, not half a window late.
  */
-export function centredRate(view: AnalysisView, name: string, scope: Scope, windowSeconds: number, match?: Record<string, string>): Float64Array | null {
+export function centredRate(view: AnalysisView, name: SeriesName, scope: Scope, windowSeconds: number, match?: Record<string, string>): Float64Array | null {
   return view.memo(`crate:${name}:${scope}:${windowSeconds}:${JSON.stringify(match ?? {})}`, () => {
     const list = view.series(name, scope, match);
     if (!list.length || view.grid.length === 0) return null;
@@ -148,7 +148,7 @@ export function centredRate(view: AnalysisView, name: string, scope: Scope, wind
 }
 
 /** A histogram quantile on the grid from bucket rates over a centred window; NaN where no traffic. */
-export function centredQuantile(view: AnalysisView, base: string, q: number, scope: Scope, windowSeconds: number): Float64Array | null {
+export function centredQuantile(view: AnalysisView, base: HistogramName, q: number, scope: Scope, windowSeconds: number): Float64Array | null {
   return view.memo(`cq:${base}:${q}:${scope}:${windowSeconds}`, () => {
     const buckets = centredBucketRates(view, base, scope, windowSeconds);
     if (!buckets) return null;
@@ -168,7 +168,7 @@ export function centredQuantile(view: AnalysisView, base: string, q: number, sco
 }
 
 /** Bucket rates (summed by `le`) over a centred window, shared by every quantile of one histogram. */
-export function centredBucketRates(view: AnalysisView, base: string, scope: Scope, windowSeconds: number): { les: number[]; rates: Float64Array[] } | null {
+export function centredBucketRates(view: AnalysisView, base: HistogramName, scope: Scope, windowSeconds: number): { les: number[]; rates: Float64Array[] } | null {
   return view.memo(`cbr:${base}:${scope}:${windowSeconds}`, () => {
     const list = view.series(histogramParts(base).bucket, scope);
     if (!list.length || !view.grid.length) return null;
@@ -192,7 +192,7 @@ export function centredBucketRates(view: AnalysisView, base: string, scope: Scop
  * error-budget burn rate is made of. The threshold is placed inside its bucket by linear interpolation
  * (as histogram_quantile places quantiles); exact when it is a bucket bound.
  */
-export function centredShareAbove(view: AnalysisView, base: string, threshold: number, scope: Scope, windowSeconds: number): Float64Array | null {
+export function centredShareAbove(view: AnalysisView, base: HistogramName, threshold: number, scope: Scope, windowSeconds: number): Float64Array | null {
   return view.memo(`csa:${base}:${threshold}:${scope}:${windowSeconds}`, () => {
     const b = centredBucketRates(view, base, scope, windowSeconds);
     if (!b) return null;
@@ -217,7 +217,7 @@ export function centredShareAbove(view: AnalysisView, base: string, threshold: n
  * at a bucket bound), so long windows cost three rate series, not one per bucket. NaN where the window
  * saw no request.
  */
-export function shareAboveSeries(view: AnalysisView, base: string, threshold: number, scope: Scope, windowSeconds: number, align: 'trailing' | 'centred'): Float64Array | null {
+export function shareAboveSeries(view: AnalysisView, base: HistogramName, threshold: number, scope: Scope, windowSeconds: number, align: 'trailing' | 'centred'): Float64Array | null {
   return view.memo(`sa:${base}:${threshold}:${scope}:${windowSeconds}:${align}`, () => {
     const list = view.series(histogramParts(base).bucket, scope);
     if (!list.length || !view.grid.length) return null;
@@ -305,7 +305,7 @@ export function rollingMean(a: Float64Array, points: number): Float64Array {
 }
 
 /** A gauge on the grid averaged over a centred sliding window of `windowSeconds`. */
-export function centredGauge(view: AnalysisView, name: string, scope: Scope, agg: 'sum' | 'avg' | 'max', windowSeconds: number): Float64Array | null {
+export function centredGauge(view: AnalysisView, name: MetricName, scope: Scope, agg: 'sum' | 'avg' | 'max', windowSeconds: number): Float64Array | null {
   return view.memo(`cg:${name}:${scope}:${agg}:${windowSeconds}`, () => {
     const g = view.gauge(name, scope, agg);
     if (!g) return null;

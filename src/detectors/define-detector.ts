@@ -7,6 +7,7 @@
 
 import type { AnalysisView, Scope } from '../derive/view.js';
 import type { DetectorId } from '../model/vocabulary.js';
+import type { SeriesName } from '../model/metric-catalog.js';
 import type { DetectorEvidence, EpisodeNumbers } from './evidence.js';
 import { argmaxIn, runSpan, runsWhere, type GridRun } from '../derive/episodes.js';
 import { episodeWindowSeconds } from '../derive/windowed.js';
@@ -26,8 +27,8 @@ export type DetectOutcome<I extends DetectorId> =
 export interface DetectorDef<I extends DetectorId, O extends object> {
   /** Noun naming the failing state, e.g. `queue-buildup`. */
   id: I;
-  /** Canonical metric names that must all be present (else insufficient-data). */
-  requires: readonly string[];
+  /** Canonical series names that must all be present (else insufficient-data). */
+  requires: readonly SeriesName[];
   /** Whether it runs per replica (else once, for the fleet). */
   perReplica: boolean;
   options: O;

@@ -8,12 +8,13 @@ import type { TypedEpisode } from '../detectors/define-detector.js';
 import type { Severity } from '../model/result.js';
 import { quantileBetween } from '../derive/windowed.js';
 import type { AnalysisView } from '../derive/view.js';
+import type { HistogramName } from '../model/metric-catalog.js';
 
 /** Twice the target is what users notice as broken rather than slow. Judgement call. */
 export const CRITICAL_RATIO = 2;
 
 function numbers(view: AnalysisView, r: string, t0: number, t1: number): SloEpisode {
-  const q = (m: string) => quantileBetween(view, m, 0.95, r, t0, t1)?.value ?? null;
+  const q = (m: HistogramName) => quantileBetween(view, m, 0.95, r, t0, t1)?.value ?? null;
   const ttft = q('vllm:time_to_first_token_seconds');
   const tbt = q('vllm:inter_token_latency_seconds');
   const e2e = q('vllm:e2e_request_latency_seconds');

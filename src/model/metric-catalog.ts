@@ -35,7 +35,7 @@ const V = 'vllm' as const;
 const D = 'dcgm' as const;
 const P = 'process' as const;
 
-export const CATALOG: readonly CatalogEntry[] = [
+const ENTRIES = [
   // --- vLLM scheduler state (gauges)
   { name: 'vllm:num_requests_running', kind: 'gauge', unit: 'requests', source: V, help: 'Requests in the running batch (decoding or prefilling) on this engine.' },
   { name: 'vllm:num_requests_waiting', kind: 'gauge', unit: 'requests', source: V, help: 'Requests queued, waiting to be scheduled.' },
@@ -106,7 +106,17 @@ export const CATALOG: readonly CatalogEntry[] = [
   { name: 'DCGM_FI_DEV_SM_CLOCK', kind: 'gauge', unit: 'megahertz', source: D, help: 'SM clock, MHz.' },
   { name: 'DCGM_FI_DEV_MEM_CLOCK', kind: 'gauge', unit: 'megahertz', source: D, help: 'Memory clock, MHz.' },
   { name: 'DCGM_FI_DEV_XID_ERRORS', kind: 'gauge', unit: 'count', source: D, help: 'Last XID error code.' },
-];
+] as const satisfies readonly CatalogEntry[];
+
+export const CATALOG: readonly CatalogEntry[] = ENTRIES;
+
+type Entry = (typeof ENTRIES)[number];
+/** A canonical metric name the catalog knows (counters with `_total`; histograms by base name). */
+export type MetricName = Entry['name'];
+/** Canonical histogram base names. */
+export type HistogramName = Extract<Entry, { kind: 'histogram' }>['name'];
+/** A canonical series name: a metric, or a histogram part. */
+export type SeriesName = MetricName | `${HistogramName}_${'bucket' | 'sum' | 'count'}`;
 
 /** Labels that identify a replica (engine process) and a device. */
 export const REPLICA_LABELS = ['instance', 'pod', 'job', 'engine', 'model_name'] as const;
@@ -177,6 +187,8 @@ export function catalogEntry(name: string): CatalogEntry | undefined {
 }
 
 /** Histogram part names of a canonical histogram base name. */
+export function histogramParts<H extends HistogramName>(base: H): { bucket: `${H}_bucket`; sum: `${H}_sum`; count: `${H}_count` };
+export function histogramParts(base: string): { bucket: string; sum: string; count: string };
 export function histogramParts(base: string): { bucket: string; sum: string; count: string } {
   return { bucket: `${base}_bucket`, sum: `${base}_sum`, count: `${base}_count` };
 }
