@@ -143,7 +143,7 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   if (gpu !== undefined) result.gpu = gpu;
   const decomposition = latencyDecompositionRows(view);
   if (decomposition.length) result.latencyDecomposition = decomposition;
-  if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings), slo);
+  if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end }), slo);
   if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
   return ResultSchema.parse(result);
 }

@@ -27,10 +27,16 @@ export interface FindingLike {
  * The incidents of a Result's findings as the calibration reads them: one per episode (replica, code,
  * span); a finding without episodes (a whole-window state) covers the whole window.
  */
-export function incidentsOf(findings: readonly { code: string; scope: string; replicas: readonly string[]; episodes: readonly { startSeconds: number; endSeconds: number }[] }[]): FindingLike[] {
+export function incidentsOf(
+  findings: readonly { code: string; scope: string; replicas: readonly string[]; episodes: readonly { startSeconds: number; endSeconds: number }[] }[],
+  /** The analysed window: an episode covering all of it is a state (no incident to bound `for:` by). */
+  data?: { startSeconds: number; endSeconds: number } | null,
+): FindingLike[] {
+  const whole = (e: { startSeconds: number; endSeconds: number }) => !!data && e.startSeconds <= data.startSeconds && e.endSeconds >= data.endSeconds;
   return findings.flatMap((f) => {
     const scope = f.replicas.length === 1 ? f.replicas[0] : f.scope;
-    return f.episodes.length ? f.episodes.map((e) => ({ code: f.code, scope, window: { startSeconds: e.startSeconds, endSeconds: e.endSeconds } })) : [{ code: f.code, scope }];
+    const eps = f.episodes.filter((e) => !whole(e));
+    return eps.length ? eps.map((e) => ({ code: f.code, scope, window: { startSeconds: e.startSeconds, endSeconds: e.endSeconds } })) : [{ code: f.code, scope }];
   });
 }
 
@@ -61,8 +67,11 @@ export class History {
     return this.times.length > 1 ? this.times[1] - this.times[0] : 0;
   }
 
-  private applies(findingScope: string, scope: string): boolean {
-    return findingScope === FLEET || scope === FLEET || findingScope === scope;
+  applies(findingScope: string, scope: string): boolean {
+    if (findingScope === FLEET || scope === FLEET || findingScope === scope) return true;
+    // A replica's findings cover its GPUs' exporter series: same host, another port (as view.deviceSeries).
+    const host = (x: string) => x.replace(/:\d+$/, '');
+    return host(findingScope) === host(scope);
   }
 
   /** True when time index i of `scope` lies outside every finding window that applies to it. */
@@ -173,7 +182,7 @@ export function calibrateFor(condition: Vec, h: History, codes: readonly string[
     let best = -1;
     for (const el of condition.values()) {
       const scope = scopeOf(el.labels);
-      if (!(inc.scope === FLEET || scope === FLEET || scope === inc.scope)) continue;
+      if (!h.applies(inc.scope, scope)) continue;
       let runStart = -1;
       for (let i = 0; i <= h.times.length; i++) {
         const t = i < h.times.length ? h.times[i] : Infinity;

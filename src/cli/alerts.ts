@@ -62,7 +62,7 @@ export function register(program: Command): void {
     say('calibrating…');
     // The findings give the incidents the calibration needs (healthy baseline, shortest incident).
     const result = runAnalysis(artifacts, { name: 'alerts', slo: sloOpts });
-    const set = generateRules(artifacts.metrics, incidentsOf(result.findings), {
+    const set = generateRules(artifacts.metrics, incidentsOf(result.findings, result.inventory.window), {
       matchers,
       selectorText: flags.selector ?? null,
       ...(groupBy ? { groupBy } : {}),

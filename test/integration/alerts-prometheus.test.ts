@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRules, type RuleSet } from '../../src/alerts/rules.js';
+import { incidentsOf } from '../../src/alerts/calibrate.js';
 import { renderRulesYaml } from '../../src/alerts/yaml.js';
 import { Evaluator, alertEpisodes, type Vec } from '../../src/alerts/evaluate.js';
 import { metricsOf, render } from '../../src/alerts/expr.js';
@@ -38,7 +39,7 @@ interface Loaded {
 async function load(name: string): Promise<Loaded> {
   const a = await ingest({ inputs: [path.join(ROOT, 'datasets', name, 'metrics.json.gz')] });
   const r = runAnalysis(a, { name });
-  const set = generateRules(a.metrics, r.findings, { matchers: [], selectorText: null, intervalSeconds: 60, slo: SLO_PROFILES.chat, objective: 0.95 });
+  const set = generateRules(a.metrics, incidentsOf(r.findings, r.inventory.window), { matchers: [], selectorText: null, intervalSeconds: 60, slo: SLO_PROFILES.chat, objective: 0.95 });
   return { name, metrics: a.metrics, set, yaml: renderRulesYaml(set, { version: 'test', inputs: [name] }) };
 }
 

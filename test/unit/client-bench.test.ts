@@ -231,8 +231,9 @@ describe('join with the server metrics of the same window', () => {
     close(j.ttftOverheadMeanSeconds, 0.035, 1e-9);
     // The burst queued requests: the run measured the server at capacity.
     expect(j.load).toBe('saturated');
-    // 61 grid points from 60:00 to 70:00; the last, at 70:00, is after the burst.
-    close(j.waitingMean, (12 * 60) / 61);
+    // The run's window is [60:00, 70:00): 60 grid points, all in the burst (the point at 70:00 is after
+    // it and belongs to the next stretch — statsBetween is half-open).
+    close(j.waitingMean, 12);
     expect([j.waitingMax, j.runningMax, j.kvUsageMaxRatio]).toEqual([12, 64, 0.7]);
   });
 
