@@ -456,7 +456,9 @@ describe('QUEUE_BUILDUP', () => {
     const g = one(diagnose('QUEUE_BUILDUP', [sig('queue-buildup', 'issue', [[3000, TO]], {}, { waitingMax: 20 })]));
     expect(g.evidence.finishedPerSecond).toBe(1);
     expect(g.evidence.arrivalsPerSecond).toBeCloseTo((1800 + 30) / 1800, 12);
-    expect(g.evidence.waitingMean).toBeCloseTo((121 * 20) / 181, 12);
+    // Waiting mean over the episode's span [start, end): 120 of its 180 grid points at 20 (the point at its
+    // end belongs to the next stretch).
+    expect(g.evidence.waitingMean).toBeCloseTo((120 * 20) / 180, 12);
   });
 
   it('severity edge: an episode of 30 minutes is critical, 29 min 50 s a warning', () => {
@@ -733,8 +735,8 @@ describe('CONFIG_DRIFT', () => {
     expect(f.scope).toBe(P);
     expect(f.evidence).toEqual({ model: 'llama-8b', settings: 'gpu_memory_utilization, num_gpu_blocks', replicas: P, peerReplicas: `${R}, ${Q}`, changedInWindow: false });
     expect(f.episodes.map((e) => [e.startSeconds - T0, e.endSeconds - T0, e.numbers])).toEqual([
-      [0, 7200, { setting: 'gpu_memory_utilization', value: '0.31', peersValue: '0.9', inferred: false }],
-      [0, 7200, { setting: 'num_gpu_blocks', value: '2900', peersValue: '27000', inferred: false }],
+      [0, 7200, { replica: P, setting: 'gpu_memory_utilization', value: '0.31', peersValue: '0.9', inferred: false }],
+      [0, 7200, { replica: P, setting: 'num_gpu_blocks', value: '2900', peersValue: '27000', inferred: false }],
     ]);
     expect(f.proposals).toEqual([]); // the restore proposal is made when the drift explains a finding (links.ts)
   });
@@ -768,8 +770,8 @@ describe('CONFIG_DRIFT', () => {
     const f = one(drift(v));
     expect(f.evidence).toMatchObject({ replicas: R, changedInWindow: true, settings: 'gpu_memory_utilization, num_gpu_blocks' });
     expect(f.episodes.map((e) => [e.startSeconds - T0, e.endSeconds - T0, e.numbers])).toEqual([
-      [3595, 7200, { setting: 'gpu_memory_utilization', value: '0.5', peersValue: '0.9', inferred: false }],
-      [3595, 7200, { setting: 'num_gpu_blocks', value: '14000', peersValue: '27000', inferred: false }],
+      [3595, 7200, { replica: R, setting: 'gpu_memory_utilization', value: '0.5', peersValue: '0.9', inferred: false }],
+      [3595, 7200, { replica: R, setting: 'num_gpu_blocks', value: '14000', peersValue: '27000', inferred: false }],
     ]);
   });
 
@@ -784,7 +786,7 @@ describe('CONFIG_DRIFT', () => {
     const v = viewOf([...replicaSeries(R, { model: 'llama-8b' }), ...replicaSeries(P, { model: 'llama-8b' }), ...replicaSeries(Q, { model: 'llama-8b' })], logConfig([{ file: 'logs/r1_8000.log', values: { max_num_seqs: 64 } }, { file: 'logs/r2_8000.log', values: { max_num_seqs: 256 } }, { file: 'logs/r3_8000.log', values: { max_num_seqs: 256 } }]));
     const f = one(drift(v));
     expect(f.evidence).toMatchObject({ replicas: R, settings: 'max_num_seqs', peerReplicas: `${P}, ${Q}` });
-    expect(f.episodes[0].numbers).toEqual({ setting: 'max_num_seqs', value: '64', peersValue: '256', inferred: false });
+    expect(f.episodes[0].numbers).toEqual({ replica: R, setting: 'max_num_seqs', value: '64', peersValue: '256', inferred: false });
   });
 
   it('no replica identity: not evaluated', () => {
