@@ -145,7 +145,27 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   if (decomposition.length) result.latencyDecomposition = decomposition;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end }), slo);
   if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
-  return ResultSchema.parse(result);
+  return ResultSchema.parse(finiteOnly(result));
+}
+
+/**
+ * A number that is not finite (a ratio over zero somewhere in derive) is unknown: null in the Result,
+ * never an internal error. Evidence and episode numbers allow null; everywhere else the schema decides.
+ */
+function finiteOnly(r: Result): Result {
+  const clean = (ev: Record<string, unknown>) => {
+    for (const k of Object.keys(ev)) if (typeof ev[k] === 'number' && !Number.isFinite(ev[k] as number)) ev[k] = null;
+  };
+  for (const s of r.signals) {
+    clean(s.evidence);
+    for (const e of s.episodes) clean(e.numbers);
+  }
+  for (const f of r.findings) {
+    clean(f.evidence);
+    for (const e of f.episodes) clean(e.numbers);
+  }
+  for (const x of r.recommendations) clean(x.reason.numbers);
+  return r;
 }
 
 export type { TypedSignal };

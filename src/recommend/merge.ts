@@ -113,11 +113,16 @@ export function harmonizeGroups(recs: Recommendation[], groupOf: (replica: strin
   return out.sort((a, b) => (a.replicas.join(',') < b.replicas.join(',') ? -1 : a.replicas.join(',') > b.replicas.join(',') ? 1 : 0) || FLAG_ORDER.indexOf(a.setting) - FLAG_ORDER.indexOf(b.setting) || (a.role < b.role ? 1 : -1));
 }
 
-/** A recommendation as a `vllm serve` flag (booleans as --x / --no-x, as vLLM's CLI takes them). */
+/** A value as one shell word: as it is when it needs no quoting, else in single quotes. */
+export function shellWord(v: string): string {
+  return /^[A-Za-z0-9._:/=+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A recommendation as a `vllm serve` flag (booleans as --x / --no-x, as vLLM's CLI takes them), safe to paste. */
 export function serveFlag(r: Pick<Recommendation, 'setting' | 'to'>): string {
   const flag = `--${r.setting.replace(/_/g, '-')}`;
   if (typeof r.to === 'boolean') return r.to ? flag : `--no-${r.setting.replace(/_/g, '-')}`;
-  return `${flag} ${String(r.to)}`;
+  return `${flag} ${shellWord(String(r.to))}`;
 }
 
 /**
