@@ -10,6 +10,7 @@
 // longer: its memory is reused for the chunk two after it. Keep nothing from a chunk beyond that
 // without copying it.
 
+import { limitError, limits, maxDecompressedBytes } from '../limits.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -85,8 +86,11 @@ async function* streamChunks(p: string): AsyncIterable<Buffer> {
   for await (const c of s) yield c as Buffer;
 }
 
-async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>, compressedBytes = Infinity): AsyncIterable<Buffer> {
   const gz = createGunzip({ chunkSize: CHUNK_BYTES });
+  // docs/limits.md: a gzip bomb stops at --max-decompression-ratio × its size (16 MiB floor).
+  const max = maxDecompressedBytes(compressedBytes);
+  let out = 0;
   const feed = (async () => {
     try {
       for await (const c of raw) {
@@ -98,8 +102,16 @@ async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>): Async
     }
   })();
   try {
-    for await (const c of gz) yield c as Buffer;
+    for await (const c of gz) {
+      out += (c as Buffer).length;
+      if (out > max) {
+        gz.destroy();
+        throw limitError(display, `gzip data expands past ${limits.maxDecompressionRatio}× its size (--max-decompression-ratio)`, '--max-decompression-ratio');
+      }
+      yield c as Buffer;
+    }
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw gzipError(display, e);
   }
   await feed;
@@ -153,11 +165,11 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
     sizeBytes: st.size,
     head,
     headIsWhole: whole,
-    chunks: () => (gzip ? gunzipChunks(display, streamChunks(p)) : fileChunks(p)),
+    chunks: () => (gzip ? gunzipChunks(display, streamChunks(p), st.size) : fileChunks(p)),
     bytes: async () => {
       if (!gzip) return fsp.readFile(p);
       const parts: Buffer[] = [];
-      for await (const c of gunzipChunks(display, streamChunks(p))) parts.push(c);
+      for await (const c of gunzipChunks(display, streamChunks(p), st.size)) parts.push(c);
       return Buffer.concat(parts);
     },
   };
@@ -169,8 +181,11 @@ export function bufferSource(raw: Buffer, display: string): InputSource {
   const gzip = isGzip(raw);
   if (gzip) {
     try {
-      data = gunzipSync(raw);
+      data = gunzipSync(raw, { maxOutputLength: maxDecompressedBytes(raw.length) });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw limitError(display, `gzip data expands past ${limits.maxDecompressionRatio}× its size (--max-decompression-ratio)`, '--max-decompression-ratio');
+      }
       throw gzipError(display, e);
     }
   }
