@@ -152,6 +152,13 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
   } catch {
     throw new InputError({ code: 'NOT_FOUND', file: display, message: 'no such file or directory' });
   }
+  if (!st.isFile()) {
+    // A FIFO, process substitution (`<(zcat x.gz)`) or device: it can be read once, from the start,
+    // so it is read whole like stdin (opening it again for the head and the body blocked forever).
+    const parts: Buffer[] = [];
+    for await (const c of createReadStream(p)) parts.push(c as Buffer);
+    return bufferSource(Buffer.concat(parts), display);
+  }
   const fh = await fsp.open(p, 'r');
   const magic = Buffer.alloc(2);
   await fh.read(magic, 0, 2, 0);
@@ -232,7 +239,12 @@ export async function expandInputs(inputs: string[], cwd = process.cwd()): Promi
   return out;
 }
 
-async function walk(dir: string): Promise<string[]> {
+async function walk(dir: string, seen = new Set<string>()): Promise<string[]> {
+  // Symlinks are followed (a linked file is read, a linked directory walked), each real directory
+  // once: a link back to an ancestor ends instead of looping. A dangling link is skipped.
+  const real = await fsp.realpath(dir).catch(() => dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const entries = await fsp.readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
@@ -242,8 +254,15 @@ async function walk(dir: string): Promise<string[]> {
     if (/\.meta\.json$/i.test(e.name)) continue; // sidecars of `vllm-tune fetch` exports (what was fetched)
     if (e.name === 'truth.json') continue; // the simulator's ground truth beside a dataset (docs/simulator.md)
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else if (e.isFile()) out.push(p);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      const st = await fsp.stat(p).catch(() => undefined);
+      isDir = st?.isDirectory() ?? false;
+      isFile = st?.isFile() ?? false;
+    }
+    if (isDir) out.push(...(await walk(p, seen)));
+    else if (isFile) out.push(p);
   }
   return out;
 }
