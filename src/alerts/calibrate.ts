@@ -103,6 +103,13 @@ export class History {
   }
 }
 
+/** A stretch of one replica (or the fleet) that is not healthy although no finding covers it. */
+export interface Exclusion {
+  scope: string;
+  start: number;
+  end: number;
+}
+
 export interface ThresholdParams {
   direction: 'above' | 'below';
   /** 0.99 for `above`, 0.01 for `below`. */
@@ -116,6 +123,12 @@ export interface ThresholdParams {
   minHealthySeconds: number;
   /** How to print a value of this signal. */
   fmt: (x: number) => string;
+  /**
+   * Stretches where the rule at its default thresholds holds for its default `for:` but no finding
+   * covers them: an incident the analysis did not flag must not become "healthy" baseline (or the
+   * threshold rises above the very incidents it should catch). Padded like finding windows.
+   */
+  exclude?: readonly Exclusion[];
 }
 
 export interface ThresholdCalibration {
@@ -144,15 +157,18 @@ export function calibrateThreshold(signal: Vec, h: History, p: ThresholdParams, 
       excluded.add(scope);
       continue;
     }
+    const mine = (p.exclude ?? []).filter((x) => x.scope === scope || x.scope === FLEET || scope === FLEET);
     for (let i = 0; i < el.v.length; i++) {
       if (!el.has[i] || !h.healthy(scope, i)) continue;
+      const t = h.times[i];
+      if (mine.some((x) => t >= x.start - h.padSeconds && t <= x.end + h.padSeconds)) continue;
       vals.push(el.v[i]);
       scopes.add(scope);
     }
   }
   const healthySeconds = vals.length * h.intervalSeconds;
   const pct = `p${Math.round((p.direction === 'above' ? p.q : p.q) * 100)}`;
-  const boundText = p.bound === null ? '' : `; never ${p.direction === 'above' ? 'below' : 'above'} ${p.fmt(p.bound)} (judgement call, docs/alerts.md)`;
+  const boundText = p.bound === null || p.bound === 0 ? '' : `; never ${p.direction === 'above' ? 'below' : 'above'} ${p.fmt(p.bound)} (judgement call, docs/alerts.md)`;
   if (healthySeconds < p.minHealthySeconds) {
     const why = excluded.size && !vals.length ? `a finding covers the whole window of ${[...excluded].sort().join(', ')}` : `only ${fmtDuration(healthySeconds)} of healthy history (need ${fmtDuration(p.minHealthySeconds)})`;
     return { value: p.fallback, source: 'default', baseline: null, lines: [`threshold ${p.fmt(p.fallback)}: default, not calibrated (${why})`] };
@@ -161,7 +177,13 @@ export function calibrateThreshold(signal: Vec, h: History, p: ThresholdParams, 
   const base = quantileSorted(sorted, p.q);
   let value = roundAway(base, p.direction);
   if (p.bound !== null) value = p.direction === 'above' ? Math.max(value, p.bound) : Math.min(value, p.bound);
-  const line = `threshold ${p.fmt(value)}: ${pct} of ${what} over ${fmtDuration(healthySeconds)} of healthy history (${scopes.size} series group${scopes.size === 1 ? '' : 's'}, outside finding windows) is ${p.fmt(base)}${boundText}`;
+  // Stretches the findings already cover add nothing: count the ones the analysis did not flag.
+  const nx = (p.exclude ?? []).filter((x) => {
+    for (let i = 0; i < h.times.length; i++) if (h.times[i] >= x.start && h.times[i] <= x.end && h.healthy(x.scope, i)) return true;
+    return false;
+  }).length;
+  const outside = `outside finding windows${nx ? ` and ${nx} stretch${nx === 1 ? '' : 'es'} where the rule at its defaults would have fired` : ''}`;
+  const line = `threshold ${p.fmt(value)}: ${pct} of ${what} over ${fmtDuration(healthySeconds)} of healthy history (${scopes.size} series group${scopes.size === 1 ? '' : 's'}, ${outside}) is ${p.fmt(base)}${boundText}`;
   return { value, source: 'history', baseline: base, lines: [line] };
 }
 

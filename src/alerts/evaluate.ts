@@ -106,6 +106,8 @@ export class Evaluator {
       }
       case 'range': {
         const out: Vec = new Map();
+        // No evaluation time has the whole window inside the data: nothing to compute.
+        if (this.fullWindowsFrom !== undefined && (!n || this.times[n - 1] - e.rangeSeconds < this.fullWindowsFrom - 1e-9)) return out;
         for (const s of this.select(e.metric, e.matchers)) {
           let v: Float64Array;
           if (e.fn === 'rate' || e.fn === 'increase') v = extrapolatedRate(s.t, s.v, this.times, e.rangeSeconds, true, e.fn === 'rate');

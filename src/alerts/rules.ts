@@ -10,7 +10,7 @@ import type { SloTargets } from '../derive/slo.js';
 import { catalogEntry, histogramParts } from '../model/metric-catalog.js';
 import type { MetricSet, Series } from '../model/series.js';
 import { evalGrid } from '../stats/promql.js';
-import { History, calibrateFor, calibrateThreshold, fmtDuration, historyLine, type FindingLike } from './calibrate.js';
+import { History, calibrateFor, calibrateThreshold, fmtDuration, historyLine, scopeOf, type Exclusion, type FindingLike } from './calibrate.js';
 import { Evaluator, alertEpisodes, type FiringEpisode, type Vec } from './evaluate.js';
 import { agg, and, anyOf, arith, cmp, formatDuration, formatNumber, predictLinear, rangeFn, record, recordsOf, sel, warmupSeconds, type Expr, type Matcher } from './expr.js';
 
@@ -143,6 +143,15 @@ class Ctx {
     return anyOf(this.names(canonical).map((n) => agg(op, by, sel(n, matchers))));
   }
 
+  /**
+   * `op by (G) (fn(metric{sel}[w]))` for a gauge (`max_over_time`, `avg_over_time`): a scrape that
+   * catches the gauge between two busy steps does not break the alert's `for:`.
+   */
+  gaugeOverTime(op: 'sum' | 'max' | 'avg', fn: 'max_over_time' | 'avg_over_time', canonical: string, w: number, by: readonly string[]): Expr {
+    const { matchers } = this.matchers(canonical);
+    return anyOf(this.names(canonical).map((n) => agg(op, by, rangeFn(fn, n, matchers, w))));
+  }
+
   /** `sum by (G) (rate(metric{sel}[w]))`, or-combined over the names the inputs use. */
   rate(canonical: string, w: number, by: readonly string[], extra: readonly Matcher[] = [], strip = '', suffix = ''): Expr {
     const { matchers } = this.matchers(canonical);
@@ -191,6 +200,15 @@ function maxOf(vec: Vec): { value: number; at: number } | null {
 }
 
 // ───────────────────────────── the rules ─────────────────────────────
+
+/**
+ * Where the rule at its default thresholds and default `for:` would fire: excluded from the healthy
+ * baseline (see Exclusion), so an incident the analysis missed does not lift the threshold over itself.
+ */
+function defaultFirings(c: Ctx, expr: Expr, forSeconds: number): Exclusion[] {
+  if (!c.times.length) return [];
+  return alertEpisodes(c.evaluate(expr), c.times, forSeconds).map((e) => ({ scope: scopeOf(e.labels), start: e.activeSinceSeconds, end: e.lastFiringSeconds }));
+}
 
 type Out = GeneratedAlert | { kind: string; reason: string };
 
@@ -280,12 +298,14 @@ function kvPressure(c: Ctx): Out {
   if (missing.length) return { kind, reason: `${missing.join(' and ')} not in the inputs` };
   const G = c.groupBy;
   const codes = ['KV_CACHE_THRASHING'];
-  const usage = c.gauge('max', kv, G);
+  // The highest usage of the last 5 minutes: the gauge is a snapshot per scrape and dips between bursts.
+  const usage = c.gaugeOverTime('max', 'max_over_time', kv, 300, G);
   const preRate = c.rate(pre, 300, G);
   // vLLM preempts when a step cannot get a block; usage above 90% is where that starts (judgement call,
   // the kv-pressure detector's highRatio).
-  const tk = calibrateThreshold(c.evaluate(usage), c.h, { direction: 'above', q: 0.99, fallback: 0.9, bound: 0.9, codes, minHealthySeconds: 1800, fmt: pctFmt }, 'KV-cache usage');
-  const tp = calibrateThreshold(c.evaluate(preRate), c.h, { direction: 'above', q: 0.99, fallback: 0, bound: 0, codes, minHealthySeconds: 1800, fmt: (x) => `${plainFmt(x)}/s` }, 'the 5m preemption rate');
+  const exclude = defaultFirings(c, and(cmp('>', usage, 0.9), cmp('>', preRate, 0)), 600);
+  const tk = calibrateThreshold(c.evaluate(usage), c.h, { direction: 'above', q: 0.99, fallback: 0.9, bound: 0.9, codes, minHealthySeconds: 1800, fmt: pctFmt, exclude }, 'KV-cache usage');
+  const tp = calibrateThreshold(c.evaluate(preRate), c.h, { direction: 'above', q: 0.99, fallback: 0, bound: 0, codes, minHealthySeconds: 1800, fmt: (x) => `${plainFmt(x)}/s`, exclude }, 'the 5m preemption rate');
   const expr = and(cmp('>', usage, tk.value), cmp('>', preRate, tp.value));
   const f = calibrateFor(c.evaluate(expr), c.h, codes, 600);
   return finish(
@@ -307,8 +327,10 @@ function kvPressure(c: Ctx): Out {
 function gaugeAbove(c: Ctx, p: { kind: string; alert: string; metric: string; codes: string[]; defaultFor: number; summary: string; description: string; what: string }): Out {
   if (!c.series(p.metric).length) return { kind: p.kind, reason: `${p.metric} not in the inputs${catalogEntry(p.metric)?.v0Only ? ' (only a v0 engine exports it)' : ''}` };
   const G = c.groupBy;
-  const signal = c.gauge('sum', p.metric, G);
-  const t = calibrateThreshold(c.evaluate(signal), c.h, { direction: 'above', q: 0.99, fallback: 0, bound: 0, codes: p.codes, minHealthySeconds: 1800, fmt: plainFmt }, p.what);
+  // The queue averaged over 5 minutes: sustained waiting, not a scrape that caught a momentary one.
+  const signal = c.gaugeOverTime('sum', 'avg_over_time', p.metric, 300, G);
+  const exclude = defaultFirings(c, cmp('>', signal, 0), p.defaultFor);
+  const t = calibrateThreshold(c.evaluate(signal), c.h, { direction: 'above', q: 0.99, fallback: 0, bound: 0, codes: p.codes, minHealthySeconds: 1800, fmt: plainFmt, exclude }, p.what);
   const expr = cmp('>', signal, t.value);
   const f = calibrateFor(c.evaluate(expr), c.h, p.codes, p.defaultFor);
   return finish(c, { kind: p.kind, alert: p.alert, severity: 'ticket', expr, forSeconds: f.value, summary: `${p.summary} on ${who(G)}`, description: p.description, calibration: [...t.lines, ...f.lines] }, p.codes);
@@ -330,7 +352,8 @@ function prefixCache(c: Ctx): Out {
     what = 'the v0 engine prefix-cache hit rate';
   } else return { kind, reason: 'no prefix-cache counters (vllm:prefix_cache_hits/queries) or v0 hit-rate gauge in the inputs' };
   // No judgement-call ceiling: what counts as a drop depends on the deployment's own reuse.
-  const t = calibrateThreshold(c.evaluate(ratio), c.h, { direction: 'below', q: 0.01, fallback: 0.1, bound: null, codes, minHealthySeconds: 3600, fmt: pctFmt }, what);
+  const exclude = defaultFirings(c, cmp('<', ratio, 0.1), 1800);
+  const t = calibrateThreshold(c.evaluate(ratio), c.h, { direction: 'below', q: 0.01, fallback: 0.1, bound: null, codes, minHealthySeconds: 3600, fmt: pctFmt, exclude }, what);
   const expr = cmp('<', ratio, t.value);
   const f = calibrateFor(c.evaluate(expr), c.h, codes, 1800);
   return finish(
@@ -369,7 +392,8 @@ function memoryGrowth(c: Ctx): Out[] {
       growth = and(growth, c.gauge('max', 'vllm:num_requests_running', tie), tie);
     } else notes.push(`${rss} could not be tied to vLLM replicas (no shared replica label): restrict it with --selector`);
     // 256 MiB: small processes wobble by tens of MiB (judgement call, the memory-growth detector's minGrowthBytes).
-    const t = calibrateThreshold(c.evaluate(growth), c.h, { direction: 'above', q: 0.99, fallback: 256 * 2 ** 20, bound: 256 * 2 ** 20, codes, minHealthySeconds: 3600, fmt: bytesFmt }, 'the growth predict_linear projects over 4h');
+    const exclude = defaultFirings(c, cmp('>', growth, 256 * 2 ** 20), 1800);
+    const t = calibrateThreshold(c.evaluate(growth), c.h, { direction: 'above', q: 0.99, fallback: 256 * 2 ** 20, bound: 256 * 2 ** 20, codes, minHealthySeconds: 3600, fmt: bytesFmt, exclude }, 'the growth predict_linear projects over 4h');
     const expr = cmp('>', growth, t.value);
     const f = calibrateFor(c.evaluate(expr), c.h, codes, 1800);
     out.push(
@@ -425,7 +449,8 @@ function gpuUnderuse(c: Ctx): Out {
   const signal = agg('avg', Gg, rangeFn('avg_over_time', util, matchers, 1800));
   // 50%: decode keeps a busy GPU above ~80% (judgement call, the gpu-utilization detector's lowPercent);
   // calibration may only lower it, below the quiet hours the history shows.
-  const t = calibrateThreshold(c.evaluate(signal), c.h, { direction: 'below', q: 0.01, fallback: 50, bound: 50, codes, minHealthySeconds: 3600, fmt: (x) => `${plainFmt(x)}%` }, 'the 30m mean DCGM GPU utilisation');
+  const exclude = defaultFirings(c, cmp('<', signal, 50), 1800);
+  const t = calibrateThreshold(c.evaluate(signal), c.h, { direction: 'below', q: 0.01, fallback: 50, bound: 50, codes, minHealthySeconds: 3600, fmt: (x) => `${plainFmt(x)}%`, exclude }, 'the 30m mean DCGM GPU utilisation');
   const expr = cmp('<', signal, t.value);
   const f = calibrateFor(c.evaluate(expr), c.h, codes, 1800);
   const notes = dropped.length ? [`selector labels ${dropped.join(', ')} left out: the inputs' ${util} series do not carry them`] : [];
@@ -468,7 +493,7 @@ export function generateRules(metrics: MetricSet, findings: readonly FindingLike
       defaultFor: 600,
       summary: 'vLLM requests queueing',
       description: '{{ $value | humanize }} requests waiting to be scheduled. See docs/findings/QUEUE_BUILDUP.md.',
-      what: 'waiting requests',
+      what: 'the 5m average of waiting requests',
     }),
     gaugeAbove(c, {
       kind: 'kv-swapping',
@@ -478,7 +503,7 @@ export function generateRules(metrics: MetricSet, findings: readonly FindingLike
       defaultFor: 300,
       summary: 'vLLM swapping KV blocks to CPU',
       description: '{{ $value | humanize }} requests swapped to CPU memory (v0 engine). See docs/findings/KV_SWAPPING.md.',
-      what: 'swapped requests',
+      what: 'the 5m average of swapped requests',
     }),
     prefixCache(c),
     ...memoryGrowth(c),

@@ -1,5 +1,6 @@
 // Flags and plumbing shared by the commands: input options, durations, atomic output, progress.
 
+import { DEFAULT_LIMITS, positiveInt, setLimits, type Limits } from '../limits.js';
 import { haveSecrets, redactSecrets } from '../redact.js';
 import { terminal } from '../report/escape.js';
 import { Option, type Command } from 'commander';
@@ -15,6 +16,9 @@ export interface InputFlags {
   kernelPatterns?: string;
   wallSeconds?: string;
   clientUtcOffset?: string;
+  maxSeries?: string;
+  maxLabelLength?: string;
+  maxDecompressionRatio?: string;
 }
 
 export function addInputOptions(cmd: Command): Command {
@@ -23,7 +27,10 @@ export function addInputOptions(cmd: Command): Command {
     .option('--set <key=value>', 'a serving setting the inputs do not show (repeatable), e.g. --set max_num_seqs=256', collect, [])
     .option('--kernel-patterns <file>', 'extra kernel-classification rules (JSON), tried before the built-in ones')
     .option('--wall-seconds <seconds>', 'wall time of a summary-only GPU profile, so idle time can be computed')
-    .option('--client-utc-offset <±HH:MM>', 'UTC offset of the machine that ran a benchmark client whose result has zone-less times (vLLM `date`), e.g. +02:00');
+    .option('--client-utc-offset <±HH:MM>', 'UTC offset of the machine that ran a benchmark client whose result has zone-less times (vLLM `date`), e.g. +02:00')
+    .option('--max-series <n>', `most distinct series read (default ${DEFAULT_LIMITS.maxSeries}; docs/limits.md)`)
+    .option('--max-label-length <n>', `longest metric name, label name or value, in characters (default ${DEFAULT_LIMITS.maxLabelLength})`)
+    .option('--max-decompression-ratio <n>', `most a gzip input may expand, per compressed byte (default ${DEFAULT_LIMITS.maxDecompressionRatio}×, 16 MiB floor)`);
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -48,6 +55,14 @@ export function parseSetFlags(list: string[] = []): Record<string, string> {
 }
 
 export function ingestRequestFrom(inputs: string[], f: InputFlags): IngestRequest {
+  const lim: Partial<Limits> = {};
+  const ms = positiveInt(f.maxSeries, '--max-series');
+  const ml = positiveInt(f.maxLabelLength, '--max-label-length');
+  const mr = positiveInt(f.maxDecompressionRatio, '--max-decompression-ratio');
+  if (ms !== undefined) lim.maxSeries = ms;
+  if (ml !== undefined) lim.maxLabelLength = ml;
+  if (mr !== undefined) lim.maxDecompressionRatio = mr;
+  setLimits(lim);
   const options: IngestRequest['options'] = {};
   if (f.scrapeInterval) options.scrapeIntervalSeconds = parseDurationSeconds(f.scrapeInterval, '--scrape-interval');
   if (f.kernelPatterns) options.kernelPatternsFile = f.kernelPatterns;

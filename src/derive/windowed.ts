@@ -5,9 +5,9 @@
 import type { Series } from '../model/series.js';
 import type { QuantileBucket } from '../model/result.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { histogramQuantile, histogramQuantileDetail, rate } from '../stats/promql.js';
+import { histogramQuantile, histogramQuantileDetail, histogramQuantileSeries, rate } from '../stats/promql.js';
 import { nanSummary } from '../stats/summary.js';
-import { combine, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
+import { combine, FLEET, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
 
 /** The length of the sliding window episodes are evaluated on: 5 minutes (an alert rule's usual `[5m]`), at least 4 grid steps. */
 export function episodeWindowSeconds(view: AnalysisView): number {
@@ -142,6 +142,7 @@ export function centredRate(view: AnalysisView, name: SeriesName, scope: Scope, 
   return view.memo(`crate:${name}:${scope}:${windowSeconds}:${JSON.stringify(match ?? {})}`, () => {
     const list = view.series(name, scope, match);
     if (!list.length || view.grid.length === 0) return null;
+    if (fromReplicas(view, name, scope, match)) return sumOf(view.replicas.map((r) => centredRate(view, name, r, windowSeconds, match)));
     const at = shifted(view.grid, windowSeconds / 2);
     return combine(list.map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum');
   });
@@ -153,17 +154,16 @@ export function centredQuantile(view: AnalysisView, base: HistogramName, q: numb
     const buckets = centredBucketRates(view, base, scope, windowSeconds);
     if (!buckets) return null;
     const { les, rates } = buckets;
-    const out = new Float64Array(view.grid.length);
-    const counts = new Float64Array(les.length);
-    for (let i = 0; i < out.length; i++) {
-      let ok = true;
-      for (let j = 0; j < les.length; j++) {
-        counts[j] = rates[j][i];
-        if (Number.isNaN(counts[j])) ok = false;
-      }
-      out[i] = ok && counts[les.length - 1] > 0 ? histogramQuantile(q, les, counts) : NaN;
+    // histogramQuantileSeries reuses its scratch buffers across points (a per-point histogramQuantile
+    // allocated two arrays each time: 16 % of the week × 8 replicas analysis, plus the GC).
+    const { value } = histogramQuantileSeries(q, les, rates);
+    const last = rates[les.length - 1];
+    for (let i = 0; i < value.length; i++) {
+      let ok = last[i] > 0;
+      for (let j = 0; ok && j < les.length; j++) if (rates[j][i] !== rates[j][i]) ok = false;
+      if (!ok) value[i] = NaN;
     }
-    return out;
+    return value;
   });
 }
 
@@ -172,6 +172,12 @@ export function centredBucketRates(view: AnalysisView, base: HistogramName, scop
   return view.memo(`cbr:${base}:${scope}:${windowSeconds}`, () => {
     const list = view.series(histogramParts(base).bucket, scope);
     if (!list.length || !view.grid.length) return null;
+    if (fromReplicas(view, histogramParts(base).bucket, scope)) {
+      const parts = view.replicas.map((r) => centredBucketRates(view, base, r, windowSeconds)).filter((x): x is { les: number[]; rates: Float64Array[] } => x !== null);
+      const les = [...new Set(parts.flatMap((p) => p.les))].sort((a, b) => a - b);
+      if (!les.length || les[les.length - 1] !== Infinity) return null;
+      return { les, rates: les.map((le) => sumOf(parts.map((p) => p.rates[p.les.indexOf(le)] ?? null))!) };
+    }
     const at = shifted(view.grid, windowSeconds / 2);
     const byLe = new Map<number, Float64Array[]>();
     for (const s of list) {
@@ -228,8 +234,7 @@ export function shareAboveSeries(view: AnalysisView, base: HistogramName, thresh
     const atBound = Math.abs(les[j] - threshold) <= 1e-12 * Math.max(1, threshold);
     // The bounds cumulativeBelow reads for this threshold: the bucket holding it, its lower bound, +Inf.
     const want = [...new Set([j > 0 && !atBound ? les[j - 1] : NaN, les[j], Infinity].filter((x) => !Number.isNaN(x)))].sort((a, b) => a - b);
-    const at = align === 'centred' ? shifted(view.grid, windowSeconds / 2) : view.grid;
-    const rates = want.map((le) => combine(list.filter((s) => parseLe(s.labels.le) === le).map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum'));
+    const rates = want.map((le) => leRate(view, base, le, scope, windowSeconds, align)!);
     const total = rates[rates.length - 1];
     const out = new Float64Array(view.grid.length);
     for (let i = 0; i < out.length; i++) {
@@ -238,6 +243,36 @@ export function shareAboveSeries(view: AnalysisView, base: HistogramName, thresh
     }
     return out;
   });
+}
+
+/** Rate of one histogram bucket (`le`) over a sliding window, summed over the scope's series with that bound. */
+function leRate(view: AnalysisView, base: HistogramName, le: number, scope: Scope, windowSeconds: number, align: 'trailing' | 'centred'): Float64Array | null {
+  return view.memo(`lr:${base}:${le}:${scope}:${windowSeconds}:${align}`, () => {
+    const name = histogramParts(base).bucket;
+    const list = view.series(name, scope).filter((s) => parseLe(s.labels.le) === le);
+    if (!list.length) return null;
+    if (fromReplicas(view, name, scope)) return sumOf(view.replicas.map((r) => leRate(view, base, le, r, windowSeconds, align)));
+    const at = align === 'centred' ? shifted(view.grid, windowSeconds / 2) : view.grid;
+    return combine(list.map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum');
+  });
+}
+
+/**
+ * Whether the fleet's series of `name` are exactly the union of the replicas' (each series belongs to
+ * one replica), so that a fleet sum of rates is the sum of the replicas' memoized sums: the fleet then
+ * costs no rate computation of its own. Sums ignore NaN, so the two are the same numbers.
+ */
+function fromReplicas(view: AnalysisView, name: SeriesName, scope: Scope, match?: Record<string, string>): boolean {
+  if (scope !== FLEET || view.replicas.length < 2) return false;
+  let n = 0;
+  for (const r of view.replicas) n += view.series(name, r, match).length;
+  return n === view.series(name, FLEET, match).length;
+}
+
+/** Point-wise sum ignoring NaN (NaN where all are NaN or absent); null when every part is null. */
+function sumOf(parts: (Float64Array | null)[]): Float64Array | null {
+  const present = parts.filter((p): p is Float64Array => p !== null);
+  return present.length ? combine(present, 'sum') : null;
 }
 
 /** The bucket (lower, upper] of a histogram layout that holds x (upper null for the +Inf bucket); null for NaN. */

@@ -15,12 +15,12 @@ import {
   epochToSeconds,
   findRole,
   listColumns,
-  parseNumber,
   parseSelector,
   parseTimestamp,
   timeUnitFromHeader,
 } from './tabular/common.js';
 import { parseUnitCell } from './tabular/units.js';
+import { parseCellNumber } from './bytes/decimal.js';
 import { CellInterner, CsvTokenizer, CsvUnclosedQuote, FIELD_PLAIN, FIELD_QUOTED } from './tabular/csv-tokenizer.js';
 
 const DELIMS = [',', ';', '\t'] as const;
@@ -113,7 +113,7 @@ function sniffCsv(headText: string): boolean {
   const rest = text.slice(text.indexOf('\n') + 1);
   if (!rest) return false;
   const second = splitLine(firstLine(rest), delim);
-  return second.length === cols.length && second.some((c) => parseNumber(c) !== undefined || parseTimestamp(c) !== undefined);
+  return second.length === cols.length && second.some((c) => parseCellNumber(c) !== undefined || parseTimestamp(c) !== undefined);
 }
 
 interface Warned {
@@ -140,7 +140,7 @@ function isRepeatedHeader(rec: CsvTokenizer): boolean {
   const first = k === FIELD_QUOTED ? rec.buf[rec.starts[0] + 1] : k === FIELD_PLAIN ? rec.buf[rec.starts[0]] : rec.field(0).charCodeAt(0);
   if (rec.ends[0] === rec.starts[0] || !isLetter(first)) return false;
   const cells = rec.fields();
-  return columnRole(cells[0]) === 'time' && cells.every((c) => parseNumber(c) === undefined);
+  return columnRole(cells[0]) === 'time' && cells.every((c) => parseCellNumber(c) === undefined);
 }
 
 async function readCsv(src: InputSource, ctx: IngestContext): Promise<AdapterResult> {
@@ -313,7 +313,7 @@ function makeValueParser(warned: Warned): ValueParser {
     const fast = rec.number(i);
     if (fast === fast) return fast;
     const cell = rec.field(i);
-    const n = parseNumber(cell);
+    const n = parseCellNumber(cell);
     if (n !== undefined) return n;
     const u = parseUnitCell(cell, metric);
     if (u) {

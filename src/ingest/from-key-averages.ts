@@ -60,6 +60,10 @@ interface ParsedTable {
   rows: TableState['rows'];
   deviceTotalNs?: number;
   startLine: number;
+  /** Whether the table ended with its `Self … time total` footer (a table without one was cut short). */
+  complete: boolean;
+  /** The last line the table was seen on (1-based). */
+  endLine: number;
 }
 
 function newState(): TableState {
@@ -95,7 +99,9 @@ export function parseKeyAveragesText(text: string, display: string): ParsedTable
   const lines = text.split(/\r?\n/);
   const close = (prefix: string, st: TableState): void => {
     const hasDevice = st.roles.includes('self') || st.roles.includes('total');
-    const t: ParsedTable = { prefix, headers: st.headers, hasDevice, usesSelf: st.roles.includes('self'), rows: st.rows, startLine: st.startLine };
+    const complete = Object.keys(st.footer).length > 0;
+    const endLine = st.rows.length ? st.rows[st.rows.length - 1].line : st.startLine;
+    const t: ParsedTable = { prefix, headers: st.headers, hasDevice, usesSelf: st.roles.includes('self'), rows: st.rows, startLine: st.startLine, complete, endLine };
     const dev = Object.entries(st.footer).find(([k]) => k !== 'CPU');
     if (dev) t.deviceTotalNs = dev[1];
     done.push(t);
@@ -252,6 +258,18 @@ export const keyAveragesAdapter: Adapter = {
     const tables = parseKeyAveragesText(text, src.display);
     if (tables.length === 0) {
       throw new InputError({ code: 'PROFILE_TABLE', file: src.display, message: 'no key_averages table found', hint: 'expected a dashed line, a header starting with Name, a dashed line, rows' });
+    }
+    // A table without its footer was cut short (a log excerpt, a truncated paste): its first rows alone
+    // would read as the whole profile (ATTENTION_BOUND 100 % from nine lines). Refused, not guessed.
+    const cut = tables.find((t) => !t.complete);
+    if (cut) {
+      throw new InputError({
+        code: 'PROFILE_TABLE',
+        file: src.display,
+        position: { line: cut.endLine },
+        message: `key_averages table${cut.prefix ? ` of (${cut.prefix})` : ''} starting at line ${cut.startLine} ends without its "Self CPU/CUDA time total" footer: it looks cut short`,
+        hint: 'paste the whole table, down to the "Self CUDA time total" line',
+      });
     }
     const classifier = KernelClassifier.fromOptions(ctx.options);
     const profiles = keyAveragesProfiles(tables, src.display, classifier, ctx.options.wallSeconds);

@@ -12,7 +12,8 @@ import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { SeriesAccumulator } from './sink.js';
 import type { InputSource } from './source.js';
 import { corrupt, guardFile, validateMetadata } from './parquet-guard.js';
-import { columnRole, epochToSeconds, listColumns, parseNumber, parseSelector, parseTimestamp, timeUnitFromHeader } from './tabular/common.js';
+import { columnRole, epochToSeconds, listColumns, parseSelector, parseTimestamp, timeUnitFromHeader } from './tabular/common.js';
+import { parseCellNumber } from './bytes/decimal.js';
 
 /** Timestamps of TIMESTAMP/INT96/DATE columns come out of hyparquet already in Unix seconds. */
 const PARSERS = {
@@ -342,7 +343,7 @@ function processGroup(
       if (typeof x === 'number') v = x;
       else if (typeof x === 'bigint') v = Number(x);
       else {
-        const p = parseNumber(String(x));
+        const p = parseCellNumber(String(x));
         if (p === undefined) {
           warn.badValue++;
           continue;

@@ -4,7 +4,7 @@
 
 import type { Adapter } from './adapter.js';
 import { readTextExposition } from './text/reader.js';
-import { parseNumberRange } from './text/number.js';
+import { parseNumberRange } from './bytes/decimal.js';
 import { findSeriesEnd } from './text/series-text.js';
 import { timeFromBareLine } from './text/scrape-time.js';
 

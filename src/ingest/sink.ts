@@ -2,6 +2,7 @@
 // series with the same canonical name and labels across files, and turns odd-but-usable data
 // (out-of-order, duplicate timestamps, NaN, single samples, renamed metrics) into warnings.
 
+import { limitError, limits } from '../limits.js';
 import { resolveMetricName, type Resolved } from '../model/metric-catalog.js';
 import { canonicalLabels, labelsKey, type InputWarning, type Labels, type SampleValues, type Series } from '../model/series.js';
 
@@ -351,6 +352,19 @@ export class SampleSink {
     return this.perFile.get(file) ?? { samples: 0, series: 0 };
   }
 
+  /** docs/limits.md: a new series within the series count and name/label length limits (src/limits.ts). */
+  private checkLimits(rawName: string, labels: Labels): void {
+    if (this.accs.size >= limits.maxSeries) {
+      throw limitError(this.currentFile || undefined, `more than ${limits.maxSeries.toLocaleString('en-US')} distinct series (--max-series)`, '--max-series');
+    }
+    const max = limits.maxLabelLength;
+    if (rawName.length > max) throw limitError(this.currentFile || undefined, `a metric name of ${rawName.length.toLocaleString('en-US')} characters, over ${max.toLocaleString('en-US')} (--max-label-length)`, '--max-label-length');
+    for (const k in labels) {
+      const v = labels[k];
+      if (k.length > max || v.length > max) throw limitError(this.currentFile || undefined, `label ${JSON.stringify(k.slice(0, 40))} of ${Math.max(k.length, v.length).toLocaleString('en-US')} characters, over ${max.toLocaleString('en-US')} (--max-label-length)`, '--max-label-length');
+    }
+  }
+
   /** Open (or re-open) the series of a raw metric name and label set. `__name__` must not be in labels. */
   open(rawName: string, rawLabels: Labels, expectedSamples = 64): SeriesAccumulator {
     const resolved = resolveMetricName(rawName);
@@ -360,6 +374,7 @@ export class SampleSink {
     const key = `${resolved.viaAlias ? '~' : ''}${resolved.name}{${labelsKey(labels)}}`;
     let acc = this.accs.get(key);
     if (!acc) {
+      this.checkLimits(rawName, labels);
       acc = new SeriesAccumulator(rawName, resolved, labels, Math.max(4, expectedSamples), this.times);
       this.accs.set(key, acc);
       if (resolved.viaAlias) {

@@ -10,6 +10,7 @@
 // longer: its memory is reused for the chunk two after it. Keep nothing from a chunk beyond that
 // without copying it.
 
+import { limitError, limits, maxDecompressedBytes } from '../limits.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -85,8 +86,11 @@ async function* streamChunks(p: string): AsyncIterable<Buffer> {
   for await (const c of s) yield c as Buffer;
 }
 
-async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>, compressedBytes = Infinity): AsyncIterable<Buffer> {
   const gz = createGunzip({ chunkSize: CHUNK_BYTES });
+  // docs/limits.md: a gzip bomb stops at --max-decompression-ratio × its size (16 MiB floor).
+  const max = maxDecompressedBytes(compressedBytes);
+  let out = 0;
   const feed = (async () => {
     try {
       for await (const c of raw) {
@@ -98,8 +102,16 @@ async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>): Async
     }
   })();
   try {
-    for await (const c of gz) yield c as Buffer;
+    for await (const c of gz) {
+      out += (c as Buffer).length;
+      if (out > max) {
+        gz.destroy();
+        throw limitError(display, `gzip data expands past ${limits.maxDecompressionRatio}× its size (--max-decompression-ratio)`, '--max-decompression-ratio');
+      }
+      yield c as Buffer;
+    }
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw gzipError(display, e);
   }
   await feed;
@@ -140,6 +152,13 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
   } catch {
     throw new InputError({ code: 'NOT_FOUND', file: display, message: 'no such file or directory' });
   }
+  if (!st.isFile()) {
+    // A FIFO, process substitution (`<(zcat x.gz)`) or device: it can be read once, from the start,
+    // so it is read whole like stdin (opening it again for the head and the body blocked forever).
+    const parts: Buffer[] = [];
+    for await (const c of createReadStream(p)) parts.push(c as Buffer);
+    return bufferSource(Buffer.concat(parts), display);
+  }
   const fh = await fsp.open(p, 'r');
   const magic = Buffer.alloc(2);
   await fh.read(magic, 0, 2, 0);
@@ -153,11 +172,11 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
     sizeBytes: st.size,
     head,
     headIsWhole: whole,
-    chunks: () => (gzip ? gunzipChunks(display, streamChunks(p)) : fileChunks(p)),
+    chunks: () => (gzip ? gunzipChunks(display, streamChunks(p), st.size) : fileChunks(p)),
     bytes: async () => {
       if (!gzip) return fsp.readFile(p);
       const parts: Buffer[] = [];
-      for await (const c of gunzipChunks(display, streamChunks(p))) parts.push(c);
+      for await (const c of gunzipChunks(display, streamChunks(p), st.size)) parts.push(c);
       return Buffer.concat(parts);
     },
   };
@@ -169,8 +188,11 @@ export function bufferSource(raw: Buffer, display: string): InputSource {
   const gzip = isGzip(raw);
   if (gzip) {
     try {
-      data = gunzipSync(raw);
+      data = gunzipSync(raw, { maxOutputLength: maxDecompressedBytes(raw.length) });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw limitError(display, `gzip data expands past ${limits.maxDecompressionRatio}× its size (--max-decompression-ratio)`, '--max-decompression-ratio');
+      }
       throw gzipError(display, e);
     }
   }
@@ -217,7 +239,12 @@ export async function expandInputs(inputs: string[], cwd = process.cwd()): Promi
   return out;
 }
 
-async function walk(dir: string): Promise<string[]> {
+async function walk(dir: string, seen = new Set<string>()): Promise<string[]> {
+  // Symlinks are followed (a linked file is read, a linked directory walked), each real directory
+  // once: a link back to an ancestor ends instead of looping. A dangling link is skipped.
+  const real = await fsp.realpath(dir).catch(() => dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const entries = await fsp.readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
@@ -227,8 +254,15 @@ async function walk(dir: string): Promise<string[]> {
     if (/\.meta\.json$/i.test(e.name)) continue; // sidecars of `vllm-tune fetch` exports (what was fetched)
     if (e.name === 'truth.json') continue; // the simulator's ground truth beside a dataset (docs/simulator.md)
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else if (e.isFile()) out.push(p);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      const st = await fsp.stat(p).catch(() => undefined);
+      isDir = st?.isDirectory() ?? false;
+      isFile = st?.isFile() ?? false;
+    }
+    if (isDir) out.push(...(await walk(p, seen)));
+    else if (isFile) out.push(p);
   }
   return out;
 }

@@ -29,13 +29,13 @@ const B = { instance: 'b:8000', job: 'vllm' };
 const at = (min: number) => (min * 60) / STEP;
 
 describe('calibration on a synthetic queue history', () => {
-  // a: a 2-request blip every 50 scrapes, and an incident of 8 waiting from 2h00 to 2h06.
+  // a: a 2-request blip every 50 scrapes, and an incident of 8 waiting from 2h00 to 2h03.
   // b: empty, and an incident of 5 waiting from 1h00 to 1h20.
-  const waitingA = (i: number) => (i >= at(120) && i < at(126) ? 8 : i % 50 === 0 ? 2 : 0);
+  const waitingA = (i: number) => (i >= at(120) && i < at(123) ? 8 : i % 50 === 0 ? 2 : 0);
   const waitingB = (i: number) => (i >= at(60) && i < at(80) ? 5 : 0);
   const metrics = new MetricSet([gauge('vllm:num_requests_waiting', A, waitingA), gauge('vllm:num_requests_waiting', B, waitingB)]);
   const findings = [
-    { code: 'QUEUE_BUILDUP', scope: 'a:8000', window: { startSeconds: T0 + 7200, endSeconds: T0 + 7560 } },
+    { code: 'QUEUE_BUILDUP', scope: 'a:8000', window: { startSeconds: T0 + 7200, endSeconds: T0 + 7380 } },
     { code: 'QUEUE_BUILDUP', scope: 'b:8000', window: { startSeconds: T0 + 3600, endSeconds: T0 + 4800 } },
   ];
   const set = generateRules(metrics, findings, OPTS);
@@ -43,24 +43,28 @@ describe('calibration on a synthetic queue history', () => {
 
   it('groups by the replica labels every vLLM series carries', () => {
     expect(set.groupBy).toEqual(['instance']);
-    expect(render(q.expr)).toBe('sum by (instance) (vllm:num_requests_waiting) > 2');
+    expect(render(q.expr)).toBe('sum by (instance) (avg_over_time(vllm:num_requests_waiting[5m])) > 0.0646');
   });
 
   it('threshold: the p99 of the healthy evaluations (the blips), incidents excluded', () => {
-    // 1-minute evaluations see scrape i = 6k: a blip when 6k % 50 == 0, i.e. every 25th evaluation of a.
-    // Pooled with b's zeros that is 2% of the healthy evaluations: p99 = 2.
-    expect(q.calibration[0]).toMatch(/^threshold 2: p99 of waiting requests over \d+h\d+m of healthy history \(2 series/);
+    // The 5-minute window (31 scrapes) holds at most one blip of 2, so its average is 0 or 2/31; a's
+    // evaluations see one in 60% of the cases, b's never: p99 = 2/31 = 0.064516…, rounded up to 0.0646.
+    // The default rule (> 0 for 10m) also holds from a's blip at 1h57 through the one at 2h05 (to 2h10),
+    // past the finding's padded window: that stretch is left out of the baseline too, and counted.
+    expect(q.calibration[0]).toBe('threshold 0.0646: p99 of the 5m average of waiting requests over 4h51m of healthy history (2 series groups, outside finding windows and 1 stretch where the rule at its defaults would have fired) is 0.06452');
   });
 
-  it('for: the shortest incident the condition held (a: 2h00..2h05 = 5 min), below the 10 min default', () => {
-    expect(q.forSeconds).toBe(300);
-    expect(q.calibration[1]).toContain('QUEUE_BUILDUP on a:8000 at 2026-01-01T02:00:00Z) held the condition 5m');
+  it('for: the shortest incident the condition held (a: 2h00..2h07 = 7 min), below the 10 min default', () => {
+    // a's last incident scrape is at 2h02:50; the 5-minute window still holds it at 2h07, not at 2h08.
+    expect(q.forSeconds).toBe(420);
+    expect(q.calibration[1]).toBe('for 7m: the shortest of 2 incidents seen (QUEUE_BUILDUP on a:8000 at 2026-01-01T02:00:00Z) held the condition 7m without a break');
   });
 
   it('replay: fires once per incident and never on the blips', () => {
-    expect(q.episodes.map((e) => [e.labels.instance, e.firingSinceSeconds - T0, e.lastFiringSeconds - T0])).toEqual([
-      ['a:8000', 7500, 7500],
-      ['b:8000', 3900, 4740],
+    // b: active from 1h00 (its first incident scrape) to 1h24 (the window's last sight of 1h19:50), firing after 7 min.
+    expect(q.episodes.map((e) => [e.labels.instance, e.activeSinceSeconds - T0, e.firingSinceSeconds - T0, e.lastFiringSeconds - T0])).toEqual([
+      ['a:8000', 7200, 7620, 7620],
+      ['b:8000', 3600, 4020, 5040],
     ]);
     expect(q.calibration[2]).toBe('on this history: fires 2 times, 2 during QUEUE_BUILDUP/PREFILL_STARVATION incidents, 0 outside them');
   });
@@ -84,13 +88,13 @@ describe('metric names, selector and grouping as the inputs have them', () => {
       gauge('vllm:num_preemptions_total', A, () => 0, 'vllm:num_preemptions'),
     ]);
     const kv = generateRules(m, [], OPTS).alerts.find((x) => x.kind === 'kv-pressure')!;
-    expect(render(kv.expr)).toBe('(max by (instance) (vllm:gpu_cache_usage_perc) > 0.9) and (sum by (instance) (rate(vllm:num_preemptions[5m])) > 0)');
+    expect(render(kv.expr)).toBe('(max by (instance) (max_over_time(vllm:gpu_cache_usage_perc[5m])) > 0.9) and (sum by (instance) (rate(vllm:num_preemptions[5m])) > 0)');
   });
 
   it('a fleet mixing vLLM versions gets both names, the new one first (`or` keeps it where both exist)', () => {
     const m = new MetricSet([gauge('vllm:num_requests_waiting', A, () => 0), gauge('vllm:kv_cache_usage_perc', A, () => 0.5), gauge('vllm:kv_cache_usage_perc', B, () => 0.5, 'vllm:gpu_cache_usage_perc'), gauge('vllm:num_preemptions_total', A, () => 0), gauge('vllm:num_preemptions_total', B, () => 0)]);
     const kv = generateRules(m, [], OPTS).alerts.find((x) => x.kind === 'kv-pressure')!;
-    expect(render(kv.expr)).toBe('((max by (instance) (vllm:kv_cache_usage_perc) or max by (instance) (vllm:gpu_cache_usage_perc)) > 0.9) and (sum by (instance) (rate(vllm:num_preemptions_total[5m])) > 0)');
+    expect(render(kv.expr)).toBe('((max by (instance) (max_over_time(vllm:kv_cache_usage_perc[5m])) or max by (instance) (max_over_time(vllm:gpu_cache_usage_perc[5m]))) > 0.9) and (sum by (instance) (rate(vllm:num_preemptions_total[5m])) > 0)');
   });
 
   it('--selector matchers go into every selector; labels a metric never carries are left out, and said so', () => {
@@ -100,7 +104,7 @@ describe('metric names, selector and grouping as the inputs have them', () => {
     ]);
     const set = generateRules(m, [], { ...OPTS, matchers: [{ label: 'namespace', op: '=', value: 'prod' }], selectorText: '{namespace="prod"}' });
     expect(set.groupBy).toEqual(['namespace', 'pod', 'instance']);
-    expect(render(set.alerts.find((x) => x.kind === 'queue-buildup')!.expr)).toBe('sum by (namespace, pod, instance) (vllm:num_requests_waiting{namespace="prod"}) > 0');
+    expect(render(set.alerts.find((x) => x.kind === 'queue-buildup')!.expr)).toBe('sum by (namespace, pod, instance) (avg_over_time(vllm:num_requests_waiting{namespace="prod"}[5m])) > 0');
     const gpu = set.alerts.find((x) => x.kind === 'gpu-underuse')!;
     expect(render(gpu.expr)).toBe('avg by (Hostname, instance, gpu, UUID) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m])) < 50');
     expect(gpu.calibration[0]).toBe("selector labels namespace left out: the inputs' DCGM_FI_DEV_GPU_UTIL series do not carry them");
@@ -109,7 +113,7 @@ describe('metric names, selector and grouping as the inputs have them', () => {
   it('--group-by overrides the grouping', () => {
     const m = new MetricSet([gauge('vllm:num_requests_waiting', { ...A, pod: 'p0' }, () => 0)]);
     const set = generateRules(m, [], { ...OPTS, groupBy: ['pod'] });
-    expect(render(set.alerts.find((x) => x.kind === 'queue-buildup')!.expr)).toBe('sum by (pod) (vllm:num_requests_waiting) > 0');
+    expect(render(set.alerts.find((x) => x.kind === 'queue-buildup')!.expr)).toBe('sum by (pod) (avg_over_time(vllm:num_requests_waiting[5m])) > 0');
   });
 
   it('rules the inputs cannot support are listed with the reason, in the file too', () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { detectDelimiter } from '../../src/ingest/from-csv.js';
-import { CellInterner, CsvTokenizer, CsvUnclosedQuote, parseDecimal } from '../../src/ingest/tabular/csv-tokenizer.js';
+import { CellInterner, CsvTokenizer, CsvUnclosedQuote } from '../../src/ingest/tabular/csv-tokenizer.js';
 import { mulberry32 } from '../../src/stats/prng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -190,35 +190,6 @@ describe('CSV tokenizer versus csv-parse', () => {
     expect(failures).toBeGreaterThan(50);
     expect(rows).toBeGreaterThan(10000);
     expect(quotedNewlines).toBeGreaterThan(1000);
-  });
-});
-
-describe('number cells from bytes', () => {
-  const num = (s: string) => parseDecimal(Buffer.from(s), 0, Buffer.byteLength(s));
-
-  it('equals Number() on plain decimals', () => {
-    const rand = mulberry32(7);
-    const cases = ['0', '-0', '+5', '5.', '.5', '007', '1732269600', '1732269600123', '57.1234', '-0.000001', '9007199254740991', '0.1', '0.3'];
-    for (let i = 0; i < 20000; i++) {
-      const x = (rand() - 0.5) * 10 ** Math.floor(rand() * 14);
-      cases.push(x.toFixed(Math.floor(rand() * 9)), String(Math.round(x)));
-    }
-    let fast = 0;
-    for (const c of cases) {
-      const v = num(c);
-      if (Number.isNaN(v)) continue; // too many digits for an exact result: the string path reads it
-      fast++;
-      expect([c, v]).toEqual([c, Number(c)]);
-    }
-    expect(fast).toBeGreaterThan(cases.length * 0.9);
-    for (const c of cases.slice(0, 13)) expect([c, num(c)]).toEqual([c, Number(c)]); // all on the fast path
-    expect(Object.is(num('-0'), -0)).toBe(true);
-  });
-
-  it('is NaN (left to the string path) for anything else', () => {
-    for (const c of ['', '-', '.', '1e3', ' 1', '1 ', 'NaN', '+Inf', '0x10', '1.2.3', '12 ms', '90071992547409931', '1.00000000000000000000001']) {
-      expect([c, num(c)]).toEqual([c, NaN]);
-    }
   });
 });
 

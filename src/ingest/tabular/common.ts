@@ -91,20 +91,6 @@ export function parseTimestamp(s: string): ParsedTime | undefined {
   return { seconds, noZone: !zone };
 }
 
-/** Parse a value cell: decimal numbers, `NaN`, `+Inf`/`-Inf`/`Inf`/`Infinity`. Undefined otherwise. */
-export function parseNumber(s: string): number | undefined {
-  const n = Number(s);
-  if (n === n) {
-    // Number('') and Number('  ') are 0: callers skip empty cells before calling.
-    return s.trim() === '' ? undefined : n;
-  }
-  const t = s.trim().toLowerCase();
-  if (t === 'nan') return NaN;
-  if (t === '+inf' || t === 'inf' || t === '+infinity') return Infinity;
-  if (t === '-inf' || t === '-infinity') return -Infinity;
-  return undefined;
-}
-
 export interface Selector {
   name: string;
   labels: Record<string, string>;

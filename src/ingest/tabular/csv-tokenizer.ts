@@ -33,6 +33,8 @@ const M_CRLF = 2;
 const M_CR = 3;
 
 /** Field kinds in `CsvTokenizer.kinds`. */
+import { parseDecimal } from '../bytes/decimal.js';
+
 export const FIELD_PLAIN = 0; // bytes [start, end) are the value
 export const FIELD_QUOTED = 1; // `"…"` without doubled quotes: bytes [start + 1, end - 1)
 export const FIELD_COMPLEX = 2; // doubled quotes or relaxed quotes: decode with `field()`
@@ -398,40 +400,6 @@ export function decodeComplex(buf: Buffer, s: number, e: number): string {
     if (buf[q + 1] === 0) return out + buf.toString('utf8', q + 1, e); // closed, then data
     return `"${out}${buf.toString('utf8', q, e)}`; // relaxed quote: kept, the rest as is
   }
-}
-
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-const MAX_MANTISSA = 2 ** 53;
-
-/**
- * `[+-]?digits[.digits]` or `[+-]?.digits` in buf[s, e) → the number `Number()` gives; NaN for
- * anything else or when the mantissa or the number of decimals is too large for an exact result.
- */
-export function parseDecimal(buf: Buffer, s: number, e: number): number {
-  if (s >= e) return NaN;
-  let i = s;
-  let neg = false;
-  let c = buf[i];
-  if (c === 45 || c === 43) {
-    neg = c === 45;
-    i++;
-  }
-  let m = 0;
-  let digits = 0;
-  let frac = -1;
-  for (; i < e; i++) {
-    c = buf[i];
-    if (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      digits++;
-      if (frac >= 0) frac++;
-    } else if (c === 46 && frac < 0) {
-      frac = 0;
-    } else return NaN;
-  }
-  if (digits === 0 || m >= MAX_MANTISSA || frac > 22) return NaN;
-  const v = frac > 0 ? m / POW10[frac] : m;
-  return neg ? -v : v;
 }
 
 /**

@@ -22,7 +22,7 @@ import { formatSelector } from '../../model/series.js';
 import type { AdapterResult, IngestContext } from '../adapter.js';
 import type { SampleSink, SeriesAccumulator } from '../sink.js';
 import type { InputSource } from '../source.js';
-import { parseNumberRange } from './number.js';
+import { parseNumberRange } from '../bytes/decimal.js';
 import { findSeriesEnd, parseSeries, SeriesSyntaxError } from './series-text.js';
 import { timeFromBareLine, timeFromFileName, timeFromSeparator } from './scrape-time.js';
 

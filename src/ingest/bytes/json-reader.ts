@@ -8,6 +8,7 @@
 // `pos` (or from the capture mark) onwards.
 
 import { InputError } from '../../errors.js';
+import { bridgeBuffer } from './carry.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Bytes of a new chunk copied into a bridge buffer after the carried bytes. */
@@ -118,10 +119,7 @@ export class JsonByteReader {
         this.pos -= this.buf.length;
         this.buf = c;
       } else if (carry <= BRIDGE_MAX_CARRY && c.length > 4 * BRIDGE_BYTES) {
-        const bridge = Buffer.allocUnsafe(carry + BRIDGE_BYTES);
-        this.buf.copy(bridge, 0, from);
-        c.copy(bridge, carry, 0, BRIDGE_BYTES);
-        this.buf = bridge;
+        this.buf = bridgeBuffer(this.buf, from, this.buf.length, c, BRIDGE_BYTES);
         this.base += from;
         this.pos -= from;
         this.pending = c;

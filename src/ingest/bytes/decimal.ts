@@ -1,9 +1,34 @@
-// Byte-level number parsing for hot loops: no string per number on the common path.
+// One toolkit for numbers in the ingest hot loops: every adapter parses decimals here (or, where a
+// hot loop inlines the fast path for speed, is tested against these functions).
+//
+//   bytes, JSON grammar, streaming   scanNumber        index after the number, NUM_NEED_MORE at a chunk end
+//   bytes, a delimited field         parseDecimal      strict `[+-]?digits[.digits]`; NaN when not exact
+//   bytes, 16–18 significant digits  longDecimal / exactQuotient (no string)
+//   text, a delimited token          parseNumberRange  the exposition grammar incl. exponents, NaN, ±Inf, hex
+//   text, a whole cell               parseCellNumber   Number() plus the special spellings
+//   special spellings                specialValue / parseNumberToken
 //
 // Fast path (Clinger): up to 15 significant digits accumulate exactly in a double, and one division
 // (or multiplication) by an exact power of ten ≤ 1e22 is correctly rounded, so the result is
 // bit-identical to `Number(text)`. Longer mantissas, exponents outside that range and other forms
-// fall back to `Number()` on the bytes.
+// fall back to `Number()` on the bytes — never a different value than Number() would give.
+
+/** 10^0 … 10^22, each exact in a double. */
+export const POW10 = new Float64Array(23);
+for (let i = 0, p = 1; i < 23; i++, p *= 10) POW10[i] = p;
+
+/** Node's Buffer#latin1Slice skips toString's argument handling (~2× faster on short strings). */
+type Latin1Slicer = { latin1Slice?: (start: number, end: number) => string };
+const hasLatin1Slice = typeof (Buffer.prototype as unknown as Latin1Slicer).latin1Slice === 'function';
+/** `b[start, end)` as a latin1 string (number text is ASCII). */
+export function latin1(b: Buffer, start: number, end: number): string {
+  return hasLatin1Slice ? (b as unknown as Required<Latin1Slicer>).latin1Slice(start, end) : b.toString('latin1', start, end);
+}
+
+const JSON_NUMBER_RE = /^-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?$/;
+const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX_RE = /^[+-]?0[xX][0-9a-fA-F]+$/;
+const MAX_EXACT_MANTISSA = 2 ** 53;
 
 /** Result of the last `scanNumber` call (module-level to avoid allocating per number). */
 export let numValue = 0;
@@ -11,11 +36,6 @@ export let numValue = 0;
 /** `scanNumber` return codes (negative; a valid result is the index after the number). */
 export const NUM_NEED_MORE = -1;
 export const NUM_INVALID = -2;
-
-const POW10 = new Float64Array(23);
-for (let i = 0, p = 1; i < 23; i++, p *= 10) POW10[i] = p;
-
-const JSON_NUMBER_RE = /^-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?$/;
 
 /**
  * Parse the number starting at `b[i]`. Returns the index just after it, NUM_NEED_MORE when the
@@ -77,26 +97,153 @@ function slowNumber(b: Buffer, start: number, i: number, n: number, neg: boolean
   return i;
 }
 
+/** Special values as Prometheus / OpenMetrics / Go's `strconv.ParseFloat` write them. */
+const SPECIAL: Record<string, number> = {
+  nan: NaN,
+  inf: Infinity,
+  '+inf': Infinity,
+  '-inf': -Infinity,
+  infinity: Infinity,
+  '+infinity': Infinity,
+  '-infinity': -Infinity,
+};
+
 /**
  * Value strings other than plain decimals: Prometheus writes `NaN`, `+Inf`, `-Inf` (Go's
- * strconv also reads `Inf`, `inf`, `nan`). Returns undefined when the text is no number.
+ * strconv also reads `Inf`, `inf`, `nan`), or a decimal with an exponent or sign. Undefined when the
+ * text is no number.
  */
 export function specialValue(text: string): number | undefined {
-  switch (text.toLowerCase()) {
-    case 'nan':
-      return NaN;
-    case '+inf':
-    case 'inf':
-    case '+infinity':
-    case 'infinity':
-      return Infinity;
-    case '-inf':
-    case '-infinity':
-      return -Infinity;
-  }
+  const lower = text.toLowerCase();
+  if (Object.prototype.hasOwnProperty.call(SPECIAL, lower)) return SPECIAL[lower];
   const t = text.trim();
-  if (t !== '' && /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return Number(t);
+  if (t !== '' && FLOAT_RE.test(t)) return Number(t);
   return undefined;
+}
+
+/**
+ * `[+-]?digits[.digits]` or `[+-]?.digits` in buf[s, e) → the number `Number()` gives; NaN for
+ * anything else or when the mantissa (≥ 2^53) or the number of decimals (> 22) is too large for an
+ * exact result (the caller then uses its slow path).
+ */
+export function parseDecimal(buf: Buffer, s: number, e: number): number {
+  if (s >= e) return NaN;
+  let i = s;
+  let neg = false;
+  let c = buf[i];
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < e; i++) {
+    c = buf[i];
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0) {
+      frac = 0;
+    } else return NaN;
+  }
+  if (digits === 0 || m >= MAX_EXACT_MANTISSA || frac > 22) return NaN;
+  const v = frac > 0 ? m / POW10[frac] : m;
+  return neg ? -v : v;
+}
+
+/** A value cell of a table (CSV, Parquet strings): `Number()`'s grammar plus NaN/±Inf spellings. Undefined otherwise. */
+export function parseCellNumber(s: string): number | undefined {
+  const n = Number(s);
+  if (n === n) {
+    // Number('') and Number('  ') are 0: callers skip empty cells before calling.
+    return s.trim() === '' ? undefined : n;
+  }
+  const t = s.trim().toLowerCase();
+  if (t === 'nan') return NaN;
+  if (t === '+inf' || t === 'inf' || t === '+infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  return undefined;
+}
+
+
+/** Slow path: the full grammar. Returns undefined when the token is not a number. */
+export function parseNumberToken(tok: string): number | undefined {
+  if (FLOAT_RE.test(tok)) return Number(tok);
+  const lower = tok.toLowerCase();
+  if (Object.prototype.hasOwnProperty.call(SPECIAL, lower)) return SPECIAL[lower];
+  if (HEX_RE.test(tok)) {
+    const neg = tok[0] === '-';
+    const body = tok.replace(/^[+-]/, '');
+    const n = Number(body);
+    return neg ? -n : n;
+  }
+  return undefined;
+}
+
+/**
+ * Parse the number in `s[a, b)`. Returns undefined when it is not a number. The caller has already
+ * delimited the token (no whitespace inside).
+ */
+export function parseNumberRange(s: string, a: number, b: number): number | undefined {
+  let i = a;
+  let c = s.charCodeAt(i);
+  let neg = false;
+  if (c === 0x2d /* - */ || c === 0x2b /* + */) {
+    neg = c === 0x2d;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = 0;
+  while (i < b) {
+    c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      i++;
+    } else break;
+  }
+  if (i < b && c === 0x2e /* . */) {
+    i++;
+    while (i < b) {
+      c = s.charCodeAt(i);
+      if (c >= 0x30 && c <= 0x39) {
+        m = m * 10 + (c - 0x30);
+        digits++;
+        frac++;
+        i++;
+      } else break;
+    }
+  }
+  let exp = 0;
+  if (i < b && (c === 0x65 || c === 0x45) /* e E */ && digits > 0) {
+    i++;
+    let eneg = false;
+    c = s.charCodeAt(i);
+    if (c === 0x2d || c === 0x2b) {
+      eneg = c === 0x2d;
+      i++;
+    }
+    const es = i;
+    while (i < b) {
+      c = s.charCodeAt(i);
+      if (c >= 0x30 && c <= 0x39 && i - es < 6) {
+        exp = exp * 10 + (c - 0x30);
+        i++;
+      } else break;
+    }
+    if (i === es) return undefined; // `1e`, `1e+`
+    if (eneg) exp = -exp;
+  }
+  if (i !== b || digits === 0) return parseNumberToken(s.slice(a, b));
+  // Every character was a digit, `.`, sign or exponent: a decimal number. `Number()` is exact for
+  // the cases Clinger's fast path cannot take (more than 15 digits, large exponents).
+  const p = exp - frac;
+  if (digits > 15 || p < -22 || p > 22) return Number(s.slice(a, b));
+  const x = p === 0 ? m : p < 0 ? m / POW10[-p] : m * POW10[p];
+  return neg ? -x : x;
 }
 
 // Exact conversion of decimals with 16–18 significant digits without making a string (values such

@@ -1,0 +1,306 @@
+// Prometheus HTTP API JSON, the structure: responses (object or bare `data.result` array, several
+// one after another), `status`/`error`/`warnings`/`infos`, `data.resultType`/`result`, series objects
+// with `metric` and `values`/`value` in any order. The pairs themselves are scanned by pairs.ts.
+
+import type { AdapterResult, IngestContext } from '../adapter.js';
+import type { InputSource } from '../source.js';
+import type { Labels } from '../../model/series.js';
+import { InputError } from '../../errors.js';
+import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
+import { PairScanner } from './pairs.js';
+
+/** Name given to series whose `metric` has no `__name__` (results of expressions like `rate(…)`). */
+export const UNNAMED_METRIC = '__unnamed__';
+
+type ResultShape = 'matrix' | 'vector' | 'scalar' | 'string' | 'empty' | 'unknown';
+
+/** Per-file reader: walks responses, series and pairs, and hands samples to the sink. */
+export class PromJsonReader {
+  private readonly r: JsonByteReader;
+  private readonly file: string;
+  /** The `values` scanner and its scratch arrays (a series is handed to the sink when it ends, so the
+   * sink gets its exact size and `metric` may come after `values`). */
+  private readonly pairs: PairScanner;
+  // Per-file tallies for warnings and the detail line.
+  private unnamed = 0;
+  private nativeHistograms = 0;
+  private ignoredScalars = 0;
+  private emptyResults = 0;
+  private responses = 0;
+  private bare = false;
+  private readonly shapes = new Set<ResultShape>();
+  private readonly promWarnings: string[] = [];
+  private readonly promInfos: string[] = [];
+
+  constructor(
+    src: InputSource,
+    private readonly ctx: IngestContext,
+  ) {
+    this.r = new JsonByteReader(src.display, src.chunks());
+    this.file = src.display;
+    this.pairs = new PairScanner(this.r, (message, abs) => this.shapeError(message, abs));
+  }
+
+  private shapeError(message: string, abs: number, hint?: string): InputError {
+    return new InputError({
+      code: 'NOT_PROMETHEUS_RESPONSE',
+      file: this.file,
+      position: { byte: abs },
+      message,
+      hint: hint ?? 'expected the JSON of /api/v1/query_range or /api/v1/query: {"status":"success","data":{"resultType":"matrix","result":[{"metric":{…},"values":[[1700000000,"1"],…]}]}}',
+    });
+  }
+
+  async readAll(): Promise<AdapterResult> {
+    const r = this.r;
+    // UTF-8 byte order mark.
+    let c = await r.peek();
+    if (c === 0xef) {
+      while (r.buf.length - r.pos < 3 && (await r.fill()));
+      if (r.buf[r.pos + 1] === 0xbb && r.buf[r.pos + 2] === 0xbf) r.pos += 3;
+      c = await r.peek();
+    }
+    if (c < 0) throw new InputError({ code: 'EMPTY_INPUT', file: this.file, message: 'input is empty' });
+    for (;;) {
+      if (c === 0x7b) await this.response();
+      else if (c === 0x5b) {
+        this.bare = true;
+        this.responses++;
+        await this.resultArray(true);
+      } else if (this.responses === 0) throw this.shapeError(`a Prometheus API response is a JSON object or the array of its data.result; found ${describeByte(c)}`, r.offset);
+      else throw r.syntaxError(`unexpected ${describeByte(c)} after the end of the JSON value`);
+      c = await r.peek();
+      if (c < 0) break;
+      // Several responses one after another (JSON Lines / concatenated `curl` outputs).
+      if (c !== 0x7b && c !== 0x5b) throw r.syntaxError(`unexpected ${describeByte(c)} after the end of the JSON value`);
+    }
+    this.emitWarnings();
+    return { detail: this.detail() };
+  }
+
+  private async response(): Promise<void> {
+    const r = this.r;
+    const startAbs = r.offset;
+    let status: string | undefined;
+    let errorType: string | undefined;
+    let error: string | undefined;
+    let sawData = false;
+    let shape: ResultShape | undefined;
+    await r.object(async (key, keyAbs) => {
+      switch (key) {
+        case 'status':
+          status = await this.stringValue(key);
+          break;
+        case 'errorType':
+          errorType = await this.stringValue(key);
+          break;
+        case 'error':
+          error = await this.stringValue(key);
+          break;
+        case 'warnings':
+        case 'infos': {
+          const { value, startAbs: at } = await r.captureJson();
+          if (!Array.isArray(value)) throw this.shapeError(`"${key}" must be an array of strings`, at);
+          for (const w of value) (key === 'warnings' ? this.promWarnings : this.promInfos).push(String(w));
+          break;
+        }
+        case 'data': {
+          if ((await r.peek()) === 0x6e) {
+            // "data": null (error bodies may carry it)
+            await r.skipValue();
+            break;
+          }
+          if ((await r.peek()) !== 0x7b) throw this.shapeError('"data" must be an object with "resultType" and "result"', r.offset);
+          sawData = true;
+          shape = await this.data(keyAbs);
+          break;
+        }
+        default:
+          await r.skipValue();
+      }
+    });
+    this.responses++;
+    if (status === 'error' || ((errorType !== undefined || error !== undefined) && !sawData)) {
+      throw new InputError({
+        code: 'PROMETHEUS_ERROR',
+        file: this.file,
+        // the position helps only when the error body is one of several responses in the file
+        ...(startAbs > 0 ? { position: { byte: startAbs } } : {}),
+        message: `Prometheus answered with an error: ${errorType ?? 'unknown error type'}: ${error ?? '(no message)'}`,
+        hint: errorType === 'bad_data' ? 'fix the query parameters (PromQL, start/end/step; at most 11,000 points per series) and export again' : 'fix the query or the server and export again; this file holds no samples',
+      });
+    }
+    if (!sawData) {
+      throw this.shapeError(status === undefined ? 'this JSON object is not a Prometheus API response (no "status" or "data")' : 'the response has no "data"', startAbs);
+    }
+    if (shape) this.shapes.add(shape);
+  }
+
+  private async stringValue(key: string): Promise<string> {
+    const c = await this.r.peek();
+    if (c !== 0x22) throw this.shapeError(`"${key}" must be a string, found ${describeByte(c)}`, this.r.offset);
+    return this.r.readString();
+  }
+
+  private async data(dataAbs: number): Promise<ResultShape> {
+    const r = this.r;
+    let resultType: string | undefined;
+    let seen: ResultShape | undefined;
+    await r.object(async (key) => {
+      if (key === 'resultType') resultType = await this.stringValue(key);
+      else if (key === 'result') {
+        const c = await r.peek();
+        if (c !== 0x5b) throw this.shapeError(`"result" must be an array, found ${describeByte(c)}`, r.offset);
+        seen = await this.resultArray(false);
+      } else await r.skipValue();
+    });
+    if (seen === undefined) throw this.shapeError('"data" has no "result"', dataAbs);
+    if (resultType === 'scalar' || resultType === 'string') {
+      if (seen !== 'scalar' && seen !== 'empty') throw this.shapeError(`resultType "${resultType}" but the result holds series`, dataAbs);
+      return resultType;
+    }
+    if (seen === 'scalar') {
+      if (resultType === 'matrix' || resultType === 'vector') throw this.shapeError(`resultType "${resultType}" but the result is a single [time, value] pair`, dataAbs);
+      return 'scalar';
+    }
+    if (seen === 'empty') {
+      this.emptyResults++;
+      return resultType === 'matrix' || resultType === 'vector' ? resultType : 'empty';
+    }
+    if (resultType === 'matrix' || resultType === 'vector') return resultType;
+    return seen;
+  }
+
+  /** The `result` array (or a bare one): series objects, or a scalar/string `[t, v]` pair. */
+  private async resultArray(bare: boolean): Promise<ResultShape> {
+    const r = this.r;
+    let kind = 'empty' as ResultShape;
+    let vectors = 0;
+    let matrices = 0;
+    await r.array(async (index, c) => {
+      if (c === 0x7b) {
+        if (kind === 'scalar') throw this.shapeError('a result mixes series and plain values', r.offset);
+        kind = 'unknown';
+        const s = await this.series();
+        if (s === 'matrix') matrices++;
+        else if (s === 'vector') vectors++;
+      } else {
+        // A scalar or string result is one [time, value] pair: a number first.
+        const startsPair = index === 0 && (c === 0x2d || (c - 0x30) >>> 0 < 10);
+        if (startsPair) kind = 'scalar';
+        else if (kind !== 'scalar') throw this.shapeError(`expected a series object {"metric":…}, found ${describeByte(c)}`, r.offset);
+        await r.skipValue();
+      }
+    });
+    if (kind === 'scalar') {
+      this.ignoredScalars++;
+      return 'scalar';
+    }
+    if (kind === 'empty') {
+      if (bare) this.emptyResults++;
+      return 'empty';
+    }
+    if (bare) this.shapes.add(matrices >= vectors ? 'matrix' : 'vector');
+    return matrices === 0 && vectors > 0 ? 'vector' : matrices > 0 ? 'matrix' : 'unknown';
+  }
+
+  /** One series object: `metric` plus `values` (matrix) or `value` (vector), in any order. */
+  private async series(): Promise<'matrix' | 'vector' | 'histogram' | 'none'> {
+    const r = this.r;
+    const startAbs = r.offset;
+    let metric: Record<string, unknown> | undefined;
+    let kind = 'none' as 'matrix' | 'vector' | 'histogram' | 'none';
+    let hasSamples = false;
+    this.pairs.k = 0;
+    await r.object(async (key) => {
+      switch (key) {
+        case 'metric': {
+          const { value, startAbs: at } = await r.captureJson();
+          if (value === null || typeof value !== 'object' || Array.isArray(value)) throw this.shapeError('"metric" must be an object of label names to values', at);
+          metric = value as Record<string, unknown>;
+          break;
+        }
+        case 'values': {
+          const c = await r.peek();
+          if (c !== 0x5b) throw this.shapeError(`"values" must be an array of [time, "value"] pairs, found ${describeByte(c)}`, r.offset);
+          await this.pairs.read(false);
+          kind = 'matrix';
+          hasSamples = true;
+          break;
+        }
+        case 'value': {
+          const c = await r.peek();
+          if (c !== 0x5b) throw this.shapeError(`"value" must be a [time, "value"] pair, found ${describeByte(c)}`, r.offset);
+          await this.pairs.read(true);
+          if (kind !== 'matrix') kind = 'vector';
+          hasSamples = true;
+          break;
+        }
+        case 'histograms':
+        case 'histogram':
+          await r.skipValue();
+          this.nativeHistograms++;
+          if (kind === 'none') kind = 'histogram';
+          break;
+        default:
+          await r.skipValue();
+      }
+    });
+    if (metric === undefined && !hasSamples && kind !== 'histogram') throw this.shapeError('a series object needs "metric" and "values" (or "value")', startAbs);
+    this.flush(metric ?? {}, startAbs);
+    return kind;
+  }
+
+  /** Hand the scratch samples of the series just read to the sink. */
+  private flush(metric: Record<string, unknown>, atAbs: number): void {
+    let name = UNNAMED_METRIC;
+    const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
+    for (const key of Object.keys(metric)) {
+      const v = metric[key];
+      if (typeof v !== 'string') throw this.shapeError(`label ${JSON.stringify(key)} has a ${v === null ? 'null' : typeof v} value; label values are strings`, atAbs);
+      if (key === '__name__') name = v;
+      else labels[key] = v;
+    }
+    if (name === UNNAMED_METRIC) this.unnamed++;
+    const p = this.pairs;
+    const k = p.k;
+    if (k === 0) return;
+    const sink = this.ctx.sink;
+    sink.open(name, labels as Labels, k).pushMany(p.st, p.sv, k);
+    sink.countSamples(k);
+    p.k = 0;
+  }
+
+
+
+
+
+
+  private emitWarnings(): void {
+    const w = (code: string, message: string, count?: number) => this.ctx.warn({ code, message, file: this.file, ...(count !== undefined ? { count } : {}) });
+    if (this.unnamed) w('UNNAMED_SERIES', `${this.unnamed} series have no __name__ (results of an expression such as rate(…)); they were read under the name ${UNNAMED_METRIC} — export the raw metrics to have them recognised`, this.unnamed);
+    if (this.pairs.badValues) w('BAD_SAMPLE_VALUE', `${this.pairs.badValues} sample values were not numbers and were skipped`, this.pairs.badValues);
+    if (this.nativeHistograms) w('NATIVE_HISTOGRAM_SKIPPED', `${this.nativeHistograms} series carry native-histogram samples, which are not read; export classic _bucket series instead`, this.nativeHistograms);
+    if (this.ignoredScalars) w('SCALAR_RESULT_IGNORED', `${this.ignoredScalars === 1 ? 'a scalar or string result was' : `${this.ignoredScalars} scalar or string results were`} ignored: it has no labels or series to analyse`, this.ignoredScalars);
+    if (this.emptyResults) w('EMPTY_RESULT', `${this.emptyResults === 1 ? 'the query returned' : `${this.emptyResults} queries returned`} no series (empty result); check the metric names, labels and time range of the query`, this.emptyResults);
+    if (this.promWarnings.length) w('PROMETHEUS_WARNING', `Prometheus warned: ${this.promWarnings.slice(0, 3).join('; ')}${this.promWarnings.length > 3 ? '; …' : ''}`, this.promWarnings.length);
+    if (this.promInfos.length) w('PROMETHEUS_INFO', `Prometheus noted: ${this.promInfos.slice(0, 3).join('; ')}${this.promInfos.length > 3 ? '; …' : ''}`, this.promInfos.length);
+  }
+
+  private detail(): string {
+    const names: Record<ResultShape, string> = {
+      matrix: 'query_range matrix',
+      vector: 'instant vector',
+      scalar: 'scalar (ignored)',
+      string: 'string (ignored)',
+      empty: 'empty result',
+      unknown: 'series without samples',
+    };
+    const shapes = [...this.shapes];
+    if (shapes.length === 0) shapes.push('empty');
+    let d = shapes.map((s) => names[s]).join(' + ');
+    if (this.bare) d += ' (bare result array)';
+    if (this.responses > 1) d += `, ${this.responses} responses`;
+    return d;
+  }
+}
