@@ -74,12 +74,22 @@ export interface EpisodeSearch<N> {
   bridgeSeconds?: number;
 }
 
-/** Episodes where `holds` is true on the grid, bridged and filtered in seconds, with their numbers. */
+/**
+ * Episodes where `holds` is true on the grid, bridged and filtered in seconds, with their numbers. With a
+ * `raw` condition, each run of `holds` has its edges refined on it first, and the bridging and the
+ * minimum duration then read those edges: the calm between two episodes and an episode's length are the
+ * unsmoothed series', not the sliding window's (which is wider than a strong incident and narrower than
+ * a marginal one).
+ */
 export function findEpisodes<N>(view: AnalysisView, s: EpisodeSearch<N>): TypedEpisode<N>[] {
   const w = episodeWindowSeconds(view);
   const minSeconds = s.minSeconds ?? w;
-  let runs = runsWhere(view.grid, s.holds, view.step, { minSeconds: s.raw ? 0 : minSeconds, bridgeSeconds: s.bridgeSeconds ?? w });
-  if (s.raw) runs = refineEdges(view, runs, s.raw, w).filter((r) => view.grid[r.endIndex] - view.grid[r.startIndex] + view.step >= minSeconds);
+  const bridgeSeconds = s.bridgeSeconds ?? w;
+  const runs = s.raw
+    ? refineEdges(view, runsWhere(view.grid, s.holds, view.step, { minSeconds: 0, bridgeSeconds: 0 }), s.raw, w, bridgeSeconds).filter(
+        (r) => view.grid[r.endIndex] - view.grid[r.startIndex] + view.step >= minSeconds,
+      )
+    : runsWhere(view.grid, s.holds, view.step, { minSeconds, bridgeSeconds });
   return runs.map((r) => {
     const span = runSpan(view, r);
     const peak = s.peakOf ? argmaxIn(s.peakOf, r) : -1;
@@ -93,11 +103,18 @@ export function findEpisodes<N>(view: AnalysisView, s: EpisodeSearch<N>): TypedE
   });
 }
 
-/** Move each run's edges to the raw condition's edges within half a window; merge runs that meet. */
-export function refineEdges(view: AnalysisView, runs: GridRun[], raw: (i: number) => boolean, windowSeconds: number): GridRun[] {
-  const half = Math.max(1, Math.round(windowSeconds / 2 / view.step));
+/**
+ * Move each run's edges to the raw condition's edges within half a window: an edge where raw holds
+ * extends while it holds; one where it does not moves inward to the first point where it does (and stays
+ * put when raw holds nowhere within half a window of it). Then runs that overlap, touch, or lie at most
+ * `bridgeSeconds` of calm apart on the refined edges are merged.
+ */
+export function refineEdges(view: AnalysisView, runs: GridRun[], raw: (i: number) => boolean, windowSeconds: number, bridgeSeconds = 0): GridRun[] {
+  // Whole steps covering half a window: a centred window of 300 s on a 70 s grid reaches into the
+  // interval 3 steps away (150 / 70 = 2.14), and its edge can lie that far from the raw one.
+  const half = Math.max(1, Math.ceil(windowSeconds / 2 / view.step));
   const n = view.grid.length;
-  const out: GridRun[] = [];
+  const refined: GridRun[] = [];
   for (const r of runs) {
     let a = r.startIndex;
     let b = r.endIndex;
@@ -115,9 +132,15 @@ export function refineEdges(view: AnalysisView, runs: GridRun[], raw: (i: number
       while (i > Math.max(a, r.endIndex - half) && !raw(i)) i--;
       if (raw(i)) b = i;
     }
+    refined.push({ startIndex: a, endIndex: b });
+  }
+  // A refined start never precedes its predecessor's (both would extend over the same raw stretch, the
+  // earlier one further), so one pass merges; an overlap or a touch is a gap of at most 0 s.
+  const out: GridRun[] = [];
+  for (const r of refined) {
     const prev = out[out.length - 1];
-    if (prev && a <= prev.endIndex + 1) prev.endIndex = Math.max(prev.endIndex, b);
-    else out.push({ startIndex: a, endIndex: b });
+    if (prev && view.grid[r.startIndex] - view.grid[prev.endIndex] - view.step <= bridgeSeconds) prev.endIndex = Math.max(prev.endIndex, r.endIndex);
+    else out.push(r);
   }
   return out;
 }

@@ -3,7 +3,7 @@
 
 import { defineDetector, findEpisodes, insufficient, verdict } from './define-detector.js';
 import { LATENCY_METRICS, latencyRow } from '../derive/summaries.js';
-import { centredQuantile, centredRate, cumulativeBelow, episodeWindowSeconds, histogramBetween, quantileOf } from '../derive/windowed.js';
+import { centredQuantile, centredRate, cumulativeBelow, episodeWindowSeconds, histogramBetween, quantileBetween, quantileOf } from '../derive/windowed.js';
 import { nanMax } from '../stats/summary.js';
 import type { AnalysisView } from '../derive/view.js';
 
@@ -32,7 +32,9 @@ function latencyDetector<I extends 'latency-ttft' | 'latency-tbt' | 'latency-e2e
       if (row.requests < o.minRequests) return insufficient(`only ${row.requests} requests observed (need ${o.minRequests})`);
       const w = episodeWindowSeconds(view);
       const q = centredQuantile(view, metric, 0.95, scope, w);
-      const rawQ = view.quantileSeries(metric, 0.95, scope);
+      // Unsmoothed: the p95 of grid point i's own interval [t_i, t_i + step] (a trailing rate window
+      // would hold until a window after the last slow request).
+      const rawOver = (i: number) => (quantileBetween(view, metric, 0.95, scope, view.grid[i], view.grid[i] + view.step)?.value ?? NaN) > target;
       const n = centredRate(view, `${metric}_count`, scope, w);
       const enough = (i: number) => !n || n[i] * w >= o.minWindowObservations;
       let counted = 0;
@@ -41,7 +43,7 @@ function latencyDetector<I extends 'latency-ttft' | 'latency-tbt' | 'latency-e2e
       const episodes = q
         ? findEpisodes(view, {
             holds: (i) => q[i] > target && enough(i),
-            raw: (i) => (rawQ?.[i] ?? NaN) > target,
+            raw: rawOver,
             peakOf: q,
             numbers: (t0, t1, run) => {
               const h = histogramBetween(view, metric, scope, t0, t1);

@@ -21,11 +21,12 @@ export default defineDetector({
     const w = episodeWindowSeconds(view);
     const r = centredRate(view, 'vllm:num_preemptions_total', scope, w)!;
     const req = centredRate(view, 'vllm:request_success_total', scope, w);
-    // Unsmoothed: the rate over the view's short rate window (about four scrapes).
-    const short = view.rate('vllm:num_preemptions_total', scope);
+    // Unsmoothed: the preemptions of grid point i's own interval [t_i, t_i + step], the one its episode
+    // span covers (a trailing rate window would hold until a window after the last preemption).
+    const step = view.step;
     const episodes = findEpisodes(view, {
       holds: (i) => r[i] * 60 >= o.minPerMinute && (!req || !(req[i] > 0) || r[i] / req[i] >= o.minPerRequest),
-      raw: (i) => (short?.[i] ?? 0) * 60 >= o.minPerMinute,
+      raw: (i) => ((totalBetween(view, 'vllm:num_preemptions_total', scope, view.grid[i], view.grid[i] + step) ?? 0) * 60) / step >= o.minPerMinute,
       peakOf: r,
       numbers: (t0, t1, run) => {
         const p = totalBetween(view, 'vllm:num_preemptions_total', scope, t0, t1);

@@ -745,9 +745,9 @@ describe('CONFIG_DRIFT', () => {
     const f = one(drift(fleetOf([R, cfg(0.9, 27_000)], [P, cfg(0.31, 2900)])));
     expect(f.replicas).toEqual([R, P]);
     expect(f.evidence.peerReplicas).toBe('');
-    expect(f.episodes.filter((e) => e.numbers.setting === 'gpu_memory_utilization').map((e) => [e.numbers.value, e.numbers.peersValue])).toEqual([
-      ['0.9', '0.31'],
-      ['0.31', '0.9'],
+    expect(f.episodes.filter((e) => e.numbers.setting === 'gpu_memory_utilization').map((e) => [e.numbers.replica, e.numbers.value, e.numbers.peersValue])).toEqual([
+      [R, '0.9', '0.31'],
+      [P, '0.31', '0.9'],
     ]);
   });
 
