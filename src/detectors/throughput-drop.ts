@@ -6,7 +6,7 @@
 import { defineDetector, insufficient, verdict, type TypedEpisode } from './define-detector.js';
 import { frozenBaselineAnomalies } from '../stats/baseline.js';
 import { nanQuantile } from '../stats/summary.js';
-import { gridRange, statsBetween } from '../derive/windowed.js';
+import { gridRange, statsBetween, totalBetween } from '../derive/windowed.js';
 import type { EpisodeNumbers } from './evidence.js';
 
 export default defineDetector({
@@ -30,8 +30,18 @@ export default defineDetector({
     minWaitingDuringDrop: 1,
   },
   detect(view, o, scope) {
-    const g = view.rate('vllm:generation_tokens_total', scope);
-    if (!g || (view.end - view.start) < 2 * o.minBaselineSeconds) return insufficient('window too short for a throughput baseline');
+    if (!view.series('vllm:generation_tokens_total', scope).length) return insufficient('no generation counter in this scope');
+    if ((view.end - view.start) < 2 * o.minBaselineSeconds) return insufficient('window too short for a throughput baseline');
+    // Tokens/s over each grid interval's own increase [t, t + step): a trailing rate window would start
+    // and end a drop one window late.
+    const g = view.memo(`intervalRate:generation:${scope}`, () => {
+      const out = new Float64Array(view.grid.length);
+      for (let i = 0; i < out.length; i++) {
+        const x = totalBetween(view, 'vllm:generation_tokens_total', scope, view.grid[i], view.grid[i] + view.step);
+        out[i] = x === null ? NaN : x / view.step;
+      }
+      return out;
+    });
     const { episodes } = frozenBaselineAnomalies(view.grid, g, {
       stepSeconds: view.step,
       baselineSeconds: o.baselineSeconds,
