@@ -14,7 +14,7 @@ import { resolveSlo, type SloOptions } from './derive/slo.js';
 import { AnalysisView, FLEET } from './derive/view.js';
 import { capacityRows, latencyRows, throughputRows } from './derive/summaries.js';
 import { latencyDecompositionRows } from './derive/decomposition.js';
-import { anomalyEpisodes, correlations } from './derive/anomalies.js';
+import { anomalyEpisodes, anomalyEpisodesIn, correlations, USER_FACING_ANOMALY_METRICS } from './derive/anomalies.js';
 import { kernelBreakdown } from './derive/kernel-breakdown.js';
 import { chartSpecs } from './derive/charts.js';
 import { DETECTORS } from './detectors/index.js';
@@ -116,7 +116,9 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
   const main = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'main', []);
   const first = assembleFindings(view, main.drafted);
-  const post = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'post', first.findings);
+  // UNEXPLAINED_ANOMALY reads every user-facing episode of each replica, not the report's capped list.
+  const userFacing = hasTimeSeries ? replicaScopes(view).flatMap((s) => anomalyEpisodesIn(view, s, USER_FACING_ANOMALY_METRICS)) : [];
+  const post = runDiagnoses(view, signals, hasTimeSeries, gpu, userFacing, 'post', first.findings);
   const { findings, recommendations, serveBlocks } = assembleFindings(view, [...main.drafted, ...post.drafted]);
   const result: Result = {
     schemaVersion: 2,
@@ -165,6 +167,10 @@ function finiteOnly(r: Result): Result {
     for (const e of f.episodes) clean(e.numbers);
   }
   for (const x of r.recommendations) clean(x.reason.numbers);
+  // Rows whose required numbers are not finite (a correlation over a constant stretch) carry nothing.
+  const finiteRow = (o: object) => Object.values(o).every((v) => typeof v !== 'number' || Number.isFinite(v));
+  r.correlations = r.correlations.filter(finiteRow);
+  r.anomalies = r.anomalies.filter((a) => Number.isFinite(a.startSeconds) && Number.isFinite(a.endSeconds) && Number.isFinite(a.peakValue) && Number.isFinite(a.peakScore));
   return r;
 }
 
