@@ -24,6 +24,7 @@ import { assembleFindings, type Drafted } from './links.js';
 import { alertsSection } from './alerts/index.js';
 import { incidentsOf } from './alerts/calibrate.js';
 import { clientSection } from './derive/client.js';
+import { qualitySection } from './derive/quality-section.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -147,6 +148,8 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   if (decomposition.length) result.latencyDecomposition = decomposition;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end }), slo);
   if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
+  const quality = qualitySection(view);
+  if (quality) result.quality = quality;
   return ResultSchema.parse(finiteOnly(result));
 }
 

@@ -7,6 +7,7 @@ import type { FindingCode } from '../model/vocabulary.js';
 import { FINDING_TITLES } from '../model/catalog.js';
 import { FLEET, type AnalysisView, type Scope } from './view.js';
 import type { HistogramName, MetricName } from '../model/metric-catalog.js';
+import { centredRate, episodeWindowSeconds } from './windowed.js';
 
 export interface ChartSpec {
   file: string;
@@ -93,6 +94,33 @@ function ttftP95(view: AnalysisView, scope: Scope, right: boolean): Line | null 
 function genRate(view: AnalysisView, scope: Scope): Line | null {
   const v = view.rate('vllm:generation_tokens_total', scope);
   return v && { label: 'generation tokens/s', metric: 'rate(vllm:generation_tokens_total)', values: v };
+}
+
+/** Share of finished requests with one of `reasons` over a centred sliding window (NaN where none finished). */
+function reasonShare(view: AnalysisView, scope: Scope, reasons: readonly string[]): Float64Array | null {
+  const w = episodeWindowSeconds(view);
+  const total = centredRate(view, 'vllm:request_success_total', scope, w);
+  if (!total) return null;
+  const parts = reasons.map((r) => centredRate(view, 'vllm:request_success_total', scope, w, { finished_reason: r })).filter((x): x is Float64Array => x !== null);
+  if (!parts.length) return null;
+  const out = new Float64Array(total.length);
+  for (let i = 0; i < out.length; i++) {
+    let k = 0;
+    for (const p of parts) k += p[i] === p[i] ? p[i] : 0;
+    out[i] = total[i] > 0 ? k / total[i] : NaN;
+  }
+  return out;
+}
+
+/** A histogram's mean over a centred sliding window (`rate(_sum) / rate(_count)`), NaN where nothing was observed. */
+function histMean(view: AnalysisView, base: HistogramName, scope: Scope): Float64Array | null {
+  const w = episodeWindowSeconds(view);
+  const sum = centredRate(view, `${base}_sum`, scope, w);
+  const count = centredRate(view, `${base}_count`, scope, w);
+  if (!sum || !count) return null;
+  const out = new Float64Array(sum.length);
+  for (let i = 0; i < out.length; i++) out[i] = count[i] > 0 ? sum[i] / count[i] : NaN;
+  return out;
 }
 
 interface Plan {
@@ -183,6 +211,21 @@ export const CHART_PLANS = {
     const metric = m.includes('inter_token') ? ITL : m.includes('e2e') ? E2E : TTFT;
     const v = view.quantileSeries(metric, 0.95, scope);
     return { unit: 's', lines: present(v && { label: `p95 ${metric.replace('vllm:', '')}`, values: v }) };
+  },
+  TRUNCATION_RISE: (view, _f, scope) => {
+    const share = reasonShare(view, scope, ['length']);
+    const mt = histMean(view, 'vllm:request_params_max_tokens', scope);
+    return { unit: 'ratio', lines: present(share && { label: 'share finished by length', values: share }, mt && { label: 'max_tokens mean [tokens]', values: mt }) };
+  },
+  ABORT_RISE: (view, _f, scope) => {
+    const share = reasonShare(view, scope, ['abort', 'error']);
+    const w = waiting(view, scope);
+    return { unit: 'ratio', lines: present(share && { label: 'share aborted or failed', values: share }, w && { ...w, label: 'waiting requests [requests]' }) };
+  },
+  LENGTH_DRIFT: (view, _f, scope) => {
+    const p = histMean(view, 'vllm:request_prompt_tokens', scope);
+    const o = histMean(view, 'vllm:request_generation_tokens', scope);
+    return { unit: 'tokens', lines: present(p && { label: 'prompt tokens (mean)', values: p }, o && { label: 'output tokens (mean)', values: o }) };
   },
   COMMUNICATION_BOUND: null,
   GPU_IDLE_GAPS: null,

@@ -5,6 +5,7 @@
 import type { IncidentContext, TrafficStats } from '../model/result.js';
 import type { AnalysisView, Scope } from './view.js';
 import { episodeWindowSeconds, histogramMeanBetween, quantileBetween, statsBetween, totalBetween } from './windowed.js';
+import { lengthShiftBetween } from './quality.js';
 
 /** The before/after stretches are as long as the episode, at most this long. */
 export const CONTEXT_MAX_SECONDS = 1800;
@@ -27,6 +28,7 @@ export function trafficStats(view: AnalysisView, r: Scope, t0: number, t1: numbe
     promptTokensMean: histogramMeanBetween(view, 'vllm:request_prompt_tokens', r, t0, t1),
     promptTokensP95: quantileBetween(view, 'vllm:request_prompt_tokens', 0.95, r, t0, t1)?.value ?? null,
     outputTokensMean: histogramMeanBetween(view, 'vllm:request_generation_tokens', r, t0, t1),
+    maxTokensMean: histogramMeanBetween(view, 'vllm:request_params_max_tokens', r, t0, t1),
     prefixCacheHitRatio: q && h !== null ? h / q : null,
     runningMean: statsBetween(view, view.gauge('vllm:num_requests_running', r, 'sum'), t0, t1).mean,
     waitingMean: statsBetween(view, view.gauge('vllm:num_requests_waiting', r, 'sum'), t0, t1).mean,
@@ -37,11 +39,11 @@ export function trafficStats(view: AnalysisView, r: Scope, t0: number, t1: numbe
 
 /**
  * The traffic quantities compared (state such as the queue is an effect, not a trigger). The load ones
- * can be a trigger; the prefix-cache hit rate moves with the prompts, so it is a trigger only when no
- * load quantity moved.
+ * can be a trigger; the prefix-cache hit rate moves with the prompts and the max_tokens clients send
+ * loads nothing by itself (it cuts answers), so those are the trigger only when no load quantity moved.
  */
 const LOAD: (keyof TrafficStats)[] = ['requestsPerSecond', 'promptTokensPerSecond', 'promptTokensMean', 'promptTokensP95', 'outputTokensMean'];
-const TRAFFIC: (keyof TrafficStats)[] = [...LOAD, 'prefixCacheHitRatio'];
+const TRAFFIC: (keyof TrafficStats)[] = [...LOAD, 'maxTokensMean', 'prefixCacheHitRatio'];
 
 export function incidentContext(view: AnalysisView, r: Scope, t0: number, t1: number, decomposition: IncidentContext['decomposition'] = null): IncidentContext {
   // Before and after: as long as the episode (at most half an hour), or what the window has of it, if
@@ -66,5 +68,8 @@ export function incidentContext(view: AnalysisView, r: Scope, t0: number, t1: nu
   const strength = (c: { ratio: number }) => Math.max(c.ratio, 1 / c.ratio);
   changes.sort((a, b) => strength(b) - strength(a));
   const trigger = changes.find((c) => LOAD.includes(c.quantity as keyof TrafficStats)) ?? changes[0] ?? null;
-  return { before, during, after, trigger, changes, decomposition };
+  // The length distributions' distance from before to during (a new prompt mix, answers cut shorter).
+  const psiOf = (base: 'vllm:request_prompt_tokens' | 'vllm:request_generation_tokens') => (before ? lengthShiftBetween(view, base, r, before, during)?.psi ?? null : null);
+  const lengthPsi = { prompt: psiOf('vllm:request_prompt_tokens'), output: psiOf('vllm:request_generation_tokens') };
+  return { before, during, after, trigger, changes, decomposition, ...(lengthPsi.prompt !== null || lengthPsi.output !== null ? { lengthPsi } : {}) };
 }

@@ -72,6 +72,12 @@ export interface EpisodeSearch<N> {
   minSeconds?: number;
   /** Calm bridged inside one episode (default: one sliding window). */
   bridgeSeconds?: number;
+  /**
+   * Moves each run's edges after bridging and the minimum duration, before its numbers are taken — for a
+   * condition whose per-interval form is too noisy for `raw` (a share of a few requests per interval):
+   * derive/quality.ts estimates where the step between baseline and episode happened.
+   */
+  edges?(run: GridRun): GridRun;
 }
 
 /**
@@ -90,7 +96,8 @@ export function findEpisodes<N>(view: AnalysisView, s: EpisodeSearch<N>): TypedE
         (r) => view.grid[r.endIndex] - view.grid[r.startIndex] + view.step >= minSeconds,
       )
     : runsWhere(view.grid, s.holds, view.step, { minSeconds, bridgeSeconds });
-  return runs.map((r) => {
+  return runs.map((r0) => {
+    const r = s.edges ? s.edges(r0) : r0;
     const span = runSpan(view, r);
     const peak = s.peakOf ? argmaxIn(s.peakOf, r) : -1;
     return {

@@ -35,6 +35,45 @@ export interface DetectorEvidence {
   'oom-risk': { fbUsedMaxRatio: N; gpuMemoryUtilization: N };
   restarts: { restarts: number; firstRestartSeconds: N };
   'replica-slowdown': { comparedWindowsRatio: number; peers: number; itlMedianSeconds: N; peersItlMedianSeconds: N };
+  'truncation-rise': ShareEvidence;
+  'abort-rise': ShareEvidence & { aborted: N; errored: N; abortSeries: boolean; errorSeries: boolean };
+  'length-drift': {
+    windowSeconds: number;
+    promptPsiRecent: N;
+    outputPsiRecent: N;
+    promptMeanEarlier: N;
+    promptMeanRecent: N;
+    outputMeanEarlier: N;
+    outputMeanRecent: N;
+    /** Which distribution moved from the earlier stretch to the recent one (last day, or second half). */
+    recentDrift: 'prompt' | 'output' | 'both' | 'none';
+    recentStartSeconds: N;
+  };
+}
+
+/** A share of finished requests (cut at max_tokens; aborted or failed) over the window and recent vs earlier. */
+export interface ShareEvidence {
+  finished: N;
+  /** Requests with the reason(s) counted. */
+  counted: N;
+  ratio: N;
+  earlierRatio: N;
+  recentRatio: N;
+  recentZ: N;
+  /** The recent share rose over the earlier one by the detector's tests. */
+  recentRose: boolean;
+  recentStartSeconds: N;
+}
+
+export interface ShareEpisode {
+  /** Share over the episode. */
+  ratio: N;
+  /** The frozen baseline share the episode was found against. */
+  baselineRatio: N;
+  finished: N;
+  counted: N;
+  /** Highest share of one sliding window inside it. */
+  peakWindowRatio: N;
 }
 
 export interface LatencyEvidence {
@@ -73,6 +112,22 @@ export interface EpisodeNumbers {
   'oom-risk': Record<string, never>;
   restarts: { processStartSeconds: N };
   'replica-slowdown': { ratioToPeers: N; itlMedianSeconds: N; peersItlMedianSeconds: N; runningRatioToPeers: N; smClockMedianMHz: N; peersSmClockMedianMHz: N };
+  'truncation-rise': ShareEpisode;
+  'abort-rise': ShareEpisode & { aborted: N; errored: N };
+  'length-drift': LengthDriftEpisode;
+}
+
+export interface LengthDriftEpisode {
+  /** prompt, output or both: which distribution moved. */
+  dimension: string;
+  /** PSI of the episode's histogram against the frozen baseline it was found on. */
+  promptPsi: N;
+  outputPsi: N;
+  promptMeanBefore: N;
+  promptMeanDuring: N;
+  outputMeanBefore: N;
+  outputMeanDuring: N;
+  requests: N;
 }
 
 // Compile-time completeness: every detector id has evidence and episode types.

@@ -16,6 +16,9 @@ import throughputDrop from './throughput-drop.js';
 import oomRisk from './oom-risk.js';
 import restarts from './restarts.js';
 import replicaSlowdown from './replica-slowdown.js';
+import truncationRise from './truncation-rise.js';
+import abortRise from './abort-rise.js';
+import lengthDrift from './length-drift.js';
 
 const DETECTOR_TABLE = {
   'kv-pressure': kvPressure,
@@ -33,6 +36,9 @@ const DETECTOR_TABLE = {
   'oom-risk': oomRisk,
   restarts,
   'replica-slowdown': replicaSlowdown,
+  'truncation-rise': truncationRise,
+  'abort-rise': abortRise,
+  'length-drift': lengthDrift,
 } satisfies Record<DetectorId, { id: DetectorId }>;
 
 export const DETECTORS: readonly AnyDetector[] = Object.values(DETECTOR_TABLE) as unknown as AnyDetector[];

@@ -72,6 +72,52 @@ export interface AnomalyEpisodeNumbers {
   peakScore: N;
 }
 
+/** A rise of the share of requests cut at max_tokens: the share, its baseline, and what moved with it. */
+export interface TruncationEpisode {
+  truncatedRatio: N;
+  baselineRatio: N;
+  finished: N;
+  truncated: N;
+  /** The hour before the episode (or what the window has of it) vs the episode. */
+  maxTokensMeanBefore: N;
+  maxTokensMeanDuring: N;
+  /** The replica's max_model_len (read, not inferred) before and during. */
+  maxModelLenBefore: N;
+  maxModelLenDuring: N;
+  /** Share of prompts longer than max_model_len − the mean max_tokens: requests that cannot get their max_tokens. */
+  nearLimitBeforeRatio: N;
+  nearLimitDuringRatio: N;
+  outputMeanBefore: N;
+  outputMeanDuring: N;
+  promptMeanBefore: N;
+  promptMeanDuring: N;
+  /** What the numbers point to: max-tokens-lowered, max-model-len-lowered, context-limit, longer-outputs or unknown. */
+  likelyCause: string;
+}
+
+export interface AbortEpisode {
+  /** Aborted or failed over finished. */
+  abortedRatio: N;
+  baselineRatio: N;
+  finished: N;
+  aborted: N;
+  errored: N;
+  waitingMean: N;
+  ttftP95Seconds: N;
+  e2eP95Seconds: N;
+}
+
+export interface LengthDriftNumbers {
+  dimension: string;
+  promptPsi: N;
+  outputPsi: N;
+  promptMeanBefore: N;
+  promptMeanDuring: N;
+  outputMeanBefore: N;
+  outputMeanDuring: N;
+  requests: N;
+}
+
 export interface FindingEpisodeNumbers {
   CONFIG_DRIFT: { replica: string; setting: string; value: string; peersValue: string; inferred: boolean };
   KV_CACHE_THRASHING: ThrashEpisode;
@@ -87,6 +133,9 @@ export interface FindingEpisodeNumbers {
   REPLICA_RESTART: { processStartSeconds: N };
   REPLICA_SLOWDOWN: { ratioToPeers: N; itlMedianSeconds: N; peersItlMedianSeconds: N; runningRatioToPeers: N; smClockMedianMHz: N; peersSmClockMedianMHz: N };
   UNEXPLAINED_ANOMALY: AnomalyEpisodeNumbers;
+  TRUNCATION_RISE: TruncationEpisode;
+  ABORT_RISE: AbortEpisode;
+  LENGTH_DRIFT: LengthDriftNumbers;
   COMMUNICATION_BOUND: Record<string, never>;
   GPU_IDLE_GAPS: Record<string, never>;
   ATTENTION_BOUND: Record<string, never>;
@@ -108,6 +157,10 @@ export interface FindingEvidence {
   REPLICA_RESTART: { restarts: number; firstRestartSeconds: N };
   REPLICA_SLOWDOWN: { ratioToPeers: N; itlMedianSeconds: N; peersItlMedianSeconds: N; runningRatioToPeers: N; smClockMedianMHz: N; peersSmClockMedianMHz: N; sameConfiguration: boolean };
   UNEXPLAINED_ANOMALY: AnomalyEpisodeNumbers & { episodes: number };
+  /** `episodes`: found on sliding windows; `recent`: the recent stretch against the rest of the window. */
+  TRUNCATION_RISE: TruncationEpisode & { episodes: number; kind: 'episodes' | 'recent'; windowRatio: N };
+  ABORT_RISE: AbortEpisode & { episodes: number; kind: 'episodes' | 'recent'; windowRatio: N; abortSeries: boolean; errorSeries: boolean };
+  LENGTH_DRIFT: LengthDriftNumbers & { episodes: number; kind: 'episodes' | 'recent'; absorbedEpisodes: number };
   COMMUNICATION_BOUND: { device: string; commShare: number; exposedCommShare: number; commNs: number; overlapShareOfComm: N; ncclTopNs: number; customAllReduceTopNs: number; tensorParallelSize: N; thresholdShare: number; kvP95MaxRatio: N };
   GPU_IDLE_GAPS: { device: string; idleShare: number; idleNs: number; spanNs: number; gapCount: N; gapP50Ns: N; gapP90Ns: N; gapMaxNs: N; shortKernelShare: N; cudaGraphs: string; thresholdShare: number; idleSource: string; enforceEager: string | null; gpuUtilMeanPercent: N };
   ATTENTION_BOUND: { device: string; attentionShare: number; attentionNs: number; topAttentionKernel: string; kvCacheDtype: string | null; thresholdShare: number; kvPressureReplicas: string | null; kvMeanRatio: N };

@@ -17,6 +17,9 @@ import oomRisk from './oom-risk.js';
 import replicaRestart from './replica-restart.js';
 import replicaSlowdown from './replica-slowdown.js';
 import unexplainedAnomaly from './unexplained-anomaly.js';
+import truncationRise from './truncation-rise.js';
+import abortRise from './abort-rise.js';
+import lengthDrift from './length-drift.js';
 import communicationBound from './communication-bound.js';
 import gpuIdleGaps from './gpu-idle-gaps.js';
 import attentionBound from './attention-bound.js';
@@ -37,6 +40,9 @@ const DIAGNOSIS_TABLE = {
   REPLICA_RESTART: replicaRestart,
   REPLICA_SLOWDOWN: replicaSlowdown,
   UNEXPLAINED_ANOMALY: unexplainedAnomaly,
+  TRUNCATION_RISE: truncationRise,
+  ABORT_RISE: abortRise,
+  LENGTH_DRIFT: lengthDrift,
   COMMUNICATION_BOUND: communicationBound,
   GPU_IDLE_GAPS: gpuIdleGaps,
   ATTENTION_BOUND: attentionBound,

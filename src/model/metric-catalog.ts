@@ -73,7 +73,7 @@ const ENTRIES = [
   { name: 'vllm:request_decode_time_seconds', kind: 'histogram', unit: 'seconds', source: V, help: 'Time a request spent in decode.' },
   { name: 'vllm:request_prompt_tokens', kind: 'histogram', unit: 'tokens', source: V, help: 'Prompt length per request.' },
   { name: 'vllm:request_generation_tokens', kind: 'histogram', unit: 'tokens', source: V, help: 'Output length per request.' },
-  { name: 'vllm:request_max_num_generation_tokens', kind: 'histogram', unit: 'tokens', source: V, help: 'Maximum requested output tokens per request.' },
+  { name: 'vllm:request_max_num_generation_tokens', kind: 'histogram', unit: 'tokens', source: V, help: 'Output tokens of the longest of a request\'s n parallel samples (the output length when n = 1; not a cap, despite vLLM\'s help text).' },
   { name: 'vllm:request_params_max_tokens', kind: 'histogram', unit: 'tokens', source: V, help: 'The max_tokens request parameter.' },
   { name: 'vllm:request_params_n', kind: 'histogram', unit: 'count', source: V, help: 'The n request parameter.' },
   { name: 'vllm:request_prefill_kv_computed_tokens', kind: 'histogram', unit: 'tokens', source: V, help: 'Prompt tokens whose KV was computed (not prefix-cached) per request.' },

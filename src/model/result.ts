@@ -8,6 +8,7 @@ import { REASON_KINDS } from './reasons.js';
 import { ConfigTimeline } from './config-timeline.js';
 import { AlertsSection } from './alerts-result.js';
 import { ClientSection } from './client-result.js';
+import { QualitySection } from './quality-result.js';
 
 const num = z.number().nullable();
 
@@ -108,6 +109,8 @@ export const TrafficStats = z.object({
   promptTokensMean: num,
   promptTokensP95: num,
   outputTokensMean: num,
+  /** Mean max_tokens the clients sent (vllm:request_params_max_tokens). */
+  maxTokensMean: num,
   prefixCacheHitRatio: num,
   runningMean: num,
   waitingMean: num,
@@ -127,6 +130,8 @@ export const IncidentContext = z.object({
   changes: z.array(z.object({ quantity: z.string(), before: z.number(), during: z.number(), ratio: z.number() })),
   /** Mean latency split during the episode (queue + prefill + decode), when the histograms exist. */
   decomposition: Evidence.nullable(),
+  /** How far the prompt and output length distributions moved from before to during (PSI; null without a before stretch or the histograms). */
+  lengthPsi: z.object({ prompt: num, output: num }).optional(),
 });
 export type IncidentContext = z.infer<typeof IncidentContext>;
 
@@ -440,6 +445,8 @@ export const ResultSchema = z.object({
   alerts: AlertsSection.optional(),
   /** Load-generator results and their join with the server metrics (present when client files were given). */
   client: ClientSection.optional(),
+  /** How requests finished (cut at their length limit, aborted, failed) and their length distributions (src/derive/quality-section.ts). */
+  quality: QualitySection.optional(),
   charts: z.array(ChartRef),
   warnings: z.array(ResultWarning),
 });

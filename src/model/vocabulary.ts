@@ -19,6 +19,9 @@ export const METRIC_FINDING_CODES = [
   'REPLICA_RESTART',
   'REPLICA_SLOWDOWN',
   'UNEXPLAINED_ANOMALY',
+  'TRUNCATION_RISE',
+  'ABORT_RISE',
+  'LENGTH_DRIFT',
 ] as const;
 
 /** Pathologies from GPU profiles. */
@@ -50,6 +53,9 @@ export const DETECTOR_IDS = [
   'oom-risk',
   'restarts',
   'replica-slowdown',
+  'truncation-rise',
+  'abort-rise',
+  'length-drift',
 ] as const;
 export type DetectorId = (typeof DETECTOR_IDS)[number];
 

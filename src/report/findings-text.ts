@@ -73,11 +73,39 @@ export const FINDING_SUMMARY = {
     const e = f.evidence;
     return `${code(s(e.metric))} rose to ${num(n(e.peakValue))}${n(e.ratioToBaseline) !== null ? `, ${num(n(e.ratioToBaseline))}× its baseline of ${num(n(e.baselineValue))}` : ''}, ${when(f)}, and no other check explains it.`;
   },
+  TRUNCATION_RISE: (f) => {
+    const e = f.evidence;
+    const recent = e.kind === 'recent';
+    const head = `${pct(n(e.truncatedRatio))} of ${int(n(e.finished))} finished requests ended at their length limit (finished_reason "length": max_tokens or max_model_len reached), against ${pct(n(e.baselineRatio))} ${recent ? 'earlier in the window' : 'before'}, ${recent ? `since ${time(f.episodes[0]?.startSeconds ?? 0)}` : when(f)}`;
+    return `${head}${TRUNCATION_CAUSE[s(e.likelyCause)]?.(e) ?? ''}.`;
+  },
+  ABORT_RISE: (f) => {
+    const e = f.evidence;
+    const recent = e.kind === 'recent';
+    const parts = [n(e.aborted) !== null ? `${int(n(e.aborted))} aborted` : '', n(e.errored) !== null && e.errorSeries ? `${int(n(e.errored))} failed` : ''].filter(Boolean);
+    const slow = n(e.waitingMean) !== null || n(e.ttftP95Seconds) !== null ? `; meanwhile ${n(e.waitingMean) !== null ? `${num(n(e.waitingMean))} requests waited on average` : ''}${n(e.waitingMean) !== null && n(e.ttftP95Seconds) !== null ? ' and ' : ''}${n(e.ttftP95Seconds) !== null ? `TTFT p95 was ${duration(n(e.ttftP95Seconds))}` : ''}` : '';
+    return `${pct(n(e.abortedRatio))} of ${int(n(e.finished))} finished requests ended without an answer${parts.length ? ` (${parts.join(', ')})` : ''}, against ${pct(n(e.baselineRatio))} ${recent ? 'earlier in the window' : 'before'}, ${recent ? `since ${time(f.episodes[0]?.startSeconds ?? 0)}` : when(f)}${slow}.`;
+  },
+  LENGTH_DRIFT: (f) => {
+    const e = f.evidence;
+    const d = s(e.dimension);
+    const part = (name: string, psiKey: string, before: string, during: string) => `the ${name}-length distribution moved (PSI ${num(n(e[psiKey]), 2)}; mean ${int(n(e[before]))} → ${int(n(e[during]))} tokens)`;
+    const parts = [d !== 'output' ? part('prompt', 'promptPsi', 'promptMeanBefore', 'promptMeanDuring') : '', d !== 'prompt' ? part('output', 'outputPsi', 'outputMeanBefore', 'outputMeanDuring') : ''].filter(Boolean);
+    return `${parts.join(' and ')} ${e.kind === 'recent' ? `in the recent stretch (since ${time(f.episodes[0]?.startSeconds ?? 0)}) against the rest of the window` : when(f)}, with no incident on this replica to explain it${d !== 'output' ? '; capacity numbers computed on the old prompts (sequences that fit the KV pool) no longer hold' : ''}.`;
+  },
   COMMUNICATION_BOUND: (f) => `communication kernels take ${pct(n(f.evidence.exposedCommShare))} of GPU time on ${mdText(s(f.evidence.device))}${n(f.evidence.overlapShareOfComm) !== null ? ` after removing the ${pct(n(f.evidence.overlapShareOfComm))} hidden behind compute` : ''}${n(f.evidence.tensorParallelSize) !== null ? ` at tensor_parallel_size ${int(n(f.evidence.tensorParallelSize))}` : ''}${n(f.evidence.kvP95MaxRatio) !== null ? `; in the metrics, KV usage p95 was at most ${pct(n(f.evidence.kvP95MaxRatio))} on every replica` : ''}.`,
   GPU_IDLE_GAPS: (f) => `the GPU is idle ${pct(n(f.evidence.idleShare))} of the profiled span on ${mdText(s(f.evidence.device))}${f.evidence.idleSource === 'wall-seconds' ? ' (from --wall-seconds)' : ''}${n(f.evidence.gapCount) !== null ? ` in ${int(n(f.evidence.gapCount))} gaps (median ${duration((n(f.evidence.gapP50Ns) ?? 0) / 1e9)})` : ''}; CUDA graphs: ${mdText(s(f.evidence.cudaGraphs))}${f.evidence.enforceEager === 'true' ? '; the configuration runs with enforce_eager' : ''}${n(f.evidence.gpuUtilMeanPercent) !== null ? `; DCGM utilisation of the replicas averaged ${num(n(f.evidence.gpuUtilMeanPercent))}%` : ''}.`,
   ATTENTION_BOUND: (f) => `attention takes ${pct(n(f.evidence.attentionShare))} of GPU time on ${mdText(s(f.evidence.device))} (top kernel ${code(s(f.evidence.topAttentionKernel).slice(0, 80))})${f.evidence.kvPressureReplicas ? `; in the metrics, the KV pool also ran near full on ${mdText(s(f.evidence.kvPressureReplicas))} (KV mean ${pct(n(f.evidence.kvMeanRatio))})` : ''}.`,
   GEMM_BOUND: (f) => `GEMMs take ${pct(n(f.evidence.gemmShare))} of GPU time on ${mdText(s(f.evidence.device))} (dense ${pct(n(f.evidence.denseGemmShare))}, MoE grouped ${pct(n(f.evidence.moeGemmShare))})${f.evidence.capReachedReplicas ? `; in the metrics, the running batch sat at its cap of ${int(n(f.evidence.capRequests))} on ${mdText(s(f.evidence.capReachedReplicas))} with KV at ${pct(n(f.evidence.kvMeanRatio))}: small batches read every weight for few tokens` : ''}.`,
 } satisfies Record<FindingCode, (f: Finding) => string>;
+
+/** What moved with a truncation rise (TRUNCATION_RISE's likelyCause). */
+const TRUNCATION_CAUSE: Record<string, (e: Ev) => string> = {
+  'max-tokens-lowered': (e) => `; clients sent smaller max_tokens (mean ${int(n(e.maxTokensMeanBefore))} → ${int(n(e.maxTokensMeanDuring))})`,
+  'max-model-len-lowered': (e) => `; max_model_len went from ${int(n(e.maxModelLenBefore))} to ${int(n(e.maxModelLenDuring))}, so prompt + answer hit the limit sooner`,
+  'context-limit': (e) => `; prompts grew into max_model_len (${int(n(e.maxModelLenDuring))}): ${pct(n(e.nearLimitBeforeRatio))} → ${pct(n(e.nearLimitDuringRatio))} of prompts left less room than the mean max_tokens`,
+  'longer-outputs': (e) => `; answers grew longer at the same limits (mean ${int(n(e.outputMeanBefore))} → ${int(n(e.outputMeanDuring))} tokens): a model, template or sampling change`,
+};
 
 export interface Column {
   label: string;
@@ -111,6 +139,26 @@ export const EPISODE_COLUMNS = {
   REPLICA_RESTART: [{ label: 'process start', cell: (e) => (n(e.numbers.processStartSeconds) !== null ? time(n(e.numbers.processStartSeconds)!) : '–') }],
   REPLICA_SLOWDOWN: [col('× peers', 'ratioToPeers', nu), col('ITL median', 'itlMedianSeconds', dur), col('peers ITL median', 'peersItlMedianSeconds', dur), col('running × peers', 'runningRatioToPeers', nu), col('SM clock (MHz)', 'smClockMedianMHz', i)],
   UNEXPLAINED_ANOMALY: [{ label: 'metric', cell: (e) => codeCell(s(e.numbers.metric)) }, col('peak', 'peakValue', nu), col('baseline', 'baselineValue', nu), col('× baseline', 'ratioToBaseline', nu)],
+  TRUNCATION_RISE: [
+    col('cut at length', 'truncatedRatio', p),
+    col('baseline', 'baselineRatio', p),
+    col('finished', 'finished', i),
+    col('max_tokens mean before', 'maxTokensMeanBefore', i),
+    col('during', 'maxTokensMeanDuring', i),
+    col('output mean before', 'outputMeanBefore', i),
+    col('during', 'outputMeanDuring', i),
+    { label: 'likely cause', cell: (e) => mdText(s(e.numbers.likelyCause)) },
+  ],
+  ABORT_RISE: [col('aborted or failed', 'abortedRatio', p), col('baseline', 'baselineRatio', p), col('aborted', 'aborted', i), col('failed', 'errored', i), col('waiting mean', 'waitingMean', nu), col('TTFT p95', 'ttftP95Seconds', dur)],
+  LENGTH_DRIFT: [
+    { label: 'moved', cell: (e) => mdText(s(e.numbers.dimension)) },
+    col('prompt PSI', 'promptPsi', nu),
+    col('prompt mean before', 'promptMeanBefore', i),
+    col('during', 'promptMeanDuring', i),
+    col('output PSI', 'outputPsi', nu),
+    col('output mean before', 'outputMeanBefore', i),
+    col('during', 'outputMeanDuring', i),
+  ],
   COMMUNICATION_BOUND: [],
   GPU_IDLE_GAPS: [],
   ATTENTION_BOUND: [],

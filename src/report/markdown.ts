@@ -103,6 +103,7 @@ const TRAFFIC_ROWS: [keyof NonNullable<Finding['context']>['during'], string, (x
   ['promptTokensMean', 'prompt tokens (mean)', (x) => int(x)],
   ['promptTokensP95', 'prompt tokens (p95)', (x) => int(x)],
   ['outputTokensMean', 'output tokens (mean)', (x) => int(x)],
+  ['maxTokensMean', 'max_tokens sent (mean)', (x) => int(x)],
   ['prefixCacheHitRatio', 'prefix-cache hit rate', (x) => pct(x)],
   ['runningMean', 'running (mean)', (x) => num(x)],
   ['waitingMean', 'waiting (mean)', (x) => num(x)],
@@ -116,6 +117,7 @@ const TRIGGER_NAME: Record<string, string> = {
   promptTokensMean: 'the mean prompt length',
   promptTokensP95: 'the p95 prompt length',
   outputTokensMean: 'the mean output length',
+  maxTokensMean: 'the mean max_tokens clients sent',
   prefixCacheHitRatio: 'the prefix-cache hit rate',
 };
 
@@ -134,6 +136,10 @@ function contextLines(f: Finding): string[] {
     out.push(`What changed: ${TRIGGER_NAME[c.trigger.quantity] ?? md(c.trigger.quantity)} went from ${q(c.trigger.quantity, c.trigger.before)} to ${q(c.trigger.quantity, c.trigger.during)} (×${num(c.trigger.ratio)}) as the episode began${also.length ? `; also ${also.join(', ')}` : ''}.`, '');
   }
   else if (c.before) out.push('What changed: no traffic quantity moved by 1.5× or more from before to during; the trigger is not in the traffic these metrics show.', '');
+  if (c.lengthPsi) {
+    const d = (x: number | null) => (x === null ? '–' : `${x < 0.01 ? '< 0.01' : num(x, 2)}${x >= 0.25 ? ' (a major shift)' : x >= 0.1 ? ' (moderate)' : ' (stable)'}`);
+    out.push(`Length distributions from before to during (PSI): prompts ${d(c.lengthPsi.prompt)}, outputs ${d(c.lengthPsi.output)}.`, '');
+  }
   if (c.decomposition) {
     const d = c.decomposition as Record<string, number | null>;
     const other = (x: number | null | undefined) => (typeof x === 'number' && Math.abs(x) >= 0.0005 ? ` + ${duration(x)} other` : '');

@@ -535,6 +535,41 @@ const NEW_SCENARIOS: Scenario[] = [
       return out;
     },
   },
+  {
+    name: 'quality-regression',
+    summary: 'Two healthy replicas; on one, clients lower max_tokens to 256 at minute 50 (answers cut), on the other a longer system prompt arrives at minute 60',
+    defaultHours: 2,
+    defaultReplicas: 2,
+    story:
+      'Two replicas of Llama-3.1-8B-Instruct on H100 serve chat traffic well inside capacity (about 5 requests/s each), as in ' +
+      'healthy-baseline: answers have a median of 180 tokens and clients send max_tokens of 512 to 2048, so about 2 % of ' +
+      'answers end at their limit (finished_reason "length"). At minute 50 the clients of the second replica (10.0.0.12:8000) ' +
+      'are released with max_tokens 256: from then on about three answers in ten are cut mid-sentence — nothing else changes, ' +
+      'latency even improves a little. At minute 60 the first replica (10.0.0.11:8000) starts receiving a new, much longer ' +
+      'system prompt (about 2,400 tokens instead of 600, on nearly every request): prompts triple in length, prefix caching ' +
+      'absorbs most of it and the pool is large, so no latency or queue symptom follows.',
+    diagnosis:
+      '- TRUNCATION_RISE on 10.0.0.12:8000 only, from about minute 50 to the end: the share of requests finished by length goes from ' +
+      'about 2 % to about 30 %, and the mean max_tokens the clients send falls from about 1,150 to 256 (the cause).\n' +
+      '- LENGTH_DRIFT on 10.0.0.11:8000 only, from about minute 60 to the end: the prompt-length distribution moves (PSI well over 0.25, ' +
+      'mean about three times longer) with no incident to go with it.\n' +
+      '- No latency, queue or KV finding on either replica.',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, (i) => {
+        if (i % 2 === 1) {
+          const before = chat(5);
+          return { streams: [{ ...before, rate: { ...before.rate, window: { start: 0, end: 50 * MIN } } }, { ...before, name: 'chat-new-client', rate: { ...before.rate, window: { start: 50 * MIN, end: 1000 * HOUR } }, maxTokens: [256] }] };
+        }
+        const before = chat(5);
+        return {
+          streams: [
+            { ...before, rate: { ...before.rate, window: { start: 0, end: 60 * MIN } } },
+            { ...before, name: 'chat-long-system-prompt', rate: { ...before.rate, window: { start: 60 * MIN, end: 1000 * HOUR } }, prefix: { share: 0.95, count: 6, length: { median: 2400, sigma: 0.2 }, zipf: 1 } },
+          ],
+        };
+      }),
+  },
 ];
 
 SCENARIOS.push(...NEW_SCENARIOS);

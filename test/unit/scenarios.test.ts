@@ -29,6 +29,8 @@ export const EXPECTED: Record<string, string[]> = {
   'long-prompt-burst': [`QUEUE_BUILDUP@${A}`, `QUEUE_BUILDUP@${B}`, `LATENCY_SLO_BREACH@${A}<QUEUE_BUILDUP`, `LATENCY_SLO_BREACH@${B}<QUEUE_BUILDUP`],
   'redeploy-regression': [`CONFIG_DRIFT@${B}`, `KV_CACHE_THRASHING@${B}<CONFIG_DRIFT`, `QUEUE_BUILDUP@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}`, `LATENCY_SLO_BREACH@${A}`, `REPLICA_RESTART@${B}`],
   'config-drift': ['CONFIG_DRIFT@10.0.0.12:8000, 10.0.0.13:8000, 10.0.0.14:8000', 'GPU_UNDERUTILIZED@10.0.0.14:8000<CONFIG_DRIFT', 'QUEUE_BUILDUP@10.0.0.14:8000<GPU_UNDERUTILIZED', 'LATENCY_SLO_BREACH@10.0.0.14:8000<GPU_UNDERUTILIZED'],
+  // Issue 15 §2: quality signals (a client release lowers max_tokens on B; a longer system prompt on A).
+  'quality-regression': [`TRUNCATION_RISE@${B}`, `LENGTH_DRIFT@${A}`],
 };
 
 const cache = new Map<string, Result>();
