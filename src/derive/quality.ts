@@ -537,12 +537,15 @@ export function quantileValueBetween(view: AnalysisView, base: HistogramName, q:
 
 /**
  * The recent stretch compared with the rest of the window: the last day when the window spans two days
- * or more, else the second half; null when either half is shorter than one sliding window.
+ * or more (`lastDay`), else the second half; null when either half is shorter than one sliding window.
+ * Only the last day decides a finding (a change too gradual for the sliding windows); on a shorter window
+ * the halves differ whenever a burst falls in one of them, so they are shown, not judged.
  */
-export function recentSplit(view: AnalysisView): { earlier: TimeSpan; recent: TimeSpan } | null {
+export function recentSplit(view: AnalysisView): { earlier: TimeSpan; recent: TimeSpan; lastDay: boolean } | null {
   const span = view.end - view.start;
-  const recentLen = span >= 2 * 86_400 ? 86_400 : span / 2;
+  const lastDay = span >= 2 * 86_400;
+  const recentLen = lastDay ? 86_400 : span / 2;
   if (!(recentLen >= episodeWindowSeconds(view))) return null;
   const cut = view.end - recentLen;
-  return { earlier: { startSeconds: view.start, endSeconds: cut }, recent: { startSeconds: cut, endSeconds: view.end } };
+  return { earlier: { startSeconds: view.start, endSeconds: cut }, recent: { startSeconds: cut, endSeconds: view.end }, lastDay };
 }

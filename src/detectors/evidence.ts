@@ -45,7 +45,7 @@ export interface DetectorEvidence {
     promptMeanRecent: N;
     outputMeanEarlier: N;
     outputMeanRecent: N;
-    /** Which distribution moved from the earlier stretch to the recent one (last day, or second half). */
+    /** Which distribution moved from the rest of the window to the last day (windows of two days or more; else none). */
     recentDrift: 'prompt' | 'output' | 'both' | 'none';
     recentStartSeconds: N;
   };
@@ -60,7 +60,7 @@ export interface ShareEvidence {
   earlierRatio: N;
   recentRatio: N;
   recentZ: N;
-  /** The recent share rose over the earlier one by the detector's tests. */
+  /** The last day's share rose over the rest of the window's by the detector's tests (windows of two days or more). */
   recentRose: boolean;
   recentStartSeconds: N;
 }

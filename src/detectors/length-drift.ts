@@ -6,7 +6,7 @@
 
 import { defineDetector, findEpisodes, insufficient, verdict } from './define-detector.js';
 import { drifted, edgeReach, firstHolding, histogramLlr, stepEdges, lengthDriftScan, lengthShiftBetween, meanBetween, recentSplit, type DriftOptions, type DriftScan } from '../derive/quality.js';
-import { histogramBetween } from '../derive/windowed.js';
+import { episodeWindowSeconds, histogramBetween } from '../derive/windowed.js';
 import { psi } from '../stats/proportion.js';
 import type { AnalysisView, Scope } from '../derive/view.js';
 import type { HistogramName } from '../model/metric-catalog.js';
@@ -34,8 +34,12 @@ export const DRIFT_OPTIONS = {
   psiThreshold: 0.25,
   /** And the mean moved by a quarter either way (a shape change at the same mean does not change capacity or answers much). Judgement call. */
   minMeanRatio: 1.25,
-  /** A mix change that lasts under a quarter hour is a burst; it is shown as the context of the incident it causes. Judgement call. */
-  minEpisodeSeconds: 900,
+  /**
+   * A drift is a state: a new traffic mix or a model that answers differently lasts. It must hold an hour
+   * (half the window on windows under two hours); shorter stretches are bursts, and a burst that matters
+   * causes an incident, in whose context its length distance is shown. Judgement call.
+   */
+  minEpisodeSeconds: 3600,
 } satisfies DriftOptions & { minEpisodeSeconds: number };
 
 /** PSI and means of an episode's histogram against the baseline a scan compared its first drifted point with. */
@@ -74,7 +78,7 @@ export default defineDetector({
     const episodes = findEpisodes(view, {
       holds: (i) => (prompt?.holds[i] ?? 0) === 1 || (output?.holds[i] ?? 0) === 1,
       peakOf: output?.psi ?? prompt?.psi ?? null,
-      minSeconds: o.minEpisodeSeconds,
+      minSeconds: Math.min(o.minEpisodeSeconds, Math.max(episodeWindowSeconds(view), (view.end - view.start) / 2)),
       edges: (run) => {
         // The step of the distributions that moved in this run, each against its own baseline.
         const parts = [prompt, output].flatMap((sc) => {
@@ -107,7 +111,7 @@ export default defineDetector({
     const shift = (base: HistogramName) => (split ? lengthShiftBetween(view, base, scope, split.earlier, split.recent) : null);
     const sp = shift(PROMPT);
     const so = shift(OUTPUT);
-    const moved = (x: typeof sp) => !!x && x.psi !== null && x.requestsBefore >= o.minBaselineRequests && x.requestsAfter >= o.minWindowRequests && drifted(x.psi, x.meanAfter ?? NaN, x.meanBefore ?? NaN, o);
+    const moved = (x: typeof sp) => !!split?.lastDay && !!x && x.psi !== null && x.requestsBefore >= o.minBaselineRequests && x.requestsAfter >= o.minWindowRequests && drifted(x.psi, x.meanAfter ?? NaN, x.meanBefore ?? NaN, o);
     const mp = moved(sp);
     const mo = moved(so);
     return verdict<'length-drift'>(

@@ -40,7 +40,7 @@ export function shareEvidence(view: AnalysisView, scope: Scope, reasons: readonl
   const split = recentSplit(view);
   const early = split && shareBetween(view, scope, reasons, split.earlier.startSeconds, split.earlier.endSeconds);
   const late = split && shareBetween(view, scope, reasons, split.recent.startSeconds, split.recent.endSeconds);
-  const enough = !!(early && late && early.total >= o.minBaselineRequests && late.total >= o.minWindowRequests);
+  const enough = !!(split?.lastDay && early && late && early.total >= o.minBaselineRequests && late.total >= o.minWindowRequests);
   return {
     finished: all?.total ?? null,
     counted: all?.part ?? null,

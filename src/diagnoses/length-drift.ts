@@ -1,5 +1,5 @@
 // LENGTH_DRIFT: the prompt or output length distribution of this replica moved and stayed moved (at
-// least a quarter hour on sliding windows, or the recent stretch against the rest of the window), with
+// least an hour on sliding windows, or the recent stretch against the rest of the window), with
 // no incident to explain it. It runs after the other diagnoses: a drift during another finding's
 // episode on the same replica is that finding's trigger or symptom, shown in its context (the
 // before/during length distance, derive/incident.ts), not a finding of its own.
