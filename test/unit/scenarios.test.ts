@@ -70,6 +70,26 @@ export const PARTIAL: Record<string, { present: string[]; absent: string[] }> = 
     present: ['QUEUE_BUILDUP@10.0.0.14:8000', 'LATENCY_SLO_BREACH@10.0.0.14:8000'],
     absent: ['10.0.0.11:8000', '10.0.0.12:8000', '10.0.0.13:8000'].flatMap((r) => [`KV_CACHE_THRASHING@${r}`, `QUEUE_BUILDUP@${r}`, `LATENCY_SLO_BREACH@${r}`]),
   },
+  'capacity-week': {
+    present: [],
+    absent: ['KV_CACHE_THRASHING@fleet', 'QUEUE_BUILDUP@fleet', 'PREFILL_STARVATION@fleet', 'MEMORY_LEAK@fleet'],
+  },
+  'fix-kv-pool-before': {
+    present: ['KV_CACHE_THRASHING@fleet', 'QUEUE_BUILDUP@fleet', 'LATENCY_SLO_BREACH@fleet'],
+    absent: [],
+  },
+  'fix-kv-pool-after': {
+    present: [],
+    absent: ['KV_CACHE_THRASHING@fleet', 'QUEUE_BUILDUP@fleet', 'PREFILL_STARVATION@fleet'],
+  },
+  'fix-max-num-seqs-before': {
+    present: ['GPU_UNDERUTILIZED@fleet', 'QUEUE_BUILDUP@fleet', 'LATENCY_SLO_BREACH@fleet'],
+    absent: ['KV_CACHE_THRASHING@fleet'],
+  },
+  'fix-max-num-seqs-after': {
+    present: [],
+    absent: ['GPU_UNDERUTILIZED@fleet', 'QUEUE_BUILDUP@fleet', 'LATENCY_SLO_BREACH@fleet', 'KV_CACHE_THRASHING@fleet'],
+  },
 };
 
 describe('newer datasets: the findings the analysis already gets right', () => {
