@@ -5,10 +5,16 @@
 import type { Adapter, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { parseConfigScalar } from '../model/serving-config.js';
+import { InputError } from '../errors.js';
+import { forEachLineBlock, LineTooLong } from './text/lines.js';
+
+/** A longer line is not a log line (a binary file, or a file without newlines). */
+const MAX_LINE_BYTES = 16 << 20;
 
 const ENGINE_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)]+)\) with config: (.*)$/;
 const NONDEFAULT_RE = /non-default args: \{(.*)\}\s*$/;
 const KV_TOKENS_RE = /GPU KV cache size: ([\d,]+) tokens/;
+const KV_MEMORY_RE = /Available KV cache memory: ([\d.]+) GiB/;
 const GPU_BLOCKS_RE = /# (?:GPU|cuda) blocks: (\d+)(?:, # CPU blocks: (\d+))?/;
 
 /** Settings we take from the engine config line (others are noise for our purposes). */
@@ -66,7 +72,6 @@ function looksLikeLog(text: string): boolean {
 }
 
 async function readLog(src: InputSource, ctx: IngestContext) {
-  let rest = '';
   let engines = 0;
   let nonDefault = 0;
   const version = new Set<string>();
@@ -116,19 +121,28 @@ async function readLog(src: InputSource, ctx: IngestContext) {
       ctx.config.set('gpu_kv_cache_tokens', Number(m[1].replace(/,/g, '')), 'log', src.display, startup || 1);
       return;
     }
+    m = KV_MEMORY_RE.exec(line);
+    if (m) {
+      ctx.config.set('kv_cache_memory_gib', Number(m[1]), 'log', src.display, startup || 1);
+      return;
+    }
     m = GPU_BLOCKS_RE.exec(line);
     if (m) {
       ctx.config.set('num_gpu_blocks', Number(m[1]), 'log', src.display, startup || 1);
       if (m[2] !== undefined) ctx.config.set('num_cpu_blocks', Number(m[2]), 'log', src.display, startup || 1);
     }
   };
-  for await (const chunk of src.chunks()) {
-    const text = rest + chunk.toString('utf8');
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    for (const l of lines) handle(l);
+  try {
+    // Whole lines only: a UTF-8 character cut by a chunk boundary is decoded once it is complete.
+    await forEachLineBlock(src.chunks(), MAX_LINE_BYTES, (text) => {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      for (const l of lines) handle(l);
+    });
+  } catch (e) {
+    if (e instanceof LineTooLong) throw new InputError({ code: 'LIMIT_EXCEEDED', file: src.display, message: `a line longer than ${MAX_LINE_BYTES >> 20} MiB: not a vLLM log line` });
+    throw e;
   }
-  if (rest) handle(rest);
   const parts = [];
   if (engines) parts.push(`${engines} engine config line${engines > 1 ? 's' : ''}`);
   if (nonDefault) parts.push('non-default args');
