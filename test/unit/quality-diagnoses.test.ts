@@ -247,6 +247,37 @@ describe('a single real /metrics scrape (vLLM V1, Qwen2.5-3B, 24 requests)', asy
   });
 });
 
+describe('the other real scrapes of the same source: a sibling run, and idle servers', () => {
+  it('the sibling scrape (19 requests): 12 cut at length, lengths hand-computed from its cumulative buckets', async () => {
+    const file = path.join(REAL_METRICS_TEXT, 'hardware-aware-router__05350b40-879a-4683-b008-cd76c93397fa.prom');
+    const q = runAnalysis(await ingest({ inputs: [file] }), { name: 'scrape' }).quality!;
+    expect(q.sinceProcessStart).toBe(true);
+    expect(q.caveats).toEqual(['since-process-start', 'abort-not-counted']);
+    const row = q.rows[0];
+    expect(row.byReason).toEqual([
+      { reason: 'stop', requests: 7 },
+      { reason: 'length', requests: 12 },
+      { reason: 'abort', requests: 0 },
+    ]);
+    expect(row.truncatedRatio).toBeCloseTo(12 / 19, 12);
+    // Prompts: 13 in (5, 10], 6 in (10, 20]; sum 179. p50: rank 9.5 → 5 + 5 × 9.5/13; p95: rank 18.05 → 10 + 10 × 5.05/6.
+    expect(row.prompt).toEqual({ requests: 19, mean: 179 / 19, p50: expect.closeTo(5 + (5 * 9.5) / 13, 9), p95: expect.closeTo(10 + (10 * 5.05) / 6, 9) });
+    // Outputs: 2 in (20, 50], 5 in (50, 100], 12 in (100, 200]; sum 1931. The 12 cut are again the 12 in the bucket holding 128.
+    expect(row.output).toEqual({ requests: 19, mean: 1931 / 19, p50: expect.closeTo(100 + (100 * 2.5) / 12, 9), p95: expect.closeTo(100 + (100 * 11.05) / 12, 9) });
+    expect(row.maxTokensMean).toBe(2432 / 19);
+  });
+
+  it('an idle server (every counter 0): no share (not 0 %), no length, and no "aborts not counted" caveat', async () => {
+    for (const f of ['hardware-aware-router__qwen_metrics.txt', 'hardware-aware-router__vllm_metrics.txt']) {
+      const q = runAnalysis(await ingest({ inputs: [path.join(REAL_METRICS_TEXT, f)] }), { name: 'idle' }).quality!;
+      expect(q.caveats, f).toEqual(['since-process-start']);
+      const row = q.rows[0];
+      expect(row.finished, f).toBe(0);
+      expect([row.truncatedRatio, row.abortedRatio, row.erroredRatio, row.maxTokensMean, row.prompt.mean, row.output.p95], f).toEqual([null, null, null, null, null, null]);
+    }
+  });
+});
+
 describe('the quality section renders untrusted scope names as text', () => {
   it('a hostile replica name stays inside its table cell', async () => {
     const { renderQualitySection } = await import('../../src/report/quality-section.js');
