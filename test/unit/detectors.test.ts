@@ -122,6 +122,9 @@ it('the registry holds one detector per id, in vocabulary order', () => {
     'oom-risk',
     'restarts',
     'replica-slowdown',
+    'truncation-rise',
+    'abort-rise',
+    'length-drift',
   ]);
 });
 
