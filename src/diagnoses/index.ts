@@ -17,6 +17,8 @@ import oomRisk from './oom-risk.js';
 import replicaRestart from './replica-restart.js';
 import replicaSlowdown from './replica-slowdown.js';
 import unexplainedAnomaly from './unexplained-anomaly.js';
+import capacityHeadroomLow from './capacity-headroom-low.js';
+import overprovisioned from './overprovisioned.js';
 import communicationBound from './communication-bound.js';
 import gpuIdleGaps from './gpu-idle-gaps.js';
 import attentionBound from './attention-bound.js';
@@ -37,6 +39,8 @@ const DIAGNOSIS_TABLE = {
   REPLICA_RESTART: replicaRestart,
   REPLICA_SLOWDOWN: replicaSlowdown,
   UNEXPLAINED_ANOMALY: unexplainedAnomaly,
+  CAPACITY_HEADROOM_LOW: capacityHeadroomLow,
+  OVERPROVISIONED: overprovisioned,
   COMMUNICATION_BOUND: communicationBound,
   GPU_IDLE_GAPS: gpuIdleGaps,
   ATTENTION_BOUND: attentionBound,

@@ -18,6 +18,8 @@ export const FINDING_TITLES = {
   REPLICA_RESTART: 'Replica restarted during the window',
   REPLICA_SLOWDOWN: 'One replica is much slower than its peers',
   UNEXPLAINED_ANOMALY: 'Unexplained anomaly in a user-facing metric',
+  CAPACITY_HEADROOM_LOW: 'Capacity headroom low: demand reaches what the replicas serve at the targets soon',
+  OVERPROVISIONED: 'Over-provisioned: fewer replicas would serve the peak at the targets',
   COMMUNICATION_BOUND: 'Collectives take a large share of GPU time',
   GPU_IDLE_GAPS: 'The GPU waits on the host',
   ATTENTION_BOUND: 'Attention kernels dominate GPU time',

@@ -8,6 +8,7 @@ import { REASON_KINDS } from './reasons.js';
 import { ConfigTimeline } from './config-timeline.js';
 import { AlertsSection } from './alerts-result.js';
 import { ClientSection } from './client-result.js';
+import { CapacityReview } from './capacity-result.js';
 
 const num = z.number().nullable();
 
@@ -440,6 +441,8 @@ export const ResultSchema = z.object({
   alerts: AlertsSection.optional(),
   /** Load-generator results and their join with the server metrics (present when client files were given). */
   client: ClientSection.optional(),
+  /** Demand, headroom, growth and cost per model and configuration group (windows of a day or more, or --capacity; docs/capacity.md). */
+  capacityReview: CapacityReview.optional(),
   charts: z.array(ChartRef),
   warnings: z.array(ResultWarning),
 });

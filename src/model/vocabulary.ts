@@ -19,6 +19,8 @@ export const METRIC_FINDING_CODES = [
   'REPLICA_RESTART',
   'REPLICA_SLOWDOWN',
   'UNEXPLAINED_ANOMALY',
+  'CAPACITY_HEADROOM_LOW',
+  'OVERPROVISIONED',
 ] as const;
 
 /** Pathologies from GPU profiles. */
