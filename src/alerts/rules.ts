@@ -105,7 +105,8 @@ class Ctx {
     if ((range.end - first) / iv > MAX_RULE_EVALUATIONS) {
       throw new Error(`the data spans ${Math.round((range.end - range.start) / 86400)} days: replaying the rules every ${iv} s would take more than ${MAX_RULE_EVALUATIONS} evaluations`);
     }
-    this.times = range.end >= first ? evalGrid(first, range.end, iv) : new Float64Array(0);
+    // A single scrape (or less than one interval of data) is no history: defaults only, nothing replayed.
+    this.times = range.end - range.start >= iv && range.end >= first ? evalGrid(first, range.end, iv) : new Float64Array(0);
     this.ev = new Evaluator(metrics, this.times, range.start);
     this.h = new History(this.times, findings, { start: range.start, end: range.end });
     this.groupBy = o.groupBy ? [...o.groupBy] : commonLabels(metrics.series.filter((s) => s.name.startsWith('vllm:') && !s.name.endsWith('_info')), REPLICA_GROUP_CANDIDATES);
@@ -516,7 +517,9 @@ export function generateRules(metrics: MetricSet, findings: readonly FindingLike
     `latency targets: TTFT ${fmtSec(o.slo.ttftSeconds)}, time between tokens ${fmtSec(o.slo.tbtSeconds)}, end-to-end ${fmtSec(o.slo.e2eSeconds)}; objective ${pctFmt(o.objective)} of requests within each`,
     `grouped by ${c.groupBy.length ? c.groupBy.join(', ') : 'nothing (fleet-wide)'}${o.groupBy ? ' (--group-by)' : ' (the replica labels every vLLM series in the inputs carries)'}`,
     `selector: ${o.selectorText ?? 'none'}`,
-    `calibrated on ${c.times.length ? `${new Date(c.dataStart * 1000).toISOString().replace('.000Z', 'Z')} .. ${new Date(c.dataEnd * 1000).toISOString().replace('.000Z', 'Z')} (${fmtDuration(c.dataEnd - c.dataStart)})` : 'no time range (a single scrape): defaults only'}, replayed every ${fmtDuration(o.intervalSeconds)}`,
+    c.times.length
+      ? `calibrated on ${new Date(c.dataStart * 1000).toISOString().replace('.000Z', 'Z')} .. ${new Date(c.dataEnd * 1000).toISOString().replace('.000Z', 'Z')} (${fmtDuration(c.dataEnd - c.dataStart)}), replayed every ${fmtDuration(o.intervalSeconds)}`
+      : 'no history to calibrate on (a single scrape, or less than one evaluation interval): default thresholds and for:, nothing replayed',
   ];
   return { intervalSeconds: o.intervalSeconds, selectorText: o.selectorText, groupBy: c.groupBy, alerts, notGenerated, header };
 }

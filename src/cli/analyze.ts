@@ -9,7 +9,7 @@ import { runAnalysis } from '../engine.js';
 import { renderReport } from '../report/index.js';
 import { SLO_PROFILES } from '../derive/slo.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { addPrometheusOptions, fetchAsSources, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
+import { addPrometheusOptions, fetchSeries, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
 
 /** The dataset `vllm-tune analyze` reads when given no inputs. */
@@ -59,8 +59,8 @@ export function register(program: Command): void {
     const say = progress(flags.quiet);
     req.onProgress = say;
     if (fetchOpts) {
-      const fetched = await fetchAsSources(fetchOpts, say);
-      req.sources = fetched.sources;
+      const fetched = await fetchSeries(fetchOpts, say);
+      req.series = fetched.inputs;
     }
     const artifacts = await ingest(req);
     say('analysing…');

@@ -7,6 +7,10 @@ import { SCENARIOS, parseFormats, runScenario, writeExports, type ExportFormat }
 import { scenarioReadme } from '../simulate/readme.js';
 import { writeTextFile } from '../simulate/writers.js';
 import { truthJson } from '../simulate/truth.js';
+import { parseSet, replay, type ReplayOptions } from '../simulate/replay.js';
+import { replayMarkdown } from '../simulate/replay-report.js';
+import { ingest } from '../ingest/index.js';
+import { promises as fsp } from 'node:fs';
 
 interface SimulateFlags {
   scenario?: string;
@@ -20,6 +24,9 @@ interface SimulateFlags {
   datasets?: string;
   readme: boolean;
   truth: boolean;
+  replay?: string[];
+  set?: string[];
+  replica?: string;
 }
 
 function num(flag: string, raw: string | undefined): number | undefined {
@@ -50,6 +57,31 @@ export async function simulateToDir(
   return files;
 }
 
+/** `simulate --replay`: replay the measured traffic (and a what-if with --set); Markdown to stdout, files under --out. */
+async function runReplay(inputs: string[], p: { seed: number; set: string[]; replica?: string; out?: string }): Promise<void> {
+  const set: Record<string, string> = {};
+  for (const kv of p.set) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new InputError({ code: 'BAD_OPTION', message: `--set ${JSON.stringify(kv)}: expected key=value` });
+    set[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+  }
+  parseSet(set as ReplayOptions['set']);
+  const artifacts = await ingest({ inputs });
+  const res = replay(artifacts, { seed: p.seed, set: set as ReplayOptions['set'], replica: p.replica });
+  const md = replayMarkdown(res, inputs);
+  if (p.out) {
+    await fsp.mkdir(p.out, { recursive: true });
+    const { runs, ...summary } = res;
+    await writeTextFile(path.join(p.out, 'replay.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeTextFile(path.join(p.out, 'replay.md'), md);
+    const meta = { startTime: res.start, scrapeIntervalSeconds: res.stepSeconds };
+    await writeExports(path.join(p.out, 'replayed'), runs.map((r) => r.replayed), ['json.gz'], meta);
+    const whatIf = runs.map((r) => r.whatIf).filter((x): x is NonNullable<typeof x> => x !== undefined);
+    if (whatIf.length) await writeExports(path.join(p.out, 'what-if'), whatIf, ['json.gz'], meta);
+  }
+  process.stdout.write(md);
+}
+
 export function register(program: Command): void {
   program
     .command('simulate')
@@ -65,6 +97,9 @@ export function register(program: Command): void {
     .option('--no-truth', 'do not write truth.json (the ground truth) next to the exports')
     .option('--list', 'list the scenarios with a one-line description')
     .option('--datasets <dir>', 'regenerate every scenario into <dir>/<scenario>/ (metrics.json.gz, logs, README.md)')
+    .option('--replay <inputs...>', 'replay the traffic measured in these inputs (Prometheus exports, logs) through the simulator at each replica\'s configuration')
+    .option('--set <key=value>', 'with --replay: a setting to change in the what-if run (repeatable): max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, enable_prefix_caching, enable_chunked_prefill, kv_cache_dtype, num_gpu_blocks', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--replica <id>', 'with --replay: only this replica (instance)')
     .action(async (o: SimulateFlags) => {
       if (o.list) {
         const w = Math.max(...SCENARIOS.map((s) => s.name.length));
@@ -73,6 +108,11 @@ export function register(program: Command): void {
       }
       const seed = num('--seed', o.seed)!;
       if (!Number.isInteger(seed) || seed < 0) throw new InputError({ code: 'BAD_OPTION', message: `--seed ${o.seed} must be a non-negative integer` });
+      if (o.replay) {
+        await runReplay(o.replay, { seed, set: o.set ?? [], replica: o.replica, out: o.out });
+        return;
+      }
+      if (o.set) throw new InputError({ code: 'BAD_OPTION', message: '--set needs --replay <inputs…>' });
       const interval = num('--interval', o.interval);
       const hours = num('--hours', o.hours);
       const replicas = num('--replicas', o.replicas);

@@ -117,7 +117,8 @@ export function latencyDecompositionRows(view: AnalysisView): LatencyDecompositi
   const rows: LatencyDecomposition[] = [];
   for (const scope of view.scopes()) {
     const r = decomposeLatency(view, scope, view.start, view.end);
-    if (r.queueCount === null && r.prefillCount === null && r.decodeCount === null) continue;
+    // No phase histogram, or none that saw a request (a scrape taken before any traffic): nothing to decompose.
+    if (!((r.queueCount ?? 0) > 0 || (r.prefillCount ?? 0) > 0 || (r.decodeCount ?? 0) > 0)) continue;
     if (view.snapshot) r.caveats.unshift('from a single scrape: cumulative since each process started, not over a window');
     rows.push(r);
   }

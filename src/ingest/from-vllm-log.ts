@@ -5,6 +5,11 @@
 import type { Adapter, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { parseConfigScalar } from '../model/serving-config.js';
+import { InputError } from '../errors.js';
+import { forEachLineBlock, LineTooLong } from './text/lines.js';
+
+/** A longer line is not a log line (a binary file, or a file without newlines). */
+const MAX_LINE_BYTES = 16 << 20;
 
 const ENGINE_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)]+)\) with config: (.*)$/;
 const NONDEFAULT_RE = /non-default args: \{(.*)\}\s*$/;
@@ -66,7 +71,6 @@ function looksLikeLog(text: string): boolean {
 }
 
 async function readLog(src: InputSource, ctx: IngestContext) {
-  let rest = '';
   let engines = 0;
   let nonDefault = 0;
   const version = new Set<string>();
@@ -122,13 +126,17 @@ async function readLog(src: InputSource, ctx: IngestContext) {
       if (m[2] !== undefined) ctx.config.set('num_cpu_blocks', Number(m[2]), 'log', src.display, startup || 1);
     }
   };
-  for await (const chunk of src.chunks()) {
-    const text = rest + chunk.toString('utf8');
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    for (const l of lines) handle(l);
+  try {
+    // Whole lines only: a UTF-8 character cut by a chunk boundary is decoded once it is complete.
+    await forEachLineBlock(src.chunks(), MAX_LINE_BYTES, (text) => {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      for (const l of lines) handle(l);
+    });
+  } catch (e) {
+    if (e instanceof LineTooLong) throw new InputError({ code: 'LIMIT_EXCEEDED', file: src.display, message: `a line longer than ${MAX_LINE_BYTES >> 20} MiB: not a vLLM log line` });
+    throw e;
   }
-  if (rest) handle(rest);
   const parts = [];
   if (engines) parts.push(`${engines} engine config line${engines > 1 ? 's' : ''}`);
   if (nonDefault) parts.push('non-default args');

@@ -12,14 +12,17 @@ import { ADAPTERS } from './registry.js';
 import { SampleSink } from './sink.js';
 import { expandInputs, fileSource, stdinSource, type InputSource } from './source.js';
 import { collectConfigFromMetrics } from './config-from-metrics.js';
+import { readSeriesInput, type SeriesInput } from './from-series.js';
 
 export interface IngestRequest {
   inputs: string[];
   options?: IngestOptions;
   /** `--set key=value` overrides, highest priority. */
   set?: Record<string, string>;
-  /** Extra in-memory sources (fetched from Prometheus, tests). */
+  /** Extra in-memory sources (tests, stdin-like inputs). */
   sources?: InputSource[];
+  /** Series already in memory (fetched from Prometheus by `analyze --prometheus`), read after the sources. */
+  series?: SeriesInput[];
   onProgress?: (msg: string) => void;
 }
 
@@ -64,7 +67,7 @@ export async function ingest(req: IngestRequest): Promise<Artifacts> {
   const paths = await expandInputs(req.inputs);
   const sources: (() => Promise<InputSource>)[] = paths.map((p) => (p === '-' ? stdinSource : () => fileSource(p)));
   for (const s of req.sources ?? []) sources.push(async () => s);
-  if (sources.length === 0) throw new InputError({ code: 'EMPTY_INPUT', message: 'no inputs given' });
+  if (sources.length === 0 && !req.series?.length) throw new InputError({ code: 'EMPTY_INPUT', message: 'no inputs given' });
 
   const inputs: InputSummary[] = [];
   for (const open of sources) {
@@ -84,6 +87,12 @@ export async function ingest(req: IngestRequest): Promise<Artifacts> {
     };
     if (src.sizeBytes !== undefined) summary.sizeBytes = src.sizeBytes;
     inputs.push(summary);
+  }
+  for (const input of req.series ?? []) {
+    sink.beginFile(input.display);
+    const res = readSeriesInput(input, ctx);
+    const st = sink.fileStats(input.display);
+    inputs.push({ file: input.display, format: res.format ?? 'prometheus-json', detail: res.detail, gzip: false, series: st.series, samples: st.samples });
   }
 
   const { series, warnings: seriesWarnings } = sink.finish();

@@ -1,10 +1,10 @@
 // Writing the export: query_range JSON (`{"status":"success","data":{"resultType":"matrix","result":[…]}}`)
-// series by series, to a file (temp file + rename) or to memory, in ~1 MiB writes. Numbers are written
+// series by series, to a file (temp file + rename), in ~1 MiB writes. Numbers are written
 // exactly: timestamps as seconds with millisecond decimals, values as the shortest round-trip decimal
 // (Prometheus's own float formatting), `NaN` / `+Inf` / `-Inf` as Prometheus spells them.
 
 import { promises as fsp } from 'node:fs';
-import { CHUNK_BYTES, type InputSource } from '../ingest/source.js';
+import { CHUNK_BYTES } from '../ingest/source.js';
 
 export interface ByteTarget {
   /** Append text (UTF-8) or bytes (the target may keep the Buffer: pass one that is not reused). */
@@ -61,49 +61,6 @@ export class FileTarget implements ByteTarget {
     this.fh = undefined;
     await fsp.rm(this.tmp, { force: true });
   }
-}
-
-/** Collects the document in memory as a list of ~1 MiB buffers (no single giant string). */
-export class MemoryTarget implements ByteTarget {
-  readonly parts: Buffer[] = [];
-  private readonly pending = new Pending();
-  async write(s: string | Buffer): Promise<void> {
-    this.pending.add(s);
-    if (this.pending.length >= CHUNK_BYTES) this.flush();
-  }
-  private flush(): void {
-    if (this.pending.length) this.parts.push(this.pending.take());
-  }
-  async close(): Promise<void> {
-    this.flush();
-  }
-  async abort(): Promise<void> {
-    this.parts.length = 0;
-  }
-}
-
-/** An InputSource over buffers held in memory (what `analyze --prometheus` ingests). */
-export function partsSource(parts: Buffer[], display: string): InputSource {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const headParts: Buffer[] = [];
-  let h = 0;
-  for (const p of parts) {
-    if (h >= 64 * 1024) break;
-    headParts.push(p);
-    h += p.length;
-  }
-  const head = Buffer.concat(headParts).subarray(0, 64 * 1024);
-  return {
-    display,
-    gzip: false,
-    sizeBytes: total,
-    head,
-    headIsWhole: total <= 64 * 1024,
-    chunks: async function* () {
-      for (const p of parts) yield p;
-    },
-    bytes: async () => Buffer.concat(parts, total),
-  };
 }
 
 /** Millisecond-exact seconds, as Prometheus prints sample timestamps (`1700000000.123`). */

@@ -16,11 +16,12 @@ import { InputError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { catalogEntry, resolveMetricName } from '../model/metric-catalog.js';
 import { labelsKey, type SampleValues } from '../model/series.js';
-import type { InputSource } from '../ingest/source.js';
+import type { SeriesInput } from '../ingest/from-series.js';
 import { VERSION } from '../version.js';
 import { PromClient } from './client.js';
 import { discover, discoverySelectors, groupOf, GROUPS, type Discovery, type SourceGroup } from './discovery.js';
-import { ExportDocument, FileTarget, MemoryTarget, partsSource, type ByteTarget, type ExportSeries } from './export.js';
+import { ExportDocument, FileTarget, type ByteTarget, type ExportSeries } from './export.js';
+import { aggregateTasks, chunkWindows, integrateRate, rawTasks } from './plan.js';
 import { MAX_POINTS_PER_SERIES, type FetchOptions } from './options.js';
 import { formatApiTime, formatRfc3339, promDuration } from './time.js';
 import { parseMatrix, type MatrixSeries } from './matrix.js';
@@ -68,120 +69,6 @@ export interface FetchReport {
   warnings: string[];
 }
 
-interface Task {
-  group: SourceGroup;
-  /** Expression, without the range or time. */
-  expr: string;
-  /** How the result series are turned into export series. */
-  kind: 'raw' | 'gauge' | 'counter';
-  /** Name and extra labels given to aggregated results. */
-  rename?: string;
-  addLabels?: Record<string, string>;
-  seriesCount: number;
-}
-
-const JSON_INF: Record<string, number> = { '+Inf': Infinity, Inf: Infinity, '-Inf': -Infinity, NaN: NaN };
-
-function parseValue(s: string): number {
-  const x = Number(s);
-  if (x === x) return x;
-  return JSON_INF[s] ?? NaN;
-}
-
-interface MatrixEntry {
-  metric: Record<string, string>;
-  values?: [number, string][];
-}
-
-/**
- * Chunks of one expression, each at most `maxSteps` steps.
- * - 'grid' (query_range): evaluation points a, a+step, … ≤ b, so (b − a)/step ≤ maxSteps − 1 < 11,000;
- *   consecutive chunks continue the same grid (next a = b + step).
- * - 'raw' (range selectors): contiguous windows [start, b₀], (b₀, b₁], … — `a` is the previous `b`,
- *   excluded (`first` tells the one chunk whose start is included).
- */
-export function chunkWindows(start: number, end: number, step: number, maxSteps: number, mode: 'grid' | 'raw' = 'grid'): { a: number; b: number; first: boolean }[] {
-  const out: { a: number; b: number; first: boolean }[] = [];
-  const startMs = Math.round(start * 1000);
-  const endMs = Math.round(end * 1000);
-  const stepMs = Math.max(1, Math.round(step * 1000));
-  const spanMs = Math.max(1, maxSteps) * stepMs;
-  if (mode === 'raw') {
-    for (let a = startMs; ; a += spanMs) {
-      const b = Math.min(endMs, a + spanMs);
-      out.push({ a: a / 1000, b: b / 1000, first: a === startMs });
-      if (b >= endMs) break;
-    }
-    return out;
-  }
-  for (let a = startMs; a <= endMs; a += spanMs) {
-    const b = Math.min(endMs, a + spanMs - stepMs);
-    out.push({ a: a / 1000, b: b / 1000, first: a === startMs });
-    if (b === endMs) break;
-  }
-  return out;
-}
-
-function withSelector(name: string, selector: string): string {
-  return `{__name__=${JSON.stringify(name)}${selector ? `,${selector}` : ''}}`;
-}
-
-function kindOf(name: string): 'histogram-bucket' | 'histogram-part' | 'counter' | 'gauge' | 'info' {
-  const r = resolveMetricName(name);
-  if (r.entry) {
-    if (r.entry.kind === 'histogram') return r.part === 'bucket' ? 'histogram-bucket' : 'histogram-part';
-    if (r.entry.kind === 'counter') return 'counter';
-    if (r.entry.kind === 'info') return 'info';
-    return 'gauge';
-  }
-  if (name.endsWith('_bucket')) return 'histogram-bucket';
-  if (/_(sum|count)$/.test(name)) return 'histogram-part';
-  if (name.endsWith('_total')) return 'counter';
-  if (name.endsWith('_info')) return 'info';
-  return 'gauge';
-}
-
-/** Gauges whose worst replicas are kept with --aggregate (per-step topk). */
-const TOPK_GAUGES = new Set(['vllm:kv_cache_usage_perc', 'vllm:num_requests_waiting', 'vllm:num_requests_running', 'process_resident_memory_bytes', 'DCGM_FI_DEV_GPU_UTIL']);
-/** Labels that tell replicas/devices apart; aggregation drops them. */
-const REPLICA_LABELS = ['instance', 'pod', 'pod_name', 'container', 'engine', 'Hostname', 'hostname', 'node', 'gpu', 'UUID', 'device', 'job', 'namespace', 'service', 'endpoint'];
-
-export function aggregateTasks(d: Discovery, o: FetchOptions, rateWindow: string): Task[] {
-  const tasks: Task[] = [];
-  const sel = o.selector;
-  for (const g of GROUPS) {
-    for (const name of d.found[g].keys()) {
-      const x = withSelector(name, sel);
-      const by = (extra: string[]) => `by (${['model_name', ...extra].join(', ')})`;
-      switch (kindOf(name)) {
-        case 'histogram-bucket':
-          tasks.push({ group: g, expr: `sum ${by(['le'])} (rate(${x}[${rateWindow}]))`, kind: 'counter', rename: name, addLabels: { aggregation: 'sum' }, seriesCount: 0 });
-          break;
-        case 'histogram-part':
-        case 'counter':
-          tasks.push({ group: g, expr: `sum ${by(['finished_reason'])} (rate(${x}[${rateWindow}]))`, kind: 'counter', rename: name, addLabels: { aggregation: 'sum' }, seriesCount: 0 });
-          break;
-        case 'info':
-          tasks.push({ group: g, expr: `max without (${REPLICA_LABELS.join(', ')}) (${x})`, kind: 'gauge', rename: name, addLabels: { aggregation: 'max' }, seriesCount: 0 });
-          break;
-        case 'gauge': {
-          tasks.push({ group: g, expr: `avg ${by([])} (${x})`, kind: 'gauge', rename: name, addLabels: { aggregation: 'avg' }, seriesCount: 0 });
-          const canonical = resolveMetricName(name).name;
-          if (TOPK_GAUGES.has(canonical)) tasks.push({ group: g, expr: `topk(${o.topk}, ${x})`, kind: 'gauge', rename: name, addLabels: { aggregation: `topk${o.topk}` }, seriesCount: 0 });
-          break;
-        }
-      }
-    }
-  }
-  return tasks;
-}
-
-export function rawTasks(d: Discovery, o: FetchOptions): Task[] {
-  const tasks: Task[] = [];
-  for (const g of GROUPS) for (const [name, n] of d.found[g]) tasks.push({ group: g, expr: withSelector(name, o.selector), kind: 'raw', seriesCount: n });
-  return tasks;
-}
-
 /** `fetch [#########...........]  45% 120/266 requests, 34 series, 1.2 M samples` (a TTY line). */
 export function progressBar(done: number, total: number, series: number, samples: number): string {
   const width = 24;
@@ -209,29 +96,6 @@ class Parts {
   }
 }
 
-function toArrays(values: [number, string][]): { t: Float64Array; v: Float64Array } {
-  const n = values.length;
-  const t = new Float64Array(n);
-  const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = values[i];
-    t[i] = p[0];
-    v[i] = parseValue(p[1]);
-  }
-  return { t, v };
-}
-
-/** Integrate a per-second rate sampled every `step` seconds into a cumulative counter starting at 0. */
-export function integrateRate(v: Float64Array, step: number): Float64Array {
-  const out = new Float64Array(v.length);
-  let c = 0;
-  for (let i = 0; i < v.length; i++) {
-    if (i > 0 && v[i] === v[i] && v[i] > 0) c += v[i] * step;
-    out[i] = c;
-  }
-  return out;
-}
-
 export interface FetchTarget {
   /** Directory mode: one document per source group. */
   dir?: string;
@@ -242,8 +106,8 @@ export interface FetchTarget {
 }
 
 export interface RunFetchResult extends FetchReport {
-  /** In memory mode: one source per document. */
-  sources: InputSource[];
+  /** In memory mode: the series of each source group, for `ingest({ series })` (no JSON in between). */
+  inputs: SeriesInput[];
   /** Files written (exports and sidecar). */
   written: string[];
 }
@@ -289,16 +153,16 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
   const rateWindow = promDuration(Math.max(4 * o.step, 60));
   const tasks = o.aggregate ? aggregateTasks(disc, o, rateWindow) : rawTasks(disc, o);
 
-  // One document per group in directory mode, one in total otherwise.
-  const docFor = new Map<SourceGroup, { doc: ExportDocument; target: ByteTarget; name: string; group: SourceGroup | 'all' }>();
+  // One document per group in directory mode, one in total otherwise; in memory, one list of series
+  // per group.
+  type Out = { doc?: ExportDocument; file?: FileTarget; collected?: ExportSeries[]; name: string; group: SourceGroup | 'all' };
+  const docFor = new Map<SourceGroup, Out>();
   const groupsWithData = GROUPS.filter((g) => disc.found[g].size > 0);
-  const open = (name: string, group: SourceGroup | 'all') => {
-    let t: ByteTarget;
-    if (target.memory) t = new MemoryTarget();
-    else if (target.dir) t = new FileTarget(`${target.dir}/${name}`);
-    else t = new FileTarget(target.file!);
+  const open = (name: string, group: SourceGroup | 'all'): Out => {
+    if (target.memory) return { collected: [], name, group };
+    const t = new FileTarget(target.dir ? `${target.dir}/${name}` : target.file!);
     targets.push(t);
-    return { doc: new ExportDocument(t), target: t, name, group };
+    return { doc: new ExportDocument(t), file: t, name, group };
   };
   if (target.dir || target.memory) {
     for (const g of groupsWithData) docFor.set(g, open(`${g}.json`, g));
@@ -410,7 +274,9 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
     launch();
     const d = docFor.get(plans[i].task.group)!;
     for (const s of out) {
-      await d.doc.series(s);
+      if (d.collected) {
+        if (s.t.length > 0) d.collected.push(s);
+      } else await d.doc!.series(s);
       series++;
       samples += s.t.length;
     }
@@ -449,16 +315,17 @@ async function runWith(client: PromClient, o: FetchOptions, target: FetchTarget,
   };
   const uniqueDocs = [...new Set(docFor.values())];
   if (target.dir) meta.files = Object.fromEntries(uniqueDocs.map((d) => [d.group, d.name]));
-  for (const d of uniqueDocs) await d.doc.finish(warnings, meta);
-
   const written: string[] = [];
-  const sources: InputSource[] = [];
-  if (target.memory) {
-    for (const d of uniqueDocs) sources.push(partsSource((d.target as MemoryTarget).parts, `${client.display} (${d.group}, ${meta.start} .. ${meta.end})`));
-  } else {
-    for (const d of uniqueDocs) written.push((d.target as FileTarget).final);
+  const inputs: SeriesInput[] = [];
+  for (const d of uniqueDocs) {
+    if (d.collected) {
+      inputs.push({ display: `${client.display} (${d.group}, ${meta.start} .. ${meta.end})`, format: 'prometheus-json', detail: 'query_range matrix', series: d.collected, warnings });
+    } else {
+      await d.doc!.finish(warnings, meta);
+      written.push(d.file!.final);
+    }
   }
-  return { meta, warnings, sources, written };
+  return { meta, warnings, inputs, written };
 }
 
 /** Kinds, for callers that want to describe what a name is. */

@@ -2,7 +2,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { InputSource } from '../ingest/source.js';
+import type { SeriesInput } from '../ingest/from-series.js';
 import { runFetch, type ExportMeta } from './fetch.js';
 import type { FetchOptions } from './options.js';
 
@@ -47,8 +47,11 @@ export async function fetchToPath(o: FetchOptions, out: string, onProgress?: (ms
   return { meta: r.meta, warnings: r.warnings, written: [...r.written, side] };
 }
 
-/** Fetch into memory: one InputSource per source group (vllm, dcgm, process), for `ingest({ sources })`. */
-export async function fetchAsSources(o: FetchOptions, onProgress?: (msg: string) => void): Promise<{ sources: InputSource[]; meta: ExportMeta; warnings: string[] }> {
+/**
+ * Fetch into memory (`analyze --prometheus`): the series of each source group (vllm, dcgm, process),
+ * handed to `ingest({ series })` directly — no query_range JSON is built and parsed again.
+ */
+export async function fetchSeries(o: FetchOptions, onProgress?: (msg: string) => void): Promise<{ inputs: SeriesInput[]; meta: ExportMeta; warnings: string[] }> {
   const r = await runFetch(o, { memory: true }, onProgress);
-  return { sources: r.sources, meta: r.meta, warnings: r.warnings };
+  return { inputs: r.inputs, meta: r.meta, warnings: r.warnings };
 }

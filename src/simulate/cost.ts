@@ -33,6 +33,10 @@ export class StepCost {
   ) {
     const m = spec.model;
     const tp = spec.tensorParallelSize;
+    if (spec.stepTimeScale) {
+      this.computeScale = spec.stepTimeScale.compute;
+      this.memoryScale = spec.stepTimeScale.memory;
+    }
     this.weightBytes = plan.weightBytesPerGpu;
     this.kvBpt = plan.kvBytesPerToken;
     this.attnDim = m.heads * m.headDim;

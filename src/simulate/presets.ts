@@ -46,6 +46,7 @@ export interface ModelPreset {
 export const MODELS: Record<string, ModelPreset> = {
   'llama-3.1-8b': { id: 'llama-3.1-8b', hfId: 'meta-llama/Llama-3.1-8B-Instruct', layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, intermediate: 14336, vocab: 128256, params: 8.03e9, activeParams: 8.03e9, maxPosition: 131072 },
   'llama-3.1-70b': { id: 'llama-3.1-70b', hfId: 'meta-llama/Llama-3.1-70B-Instruct', layers: 80, hidden: 8192, heads: 64, kvHeads: 8, headDim: 128, intermediate: 28672, vocab: 128256, params: 70.6e9, activeParams: 70.6e9, maxPosition: 131072 },
+  'llama-3.2-3b': { id: 'llama-3.2-3b', hfId: 'meta-llama/Llama-3.2-3B-Instruct', layers: 28, hidden: 3072, heads: 24, kvHeads: 8, headDim: 128, intermediate: 8192, vocab: 128256, params: 3.21e9, activeParams: 3.21e9, maxPosition: 131072 },
   'qwen2.5-7b': { id: 'qwen2.5-7b', hfId: 'Qwen/Qwen2.5-7B-Instruct', layers: 28, hidden: 3584, heads: 28, kvHeads: 4, headDim: 128, intermediate: 18944, vocab: 152064, params: 7.62e9, activeParams: 7.62e9, maxPosition: 32768 },
   'mixtral-8x7b': { id: 'mixtral-8x7b', hfId: 'mistralai/Mixtral-8x7B-Instruct-v0.1', layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, intermediate: 14336, vocab: 32000, params: 46.7e9, activeParams: 12.9e9, experts: { count: 8, topK: 2 }, maxPosition: 32768 },
 };

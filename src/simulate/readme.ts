@@ -78,7 +78,7 @@ export function scenarioReadme(run: ScenarioRun, files: string[], command: strin
     L.push('');
   }
   const truth = run.truth;
-  if (truth && (truth.episodes.length || truth.drift.length || truth.whatIf.length)) {
+  if (truth && (truth.episodes.length || truth.drift.length || truth.whatIf.length || truth.capacity || truth.pair)) {
     const min = (u: number | null) => (u === null ? '—' : f((u - truth.start) / 60, 0));
     L.push('## Ground truth', '', 'From the engine\'s own state (`truth.json`, schema in docs/simulator.md), not from the exports:', '');
     if (truth.episodes.length) {
@@ -104,6 +104,26 @@ export function scenarioReadme(run: ScenarioRun, files: string[], command: strin
       L.push(
         `- What if ${w.replica} had run with ${w.label}: TTFT p95 ${ttft(a.ttftP95Seconds)} → ${ttft(c.ttftP95Seconds)} s, inter-token p95 ${ttft(a.tbtP95Seconds)} → ${ttft(c.tbtP95Seconds)} s, preemptions ${a.preemptions} → ${c.preemptions}, waiting max ${a.waitingMax} → ${c.waitingMax} (${w.matters ? 'the setting matters' : 'it does not matter'}).`,
       );
+    }
+    if (truth.pair) {
+      const ch = truth.pair.change.map((c) => `${c.replica} ${c.setting} ${c.before} → ${c.after}`).join('; ');
+      L.push(`- Before/after pair \`${truth.pair.name}\` (this is the ${truth.pair.role}; the other half is \`${truth.pair.peer}\`, same seed, same requests): ${ch}.`);
+    }
+    if (truth.capacity) {
+      const c = truth.capacity;
+      L.push(
+        `- Capacity of one replica (${c.replica}) at TTFT p95 ≤ ${c.targets.ttftP95Seconds} s and inter-token p95 ≤ ${c.targets.tbtP95Seconds * 1000} ms: ${f(c.requestsPerSecond, 2)} req/s, limited by ${c.limitedBy === 'tbt' ? 'inter-token latency' : 'TTFT'} (${c.points.length} constant-rate runs).`,
+      );
+    }
+    if (truth.demand) {
+      const d = truth.demand[0];
+      L.push(`- Daily peak hour of ${d.replica} (generator → arrived req/s): ${d.dailyPeaks.map((p) => `${p.day} ${new Date(p.peakHourStart * 1000).toISOString().slice(11, 16)} ${f(p.generatorRps, 2)} → ${f(p.arrivedRps, 2)}${p.partial ? ' (partial day)' : ''}`).join('; ')}.`);
+      if (d.growthPerDay !== null) L.push(`- Demand grows ${f(d.growthPerDay * 100, 1)} % a day (compounding)${d.weekendFactor !== null ? `; weekends × ${d.weekendFactor}` : ''}.`);
+    }
+    if (truth.saturation) {
+      const sat = truth.saturation;
+      L.push(sat.day ? `- The peak hour first exceeds that capacity on ${sat.day} (${f(sat.daysAfterWindowEnd!, 1)} days after the window ends).` : '- The peak hour does not reach that capacity within a year.');
+      L.push(`- On ${sat.replicasNeeded.day} (${sat.replicasNeeded.horizonDays} days after the window) the fleet's peak hour is ${f(sat.replicasNeeded.fleetPeakRps, 2)} req/s: ${sat.replicasNeeded.replicas} replicas at that capacity.`);
     }
     L.push('');
   }

@@ -54,6 +54,10 @@ export interface Scenario {
   incidents?(specs: ReplicaSpec[], opts: SimOptions): IncidentSpec[];
   /** Counterfactual runs recorded in the ground truth. */
   whatIf?(specs: ReplicaSpec[]): WhatIfSpec[];
+  /** Capacity of a replica at these targets (truth.json `capacity`, `demand`, `saturation`). */
+  capacity?: { replica: number; targets: { ttftP95Seconds: number; tbtP95Seconds: number } };
+  /** One half of a before/after pair: the same requests, the other scenario's settings. */
+  pair?: { name: string; role: 'before' | 'after'; peer: string };
 }
 
 const MIN = 60;
@@ -359,6 +363,66 @@ function recurring(hours: number, firstHour: number, everyHours: number, minutes
   return out;
 }
 
+/** A misconfiguration and its fix on the very same requests (same seed, same streams): two datasets. */
+function pairScenarios(): Scenario[] {
+  const kv = (gpuMemoryUtilization: number) => (p: ScenarioParams) =>
+    fleet(p.replicas, () => ({ gpuMemoryUtilization, maxModelLen: 16384, streams: [chat(3), rag(2.2)] }));
+  const seqs = (maxNumSeqs: number) => (p: ScenarioParams) => fleet(p.replicas, () => ({ maxNumSeqs, streams: [chat(3.7)] }));
+  const kvStory =
+    'Two replicas of Llama-3.1-8B-Instruct on H100 serve chat plus retrieval-augmented requests (≈ 3,000-token prompts) for an hour. ';
+  const seqsStory = 'Two replicas of Llama-3.1-8B-Instruct on H100 serve about 3.7 chat requests/s each for an hour. ';
+  return [
+    {
+      name: 'fix-kv-pool-before',
+      summary: 'Before/after pair, before: gpu_memory_utilization 0.31 under a long-prompt mix — KV thrashing on both replicas',
+      defaultHours: 1,
+      defaultReplicas: 2,
+      story: `${kvStory}Both run gpu_memory_utilization 0.31: a 61k-token pool for a mix that needs more; they preempt and recompute all hour, the queue grows and TTFT climbs to tens of seconds. fix-kv-pool-after is the same hour, the same requests, with 0.9.`,
+      diagnosis: '- KV_CACHE_THRASHING on both replicas (the fleet), with queue build-up and TTFT breach as consequences.\n- Compared with fix-kv-pool-after: preemptions and the queue vanish, TTFT p95 drops by two orders of magnitude.',
+      expectedWarnings: [],
+      build: kv(0.31),
+      incidents: (specs, opts) =>
+        specs.map((_, i) => ({ replica: i, pathology: 'KV_CACHE_THRASHING', mechanism: 'a 61k-token pool holds fewer long-prompt sequences than max_num_seqs 256 admits', causes: [{ start: 0, end: opts.durationSeconds }], signal: 'preemptions' as const })),
+      pair: { name: 'fix-kv-pool', role: 'before', peer: 'fix-kv-pool-after' },
+    },
+    {
+      name: 'fix-kv-pool-after',
+      summary: 'Before/after pair, after: the same hour and requests with gpu_memory_utilization 0.9 — no preemption',
+      defaultHours: 1,
+      defaultReplicas: 2,
+      story: `${kvStory}Both run gpu_memory_utilization 0.9 (a 446k-token pool): no preemption, no queue. fix-kv-pool-before is the same hour, the same requests, with 0.31.`,
+      diagnosis: '- No preemption, no queue; end-to-end p95 near the chat profile\'s 10 s target (RAG answers are long).\n- Compared with fix-kv-pool-before: the fix worked — preemptions gone, TTFT p95 down by two orders of magnitude, throughput the same (same requests).',
+      expectedWarnings: [],
+      build: kv(0.9),
+      pair: { name: 'fix-kv-pool', role: 'after', peer: 'fix-kv-pool-before' },
+    },
+    {
+      name: 'fix-max-num-seqs-before',
+      summary: 'Before/after pair, before: max_num_seqs 8 — running pinned at 8, a queue, TTFT dominated by waiting',
+      defaultHours: 1,
+      defaultReplicas: 2,
+      story: `${seqsStory}Both run max_num_seqs 8: running is pinned at 8, a queue forms and TTFT is mostly waiting while the GPU has room. fix-max-num-seqs-after is the same hour, the same requests, with max_num_seqs 64.`,
+      diagnosis: '- GPU_UNDERUTILIZED (config-bound) on the fleet, with QUEUE_BUILDUP and a TTFT breach.\n- Compared with fix-max-num-seqs-after: the queue vanishes, TTFT p95 drops to a prefill.',
+      expectedWarnings: [],
+      build: seqs(8),
+      incidents: (specs, opts) =>
+        specs.map((_, i) => ({ replica: i, pathology: 'GPU_UNDERUTILIZED', mechanism: 'max_num_seqs 8 caps the batch: requests queue behind a full running set while the GPU has room', causes: [{ start: 0, end: opts.durationSeconds }], signal: 'queue' as const, min: 5 })),
+      pair: { name: 'fix-max-num-seqs', role: 'before', peer: 'fix-max-num-seqs-after' },
+    },
+    {
+      name: 'fix-max-num-seqs-after',
+      summary: 'Before/after pair, after: the same hour and requests with max_num_seqs 64 — no queue',
+      defaultHours: 1,
+      defaultReplicas: 2,
+      story: `${seqsStory}Both run max_num_seqs 64: batches grow with the load, nothing waits. fix-max-num-seqs-before is the same hour, the same requests, with max_num_seqs 8.`,
+      diagnosis: '- No finding above info.\n- Compared with fix-max-num-seqs-before: the fix worked — queue gone, TTFT p95 from seconds to tens of milliseconds; inter-token latency a little higher (bigger batches), throughput the same.',
+      expectedWarnings: [],
+      build: seqs(64),
+      pair: { name: 'fix-max-num-seqs', role: 'after', peer: 'fix-max-num-seqs-before' },
+    },
+  ];
+}
+
 const NEW_SCENARIOS: Scenario[] = [
   {
     name: 'mixed-config-thrash',
@@ -535,6 +599,50 @@ const NEW_SCENARIOS: Scenario[] = [
       return out;
     },
   },
+  {
+    name: 'capacity-week',
+    summary: 'A week of two Llama-3.2-3B replicas on L4: daily and weekly cycle, demand growing 4 % a day; saturation about two weeks after the window',
+    defaultHours: 168,
+    defaultReplicas: 2,
+    defaultIntervalSeconds: 600,
+    story:
+      'Two replicas of Llama-3.2-3B-Instruct, each on one NVIDIA L4, serve chat traffic for a week (Thursday 10:00 UTC to ' +
+      'the next Thursday), exported with a 10-minute step. Demand follows a daily cycle (±50 %, peak at 15:00 UTC), drops to ' +
+      '60 % on Saturdays and Sundays, and grows 4 % a day, compounding (+32 % over the week). An L4 streams the 6.4 GB of ' +
+      'weights in about 27 ms, so decode steps are long and inter-token latency is what limits a replica: the ground truth ' +
+      'measures the highest constant rate one replica serves with TTFT p95 ≤ 0.5 s and inter-token p95 ≤ 50 ms (≈ 2.5 req/s) ' +
+      'and projects when the daily peak hour reaches it. No incident inside the window: TTFT and inter-token latency meet ' +
+      'the chat targets all week and the peak hour of the last full day uses about 55 % of that capacity; at 36 ms a token ' +
+      'the longest answers take more than the chat profile\'s 10 s end to end (p95 ≈ 18 s).',
+    diagnosis:
+      '- No incident; LATENCY_SLO_BREACH on end-to-end latency only (long answers on an L4), TTFT and inter-token latency within targets.\n' +
+      '- A capacity review: peak hour at 15:00 UTC, weekend demand 60 % of weekdays, peak demand growing ≈ 4 % a day ' +
+      '(the generator\'s parameter; truth.json `demand`), headroom at the peak of the last day ≈ 40 %, and saturation of the ' +
+      'latency targets in about two weeks (truth.json `saturation`).\n' +
+      '- CAPACITY_HEADROOM_LOW if the horizon is a month; replicas needed in 4 weeks: 3–4 at the same per-replica capacity.',
+    expectedWarnings: [],
+    build: (p) =>
+      fleet(p.replicas, () => ({
+        gpu: GPUS.l4,
+        model: MODELS['llama-3.2-3b'],
+        maxNumSeqs: 128,
+        maxNumBatchedTokens: 2048,
+        maxModelLen: 8192,
+        baseRssBytes: 2.6e9,
+        streams: [
+          chat(0.7, {
+            rate: {
+              rps: 0.7,
+              diurnal: { amplitude: 0.5, periodSeconds: 24 * HOUR, phase: Math.PI / 2 - (2 * Math.PI * 5) / 24 },
+              weekly: { weekendFactor: 0.6, startDayOfWeek: 3, startSecondOfDay: 10 * HOUR },
+              growth: { perDay: 0.04 },
+            },
+          }),
+        ],
+      })),
+    capacity: { replica: 0, targets: { ttftP95Seconds: 0.5, tbtP95Seconds: 0.05 } },
+  },
+  ...pairScenarios(),
 ];
 
 SCENARIOS.push(...NEW_SCENARIOS);

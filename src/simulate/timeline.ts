@@ -11,6 +11,16 @@ const LAT_MIN = 1e-4;
 const LAT_BINS = 320; // up to ≈ 0.1 ms × 1.05^320 ≈ 6e2 s; larger values land in the last bin
 const LN_RATIO = Math.log(LAT_RATIO);
 
+const FINE_RATIO = 1.002;
+const LN_FINE = Math.log(FINE_RATIO);
+const FINE_BINS = Math.ceil(Math.log(1e4 / LAT_MIN) / LN_FINE) + 1;
+
+function fineBin(v: number): number {
+  if (!(v > LAT_MIN)) return 0;
+  const b = Math.floor(Math.log(v / LAT_MIN) / LN_FINE) + 1;
+  return b >= FINE_BINS ? FINE_BINS - 1 : b;
+}
+
 export function latencyBin(v: number): number {
   if (!(v > LAT_MIN)) return 0;
   const b = Math.floor(Math.log(v / LAT_MIN) / LN_RATIO) + 1;
@@ -83,6 +93,9 @@ export class Timeline implements SimHooks {
   readonly finishQueue = new Growable();
   readonly finishE2e = new Growable();
   private lastPreemptions = 0;
+  /** Whole-run inter-token gaps in 0.2 % log bins, from `fineFrom` on (capacity probes); null when off. */
+  fineTbt: Uint32Array | null = null;
+  fineFrom = 0;
 
   constructor(
     readonly durationSeconds: number,
@@ -133,6 +146,29 @@ export class Timeline implements SimHooks {
 
   onToken(now: number, gap: number): void {
     this.tbt[this.bin(now) * LAT_BINS + latencyBin(gap)]++;
+    if (this.fineTbt && now >= this.fineFrom) this.fineTbt[fineBin(gap)]++;
+  }
+
+  /** Keep a fine whole-run histogram of inter-token gaps from offset `from` (for exact-enough quantiles). */
+  enableFineTbt(from: number): void {
+    this.fineTbt = new Uint32Array(FINE_BINS);
+    this.fineFrom = from;
+  }
+
+  /** Inter-token latency quantile from the fine histogram (±0.1 %); NaN when off or empty. */
+  fineTbtQuantile(q: number): number {
+    const h = this.fineTbt;
+    if (!h) return NaN;
+    let total = 0;
+    for (let i = 0; i < h.length; i++) total += h[i];
+    if (total <= 0) return NaN;
+    const rank = q * total;
+    let acc = 0;
+    for (let i = 0; i < h.length; i++) {
+      acc += h[i];
+      if (acc >= rank) return LAT_MIN * Math.pow(FINE_RATIO, i - 0.5);
+    }
+    return NaN;
   }
 
   onFinish(p: FinishProbe): void {

@@ -32,6 +32,28 @@ export interface LengthDist {
   sigma: number;
 }
 
+/**
+ * A length distribution read off a Prometheus histogram (replay): bucket `i` spans (`bounds[i-1]`,
+ * `bounds[i]`] (the first from 1), the last one up to `max`; `probs[i]` its share. Within a bucket the
+ * density is ∝ x^(−`exponent`) (0 uniform, 1 log-uniform, > 1 crowding at the low end), one exponent for
+ * all buckets, chosen so that the mean matches the histogram's `_sum / _count`.
+ */
+export interface EmpiricalDist {
+  bounds: number[];
+  probs: number[];
+  max: number;
+  exponent: number;
+}
+
+/** The request mix per time segment (replay): segment `i` covers [i·step, (i+1)·step). */
+export interface MixSchedule {
+  step: number;
+  prompt: EmpiricalDist[];
+  output: EmpiricalDist[];
+  /** Rank correlation of prompt and output length (a Gaussian copula's ρ); 0 or absent: independent. */
+  rho?: number;
+}
+
 export interface PrefixSpec {
   /** Share of requests that start with one of the shared system prompts. */
   share: number;
@@ -41,6 +63,8 @@ export interface PrefixSpec {
   length: LengthDist;
   /** Popularity skew across prompts (0 = uniform, 1 = Zipf). */
   zipf: number;
+  /** Replay: the prefix is carved out of the drawn total prompt length (at most all but one token) instead of added to it. */
+  carve?: boolean;
 }
 
 export interface StreamSpec {
@@ -53,6 +77,8 @@ export interface StreamSpec {
   /** max_tokens values sent by clients (one is drawn per request, uniformly). */
   maxTokens: number[];
   prefix?: PrefixSpec;
+  /** Replay: prompt (total) and output lengths per time segment from the measured histograms; `prompt`/`output` are then unused. */
+  mix?: MixSchedule;
 }
 
 /** Settings a redeploy may change (the model, GPU, TP and max_model_len stay). */
@@ -88,6 +114,8 @@ export interface ReplicaSpec {
   numGpuBlocksOverride?: number;
   streams: StreamSpec[];
   faults: FaultSpec[];
+  /** Factors on the step-time model's compute and memory terms (replay calibration); default 1. */
+  stepTimeScale?: { compute: number; memory: number };
   /** False: no server log of this replica is written (its scheduler settings must be inferred). Default true. */
   serverLog?: boolean;
   /** Resident memory of the API server process at start, bytes. */

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ingest } from '../../src/ingest/index.js';
 import type { MetricSet, Series } from '../../src/model/series.js';
-import { fetchAsSources, fetchToPath, parsePrometheusFlags } from '../../src/prometheus/index.js';
+import { fetchSeries, fetchToPath, parsePrometheusFlags } from '../../src/prometheus/index.js';
 import { evalGrid, rate, sumAligned } from '../../src/stats/promql.js';
 import { generateOpenMetrics } from './prometheus/generate.js';
 import { FIXTURE, FIXTURE_END, FIXTURE_START } from './prometheus/fixture.js';
@@ -35,7 +35,7 @@ describe.skipIf(!havePrometheus())('fetch --aggregate', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'vllm-tune-agg-'));
     server = await startPrometheus({ omText: generateOpenMetrics(FIXTURE).text });
-    raw = (await ingest({ inputs: [], sources: (await fetchAsSources(flags())).sources })).metrics;
+    raw = (await ingest({ inputs: [], series: (await fetchSeries(flags())).inputs })).metrics;
     aggFile = path.join(tmp, 'agg.json');
     await fetchToPath(flags({ aggregate: true, step: `${STEP}s` }), aggFile);
     agg = (await ingest({ inputs: [aggFile] })).metrics;
@@ -90,10 +90,10 @@ describe.skipIf(!havePrometheus())('fetch --aggregate', () => {
 
   it('query_range chunks respect 11,000 points: 2 h at 0.5 s is 14,401 points in two requests per query, continuous', async () => {
     const o = flags({ aggregate: true, step: '500ms', selector: '{instance="10.0.0.12:8000"}' });
-    const { sources, meta } = await fetchAsSources(o);
+    const { inputs, meta } = await fetchSeries(o);
     const queries = meta.queries.length;
     expect(meta.requests).toBe(3 + 2 * queries); // 3 discovery look-ups, then 2 chunks per expression
-    const m = (await ingest({ inputs: [], sources })).metrics;
+    const m = (await ingest({ inputs: [], series: inputs })).metrics;
     const run = only(m.get('vllm:num_requests_running', { aggregation: 'avg' }), 'running avg');
     // Replica 1 has no gap: a value at every grid point from its first scrape on (the first scrape is
     // a few hundred ms after the window start, so the first grid points see nothing yet), evenly spaced.

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ingest } from '../../src/ingest/index.js';
 import type { Artifacts } from '../../src/model/artifacts.js';
 import { labelsKey, type MetricSet } from '../../src/model/series.js';
-import { fetchAsSources, fetchToPath, parsePrometheusFlags } from '../../src/prometheus/index.js';
+import { fetchSeries, fetchToPath, parsePrometheusFlags } from '../../src/prometheus/index.js';
 import { simulateToDir } from '../../src/cli/simulate.js';
 import { DEFAULT_START } from '../../src/simulate/index.js';
 import { runAnalysis } from '../../src/engine.js';
@@ -58,8 +58,8 @@ describe.skipIf(!havePrometheus())('simulator → Prometheus → fetch/analyze: 
     const out = path.join(tmp, 'fetched.json');
     await fetchToPath(o, out);
     fetchedFile = await ingest({ inputs: [out] });
-    const live = await fetchAsSources(o);
-    fetchedLive = await ingest({ inputs: [], sources: live.sources });
+    const live = await fetchSeries(o);
+    fetchedLive = await ingest({ inputs: [], series: live.inputs });
   });
   afterAll(async () => {
     await server?.stop();

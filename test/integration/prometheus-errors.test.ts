@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { InputError } from '../../src/errors.js';
 import { ingest } from '../../src/ingest/index.js';
-import { fetchAsSources, fetchToPath, parsePrometheusFlags, type FetchOptions, type PrometheusFlags } from '../../src/prometheus/index.js';
+import { fetchSeries, fetchToPath, parsePrometheusFlags, type FetchOptions, type PrometheusFlags } from '../../src/prometheus/index.js';
 import { generateOpenMetrics } from './prometheus/generate.js';
 import { FIXTURE, FIXTURE_END, FIXTURE_START } from './prometheus/fixture.js';
 import { closedPort, havePrometheus, startPrometheus, type PromServer } from './prometheus/server.js';
@@ -64,7 +64,7 @@ const isQuery = (url: string) => /\/api\/v1\/query/.test(url);
 describe('errors without any server', () => {
   it('a closed port: PROMETHEUS_UNREACHABLE, connection refused, exit 2', async () => {
     const port = await closedPort();
-    const e = await failure(fetchAsSources(opts(`http://127.0.0.1:${port}`)));
+    const e = await failure(fetchSeries(opts(`http://127.0.0.1:${port}`)));
     expect(e.code).toBe('PROMETHEUS_UNREACHABLE');
     expect(e.oneLine()).toBe(`http://127.0.0.1:${port}: connection refused by 127.0.0.1:${port} [PROMETHEUS_UNREACHABLE] — is Prometheus running, and is the port right? (the default is 9090)`);
     const r = await runCli(['fetch', '--prometheus', `http://127.0.0.1:${port}`, '--start', 'now-1h', '--out', path.join(os.tmpdir(), 'never-written.json')]);
@@ -74,7 +74,7 @@ describe('errors without any server', () => {
   });
 
   it('a DNS failure (.invalid never resolves): PROMETHEUS_UNREACHABLE naming the host', async () => {
-    const e = await failure(fetchAsSources(opts('http://prometheus.invalid:9090', { retries: '0' })));
+    const e = await failure(fetchSeries(opts('http://prometheus.invalid:9090', { retries: '0' })));
     expect(e.code).toBe('PROMETHEUS_UNREACHABLE');
     expect(e.message).toMatch(/^DNS lookup (failed: no such host|of) prometheus\.invalid/);
   });
@@ -98,17 +98,17 @@ describe.skipIf(!havePrometheus())('errors and retries against a live Prometheus
   });
 
   it('a wrong base path: 404 with a plain-text body, PROMETHEUS_HTTP with the fix', async () => {
-    const e = await failure(fetchAsSources(opts(`${server.url}/prometheus`)));
+    const e = await failure(fetchSeries(opts(`${server.url}/prometheus`)));
     expect(e.code).toBe('PROMETHEUS_HTTP');
     expect(e.message).toBe(`${server.url}/prometheus/api/v1/series answered HTTP 404 ("404 page not found"): no Prometheus API at this path`);
     expect(e.hint).toMatch(/the base URL is the part before \/api\/v1/);
     // A pasted API or UI URL is reduced to its base and works.
-    const ok = await fetchAsSources(opts(`${server.url}/api/v1/query_range?query=up`, { end: String(FIXTURE_START + 1800) }));
+    const ok = await fetchSeries(opts(`${server.url}/api/v1/query_range?query=up`, { end: String(FIXTURE_START + 1800) }));
     expect(ok.meta.series).toBe(34);
   });
 
   it('a bad selector: 400 bad_data, the server error quoted', async () => {
-    const e = await failure(fetchAsSources(opts(server.url, { selector: '{instance=~"(" }' })));
+    const e = await failure(fetchSeries(opts(server.url, { selector: '{instance=~"(" }' })));
     expect(e.code).toBe('PROMETHEUS_HTTP');
     expect(e.message).toMatch(/^Prometheus rejected the query \(HTTP 400\): bad_data: invalid parameter "match\[\]": .*error parsing regexp: missing closing \)/);
     const r = await runCli(['fetch', '--prometheus', server.url, '--start', String(FIXTURE_START), '--end', String(FIXTURE_END), '--selector', '{job=}', '--out', path.join(tmp, 'x.json')]);
@@ -170,14 +170,14 @@ describe.skipIf(!havePrometheus())('errors and retries against a live Prometheus
       if (kind === 1) return 'reset';
       return { status: 429, body: '{"status":"error","errorType":"too_many_requests","error":"slow down"}', headers: { 'retry-after': '0' } };
     });
-    const direct = await fetchAsSources(opts(server.url, { end: String(FIXTURE_START + 1800) }));
-    const r = await fetchAsSources(opts(p.url, { end: String(FIXTURE_START + 1800) }));
+    const direct = await fetchSeries(opts(server.url, { end: String(FIXTURE_START + 1800) }));
+    const r = await fetchSeries(opts(p.url, { end: String(FIXTURE_START + 1800) }));
     expect(r.meta.retries).toBe(seen.size); // 11 metric names, one query each, each retried once
     expect(seen.size).toBe(11);
     expect(r.meta.gaps).toEqual([]);
     expect(r.meta.samples).toBe(direct.meta.samples);
-    const a = await ingest({ inputs: [], sources: direct.sources });
-    const b = await ingest({ inputs: [], sources: r.sources });
+    const a = await ingest({ inputs: [], series: direct.inputs });
+    const b = await ingest({ inputs: [], series: r.inputs });
     expect(b.metrics.sampleCount).toBe(a.metrics.sampleCount);
     expect(b.metrics.names()).toEqual(a.metrics.names());
   });
@@ -200,11 +200,18 @@ describe.skipIf(!havePrometheus())('errors and retries against a live Prometheus
     expect(w?.message).toContain('vllm-tune fetch: no data for 2026-01-01T00:00:00Z .. 2026-01-01T00:30:00Z of {__name__="vllm:num_requests_waiting"}');
     expect(back.metrics.has('vllm:num_requests_waiting')).toBe(false);
     expect(back.metrics.has('vllm:num_requests_running')).toBe(true);
+    // analyze --prometheus hands the same series to ingest without the file: same warning, same data.
+    const live = await fetchSeries(opts(p.url, { retries: '1', allowGaps: true, end: String(FIXTURE_START + 1800) }));
+    const direct = await ingest({ inputs: [], series: live.inputs });
+    const lw = direct.warnings.find((x) => x.code === 'PROMETHEUS_WARNING');
+    expect({ ...lw, file: undefined }).toEqual({ ...w, file: undefined });
+    expect(direct.metrics.sampleCount).toBe(back.metrics.sampleCount);
+    expect(direct.metrics.names()).toEqual(back.metrics.names());
   });
 
   it('a server that never answers: the timeout fires, retries, then PROMETHEUS_UNREACHABLE', async () => {
     const p = await proxy((req) => (isQuery(req.url) ? 'hang' : 'forward'));
-    const e = await failure(fetchAsSources(opts(p.url, { retries: '1', timeout: '200ms', end: String(FIXTURE_START + 600) })));
+    const e = await failure(fetchSeries(opts(p.url, { retries: '1', timeout: '200ms', end: String(FIXTURE_START + 600) })));
     expect(e.code).toBe('PROMETHEUS_UNREACHABLE');
     expect(e.message).toMatch(/\/api\/v1\/query: no answer within 0.2 s, after 2 attempts$/);
   });
@@ -213,10 +220,10 @@ describe.skipIf(!havePrometheus())('errors and retries against a live Prometheus
     const p = await proxy((req) =>
       isQuery(req.url) ? { status: 422, body: '{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}' } : 'forward',
     );
-    const e = await failure(fetchAsSources(opts(p.url, { end: String(FIXTURE_START + 600) })));
+    const e = await failure(fetchSeries(opts(p.url, { end: String(FIXTURE_START + 600) })));
     expect(e.code).toBe('PROMETHEUS_HTTP');
     expect(e.message).toBe('Prometheus could not execute the query (HTTP 422): execution: query processing would load too many samples into memory in query execution');
-    const t = await failure(fetchAsSources(opts(server.url.replace('http:', 'https:'), { end: String(FIXTURE_START + 600) })));
+    const t = await failure(fetchSeries(opts(server.url.replace('http:', 'https:'), { end: String(FIXTURE_START + 600) })));
     expect(t.code).toBe('PROMETHEUS_UNREACHABLE');
     expect(t.message).toMatch(/^TLS error talking to 127\.0\.0\.1:\d+: /);
   });

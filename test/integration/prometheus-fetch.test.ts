@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { ingest } from '../../src/ingest/index.js';
 import type { MetricSet } from '../../src/model/series.js';
 import { labelsKey } from '../../src/model/series.js';
-import { fetchAsSources, fetchToPath, parsePrometheusFlags } from '../../src/prometheus/index.js';
+import { fetchSeries, fetchToPath, parsePrometheusFlags } from '../../src/prometheus/index.js';
 import { generateOpenMetrics } from './prometheus/generate.js';
 import { FIXTURE, FIXTURE_END, FIXTURE_START } from './prometheus/fixture.js';
 import { havePrometheus, startPrometheus, type PromServer } from './prometheus/server.js';
@@ -95,26 +95,42 @@ describe.skipIf(!enabled)('fetch from a live Prometheus', () => {
     expectSameMetrics(direct, back.metrics);
   });
 
+  it('analyze --prometheus: the fetched series handed to ingest directly equal the export read back (series, samples, warnings, inventory)', async () => {
+    const out = path.join(tmp, 'same') + path.sep; // one file per source group, as in memory
+    await fetchToPath(flags(), out);
+    const file = await ingest({ inputs: [out] });
+    const { inputs } = await fetchSeries(flags());
+    const live = await ingest({ inputs: [], series: inputs });
+    expect(live.metrics.series.length).toBe(34);
+    expectSameMetrics(file.metrics, live.metrics);
+    expect(live.metrics.series.map((s) => [s.name, s.labels, s.v.constructor.name])).toEqual(file.metrics.series.map((s) => [s.name, s.labels, s.v.constructor.name]));
+    const strip = (ws: typeof file.warnings) => ws.map((w) => ({ ...w, file: undefined }));
+    expect(strip(live.warnings)).toEqual(strip(file.warnings));
+    const summary = (a: typeof file) => a.inputs.map((i) => [i.format, i.detail, i.series, i.samples].join(' ')).sort();
+    expect(summary(file)).toHaveLength(3);
+    expect(summary(live)).toEqual(summary(file));
+  });
+
   it('many small chunks lose and repeat nothing (chunk edges are (a, b], the first [start, b])', async () => {
     const o = flags();
     // 2 series per name → 50 steps per chunk → ceil(721/50) = 15 chunks for each of 10 names; the
     // bucket name has 14 series → 7 steps → ceil(721/7) = 103 chunks; plus 3 discovery requests.
     o.maxSamplesPerRequest = 100;
-    const { sources, meta } = await fetchAsSources(o);
+    const { inputs, meta } = await fetchSeries(o);
     expect(meta.requests).toBe(10 * 15 + 103 + 3);
-    const back = await ingest({ inputs: [], sources });
+    const back = await ingest({ inputs: [], series: inputs });
     expect(back.warnings.filter((w) => w.code !== 'RENAMED_METRIC')).toEqual([]);
     expectSameMetrics(direct, back.metrics);
   });
 
   it('gzip-compressed answers (the default off loopback) give the same export in far fewer bytes', async () => {
-    const plain = await fetchAsSources(flags());
+    const plain = await fetchSeries(flags());
     const o = flags();
     o.gzip = true;
-    const zipped = await fetchAsSources(o);
+    const zipped = await fetchSeries(o);
     expect(zipped.meta.responseBytes).toBeLessThan(plain.meta.responseBytes / 4);
-    const a = await ingest({ inputs: [], sources: plain.sources });
-    const b = await ingest({ inputs: [], sources: zipped.sources });
+    const a = await ingest({ inputs: [], series: plain.inputs });
+    const b = await ingest({ inputs: [], series: zipped.inputs });
     expectSameMetrics(a.metrics, b.metrics);
   });
 

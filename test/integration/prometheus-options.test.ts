@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { parseBaseUrl } from '../../src/prometheus/client.js';
-import { chunkWindows, integrateRate } from '../../src/prometheus/fetch.js';
+import { chunkWindows, integrateRate } from '../../src/prometheus/plan.js';
 import { collectHeaders, normalizeSelector, parsePrometheusFlags } from '../../src/prometheus/options.js';
 import { formatApiTime, parseTimeArg, promDuration } from '../../src/prometheus/time.js';
 

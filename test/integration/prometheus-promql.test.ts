@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/index.js';
 import type { MetricSet, Series } from '../../src/model/series.js';
-import { fetchAsSources, parsePrometheusFlags } from '../../src/prometheus/index.js';
+import { fetchSeries, parsePrometheusFlags } from '../../src/prometheus/index.js';
 import { evalGrid, histogramQuantile, increase, rate, sumAligned } from '../../src/stats/promql.js';
 import { generateOpenMetrics } from './prometheus/generate.js';
 import { FIXTURE, FIXTURE_END, FIXTURE_START } from './prometheus/fixture.js';
@@ -76,8 +76,8 @@ describe.skipIf(!havePrometheus())('our PromQL math equals Prometheus on the sam
   beforeAll(async () => {
     server = await startPrometheus({ omText: generateOpenMetrics(FIXTURE).text });
     const o = parsePrometheusFlags({ prometheus: server.url, start: String(FIXTURE_START), end: String(FIXTURE_END) }, FIXTURE_END, {});
-    const { sources } = await fetchAsSources(o);
-    metrics = (await ingest({ inputs: [], sources })).metrics;
+    const { inputs } = await fetchSeries(o);
+    metrics = (await ingest({ inputs: [], series: inputs })).metrics;
   });
   afterAll(async () => {
     await server?.stop();

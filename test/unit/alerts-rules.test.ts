@@ -116,6 +116,15 @@ describe('metric names, selector and grouping as the inputs have them', () => {
     expect(render(set.alerts.find((x) => x.kind === 'queue-buildup')!.expr)).toBe('sum by (pod) (avg_over_time(vllm:num_requests_waiting[5m])) > 0');
   });
 
+  it('a single scrape is no history: default thresholds, nothing replayed, and the header says so', () => {
+    const m = new MetricSet([{ name: 'vllm:num_requests_waiting', labels: A, t: Float64Array.of(T0 + 7), v: Float64Array.of(3) }]);
+    const set = generateRules(m, [], OPTS);
+    expect(set.header).toContain('no history to calibrate on (a single scrape, or less than one evaluation interval): default thresholds and for:, nothing replayed');
+    const q = set.alerts.find((x) => x.kind === 'queue-buildup')!;
+    expect([q.forSeconds, q.replayedFromSeconds, q.episodes]).toEqual([600, null, []]);
+    expect(render(q.expr)).toBe('sum by (instance) (avg_over_time(vllm:num_requests_waiting[5m])) > 0');
+  });
+
   it('rules the inputs cannot support are listed with the reason, in the file too', () => {
     const m = new MetricSet([gauge('vllm:num_requests_waiting', A, () => 0)]);
     const set = generateRules(m, [], OPTS);

@@ -117,6 +117,30 @@ describe('decomposeLatency: caveats', () => {
   });
 });
 
+describe('decomposeLatency on a real vLLM V1 scrape (test/fixtures/real, Qwen2.5-3B, 24 requests)', () => {
+  it('TTFT 31.1 ms = 0.07 ms waiting + 29.6 ms prefill + 1.43 ms in the API server; the sums and counts of the file', async () => {
+    const file = path.relative(process.cwd(), path.join(root, 'test/fixtures/real/metrics-text/hardware-aware-router__02ce4b09-7c48-46de-97b9-ac73bb373920.prom'));
+    const a = await ingest({ inputs: [file] });
+    const v = new AnalysisView(a.metrics, a.config);
+    const [r] = latencyDecompositionRows(v);
+    // the file's _sum / _count lines, divided by hand
+    expect(r.queueMeanSeconds).toBeCloseTo(0.0017025180002292473 / 24, 15);
+    expect(r.prefillMeanSeconds).toBeCloseTo(0.7103619180006717 / 24, 15);
+    expect(r.decodeMeanSeconds).toBeCloseTo(67.37902535299918 / 24, 15);
+    expect(r.ttftMeanSeconds).toBeCloseTo(0.7464299201965332 / 24, 15);
+    expect(r.e2eMeanSeconds).toBeCloseTo(68.12631511688232 / 24, 15);
+    expect(r.ttftResidualSeconds).toBeCloseTo((0.7464299201965332 - 0.0017025180002292473 - 0.7103619180006717) / 24, 15);
+    expect(r.e2eResidualSeconds).toBeCloseTo((68.12631511688232 - 0.0017025180002292473 - 0.7103619180006717 - 67.37902535299918) / 24, 15);
+    expect([r.queueCount, r.ttftCount, r.e2eCount]).toEqual([24, 24, 24]);
+    expect(r.caveats).toEqual(['from a single scrape: cumulative since each process started, not over a window']);
+  });
+  it('a scrape taken before any request: no row', async () => {
+    const file = path.relative(process.cwd(), path.join(root, 'test/fixtures/real/metrics-text/hardware-aware-router__vllm_metrics.txt'));
+    const a = await ingest({ inputs: [file] });
+    expect(latencyDecompositionRows(new AnalysisView(a.metrics, a.config))).toEqual([]);
+  });
+});
+
 describe('decomposeLatency on the bundled datasets', () => {
   async function view(name: string) {
     const a = await ingest({ inputs: [path.relative(process.cwd(), path.join(root, 'datasets', name))] });

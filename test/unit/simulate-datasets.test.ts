@@ -71,3 +71,62 @@ describe('bundled datasets', () => {
     });
   }
 });
+
+describe('capacity-week: demand, capacity and saturation in truth.json agree with the generator', () => {
+  const t = JSON.parse(readFileSync(path.join(DATASETS, 'capacity-week', 'truth.json'), 'utf8')) as Truth;
+
+  it('daily peaks grow 4 % a day on like days, weekends at 0.6, and what arrived matches within Poisson noise', () => {
+    const d = t.demand![0];
+    expect(d.growthPerDay).toBe(0.04);
+    expect(d.weekendFactor).toBe(0.6);
+    const full = d.dailyPeaks.filter((p) => !p.partial);
+    expect(full.length).toBe(6);
+    const weekday = (p: { day: string }) => ![0, 6].includes(new Date(`${p.day}T00:00:00Z`).getUTCDay());
+    for (let i = 1; i < full.length; i++) {
+      const a = full[i - 1];
+      const b = full[i];
+      if (weekday(a) !== weekday(b)) continue;
+      const days = (b.peakHourStart - a.peakHourStart) / 86400;
+      expect(b.generatorRps / a.generatorRps).toBeCloseTo(Math.pow(1.04, days), 3);
+    }
+    const sat = full.find((p) => !weekday(p))!;
+    const fri = full.find((p) => p.day === '2025-11-21')!;
+    expect(sat.generatorRps / fri.generatorRps).toBeCloseTo(0.6 * Math.pow(1.04, (sat.peakHourStart - fri.peakHourStart) / 86400), 3);
+    for (const p of d.dailyPeaks) {
+      const sd = Math.sqrt(p.generatorRps * 3600) / 3600;
+      expect(Math.abs(p.arrivedRps - p.generatorRps)).toBeLessThan(4 * sd + 1e-9);
+    }
+  });
+
+  it('the capacity is the last rate meeting both targets, and saturation follows from the weekday peak formula', () => {
+    const c = t.capacity!;
+    for (const p of c.points) expect(p.meetsTargets).toBe(p.requestsPerSecond <= c.requestsPerSecond);
+    expect(c.limitedBy).toBe('tbt');
+    // Weekday peak hour ≈ 0.7 × (1 + 0.5) × 1.04^(days since start) (the sine's peak, hour-averaged: × ~0.998).
+    const daysToCap = Math.log(c.requestsPerSecond / (0.7 * 1.5)) / Math.log(1.04);
+    const s = t.saturation!;
+    const daysFromStart = (s.peakHourStart! - t.start) / 86400;
+    expect(Math.abs(daysFromStart - daysToCap)).toBeLessThan(1.2);
+    expect(new Date(s.peakHourStart! * 1000).getUTCDay()).not.toBe(0);
+    expect(s.replicasNeeded.replicas).toBe(Math.ceil(s.replicasNeeded.fleetPeakRps / c.requestsPerSecond));
+  });
+});
+
+describe('before/after pairs: the same requests, the stated change', () => {
+  for (const [name, setting, before, after] of [
+    ['fix-kv-pool', 'gpu_memory_utilization', 0.31, 0.9],
+    ['fix-max-num-seqs', 'max_num_seqs', 8, 64],
+  ] as const) {
+    it(name, () => {
+      const b = JSON.parse(readFileSync(path.join(DATASETS, `${name}-before`, 'truth.json'), 'utf8')) as Truth;
+      const a = JSON.parse(readFileSync(path.join(DATASETS, `${name}-after`, 'truth.json'), 'utf8')) as Truth;
+      expect(b.pair).toMatchObject({ name, role: 'before', peer: `${name}-after` });
+      expect(a.pair).toMatchObject({ name, role: 'after', peer: `${name}-before` });
+      expect(b.pair!.change.filter((c) => c.setting === setting)).toEqual(b.replicas.map((r) => ({ replica: r.instance, setting, before, after })));
+      expect(a.pair!.change).toEqual(b.pair!.change);
+      // The same requests: identical arrival counts per replica.
+      expect(a.replicas.map((r) => r.totals.arrived)).toEqual(b.replicas.map((r) => r.totals.arrived));
+      expect(a.replicas.map((r) => r.whole.requestsPerSecond)).toEqual(b.replicas.map((r) => r.whole.requestsPerSecond));
+    });
+  }
+});

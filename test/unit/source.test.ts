@@ -123,3 +123,32 @@ describe('every streaming adapter keeps chunk bytes no longer than the reader co
     });
   }
 });
+
+describe('lines longer than several chunks, and characters cut by a chunk boundary', () => {
+  const long = 'x'.repeat(20000);
+  const text = Buffer.from(
+    `# HELP vllm:num_requests_running running\n# TYPE vllm:num_requests_running gauge\n` +
+      `vllm:num_requests_running{instance="a",note="${long}"} 3 1700000000000\n` +
+      `vllm:num_requests_running{instance="b",note="é${long}ü"} 4 1700000000000\n`,
+  );
+  const log = Buffer.from(
+    `INFO 11-21 12:00:00 [api_server.py:1] ${long}\n` +
+      `INFO 11-21 12:00:01 [llm_engine.py:1] Initializing a V1 LLM engine (v0.11.0) with config: model='meta-llama/Llama-3.1-8B-Instruct', max_seq_len=8192, tensor_parallel_size=1, enable_prefix_caching=True\n` +
+      `INFO 11-21 12:00:02 [gpu_worker.py:1] ${'ü'.repeat(5000)}\n`,
+  );
+  for (const [name, raw] of [
+    ['long.prom', text],
+    ['vllm-serve.log', log],
+  ] as const) {
+    it(name, async () => {
+      const whole = await ingest({ inputs: [], sources: [bufferSource(raw, name)] });
+      expect(whole.metrics.series.length + Object.keys(whole.config.values).length).toBeGreaterThan(0);
+      for (const size of [4099, 5003, 70001]) {
+        const split = await ingest({ inputs: [], sources: [poisoned(raw, size, name)] });
+        expect(split.metrics.series, `${size}-byte chunks`).toEqual(whole.metrics.series);
+        expect(split.config, `${size}-byte chunks`).toEqual(whole.config);
+        expect(split.warnings, `${size}-byte chunks`).toEqual(whole.warnings);
+      }
+    });
+  }
+});

@@ -12,6 +12,13 @@ import { PairScanner } from './pairs.js';
 /** Name given to series whose `metric` has no `__name__` (results of expressions like `rate(…)`). */
 export const UNNAMED_METRIC = '__unnamed__';
 
+/** A response's `warnings` and `infos`, as warnings of the input (also for series fetched into memory). */
+export function serverWarnings(ctx: IngestContext, file: string, warnings: readonly string[], infos: readonly string[]): void {
+  const w = (code: string, message: string, count: number) => ctx.warn({ code, message, file, count });
+  if (warnings.length) w('PROMETHEUS_WARNING', `Prometheus warned: ${warnings.slice(0, 3).join('; ')}${warnings.length > 3 ? '; …' : ''}`, warnings.length);
+  if (infos.length) w('PROMETHEUS_INFO', `Prometheus noted: ${infos.slice(0, 3).join('; ')}${infos.length > 3 ? '; …' : ''}`, infos.length);
+}
+
 type ResultShape = 'matrix' | 'vector' | 'scalar' | 'string' | 'empty' | 'unknown';
 
 /** Per-file reader: walks responses, series and pairs, and hands samples to the sink. */
@@ -283,8 +290,7 @@ export class PromJsonReader {
     if (this.nativeHistograms) w('NATIVE_HISTOGRAM_SKIPPED', `${this.nativeHistograms} series carry native-histogram samples, which are not read; export classic _bucket series instead`, this.nativeHistograms);
     if (this.ignoredScalars) w('SCALAR_RESULT_IGNORED', `${this.ignoredScalars === 1 ? 'a scalar or string result was' : `${this.ignoredScalars} scalar or string results were`} ignored: it has no labels or series to analyse`, this.ignoredScalars);
     if (this.emptyResults) w('EMPTY_RESULT', `${this.emptyResults === 1 ? 'the query returned' : `${this.emptyResults} queries returned`} no series (empty result); check the metric names, labels and time range of the query`, this.emptyResults);
-    if (this.promWarnings.length) w('PROMETHEUS_WARNING', `Prometheus warned: ${this.promWarnings.slice(0, 3).join('; ')}${this.promWarnings.length > 3 ? '; …' : ''}`, this.promWarnings.length);
-    if (this.promInfos.length) w('PROMETHEUS_INFO', `Prometheus noted: ${this.promInfos.slice(0, 3).join('; ')}${this.promInfos.length > 3 ? '; …' : ''}`, this.promInfos.length);
+    serverWarnings(this.ctx, this.file, this.promWarnings, this.promInfos);
   }
 
   private detail(): string {
