@@ -177,7 +177,12 @@ function logHasCacheKeys(log: Map<string, ConfigScalar>): boolean {
 
 /** Infer settings no input states from the metrics of one segment (marked as inferred, with how). */
 function inferSegment(view: AnalysisView, replica: string, seg: RawSegment, values: Record<string, SettingValue>): void {
-  if (!values.max_num_batched_tokens) {
+  // vllm:iteration_tokens_total bounds max_num_batched_tokens from below only where it counts the tokens
+  // scheduled per step: the V0 engine. The V1 engine counts a request's whole prompt in the step where
+  // its (chunked) prefill completes (vllm/v1/metrics/stats.py, IterationStats.update_from_output), so its
+  // steps can exceed the budget: no inference there, nor when the engine version is not stated.
+  const engine = values.engine_version;
+  if (!values.max_num_batched_tokens && engine && engine.source !== 'inferred' && String(engine.value).toUpperCase() === 'V0') {
     const h = histogramBetween(view, 'vllm:iteration_tokens_total', replica, seg.start, seg.end);
     if (h) {
       let top = -1;

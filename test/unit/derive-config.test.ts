@@ -37,14 +37,14 @@ describe('configuration timeline', () => {
     expect(new Set(r2.segments.map((s) => s.group)).size).toBe(1);
   });
 
-  it('without a log, max_num_seqs is inferred from the running plateau and max_num_batched_tokens bounded from below', async () => {
+  it('without a log, max_num_seqs is inferred from the running plateau; max_num_batched_tokens is not inferred on a V1 engine', async () => {
     const v = await view('underutilized-config/metrics.json.gz');
     const s = v.timeline.replicas[0].segments[0];
     // The log (not given here) says max_num_seqs 8; the plateau finds it.
     expect(s.values.max_num_seqs).toMatchObject({ value: 8, source: 'inferred', inference: { method: 'running-plateau', value: 8 } });
-    expect(s.values.max_num_batched_tokens).toMatchObject({ source: 'inferred', bound: 'lower', inference: { method: 'iteration-tokens' } });
-    // A lower bound below the real 8192.
-    expect(s.values.max_num_batched_tokens.value).toBeLessThanOrEqual(8192);
+    // V1 counts a whole prompt in the step its prefill completes: iteration tokens do not bound the budget,
+    // and without the log the engine version is unknown too.
+    expect(s.values.max_num_batched_tokens).toBeUndefined();
     // Inferred values are never read values.
     expect(v.readNum('10.0.0.11:8000', 'max_num_seqs')).toBeUndefined();
     expect(v.readNum('10.0.0.11:8000', 'num_gpu_blocks')).toBe(27875);

@@ -353,11 +353,14 @@ describe('PREFILL_STARVATION', () => {
     expect(kind(diagnose('PREFILL_STARVATION', [ttft('issue'), tbt('ok'), queue('issue'), plateau(0.8)], { view: starving() }))).toBe('findings');
   });
 
-  it('an inferred lower bound on the budget is never lowered; raised from "at least" it', () => {
+  it('an inferred lower bound on the budget (V0 engine) is never lowered; raised from "at least" it', () => {
     const s = replicaSeries(R, { preemptionsPerStep: 0, kvDuring: 0.6 });
     // vllm:iteration_tokens_total: steps up to (1024, 2048] tokens populated → max_num_batched_tokens ≥ 1024, inferred
     const iter = histogram(C, 'vllm:iteration_tokens_total', [512, 1024, 2048, Infinity], () => [5, 8, 10, 10], () => 9000, { instance: R });
-    const v = viewOf([...s, ...iter], { enable_chunked_prefill: true });
+    // V1 counts a whole prompt in the step its prefill completes: no bound there, nor when the engine is unknown.
+    expect(viewOf([...s, ...iter], { enable_chunked_prefill: true, engine_version: 'V1' }).settingAt(R, 'max_num_batched_tokens')).toBeUndefined();
+    expect(viewOf([...s, ...iter], { enable_chunked_prefill: true }).settingAt(R, 'max_num_batched_tokens')).toBeUndefined();
+    const v = viewOf([...s, ...iter], { enable_chunked_prefill: true, engine_version: 'V0' });
     expect(v.settingAt(R, 'max_num_batched_tokens')).toMatchObject({ value: 1024, source: 'inferred', bound: 'lower', inference: { method: 'iteration-tokens', lowerBound: 1024, bucketUpper: 2048 } });
     const f = one(diagnose('PREFILL_STARVATION', [ttft('issue'), tbt('ok'), queue('issue')], { view: v }));
     expect(f.evidence.maxNumBatchedTokens).toBe(1024);
