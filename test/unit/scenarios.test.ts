@@ -29,6 +29,14 @@ export const EXPECTED: Record<string, string[]> = {
   'long-prompt-burst': [`QUEUE_BUILDUP@${A}`, `QUEUE_BUILDUP@${B}`, `LATENCY_SLO_BREACH@${A}<QUEUE_BUILDUP`, `LATENCY_SLO_BREACH@${B}<QUEUE_BUILDUP`],
   'redeploy-regression': [`CONFIG_DRIFT@${B}`, `KV_CACHE_THRASHING@${B}<CONFIG_DRIFT`, `QUEUE_BUILDUP@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}`, `LATENCY_SLO_BREACH@${A}`, `REPLICA_RESTART@${B}`],
   'config-drift': ['CONFIG_DRIFT@10.0.0.12:8000, 10.0.0.13:8000, 10.0.0.14:8000', 'GPU_UNDERUTILIZED@10.0.0.14:8000<CONFIG_DRIFT', 'QUEUE_BUILDUP@10.0.0.14:8000<GPU_UNDERUTILIZED', 'LATENCY_SLO_BREACH@10.0.0.14:8000<GPU_UNDERUTILIZED'],
+  // Issue 14's datasets: a week with growth (the capacity review raises CAPACITY_HEADROOM_LOW: saturation
+  // projected about 18 days after the window, inside the 28-day horizon), and two before/after pairs.
+  'capacity-week': ['CAPACITY_HEADROOM_LOW@group A', `LATENCY_SLO_BREACH@${A}`, `LATENCY_SLO_BREACH@${B}`],
+  'fix-kv-pool-before': [`KV_CACHE_THRASHING@${A}`, `KV_CACHE_THRASHING@${B}`, `QUEUE_BUILDUP@${A}<KV_CACHE_THRASHING`, `QUEUE_BUILDUP@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${A}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}<KV_CACHE_THRASHING`],
+  // End-to-end latency only (long retrieval answers; TTFT and time between tokens meet their targets).
+  'fix-kv-pool-after': [`LATENCY_SLO_BREACH@${A}`, `LATENCY_SLO_BREACH@${B}`],
+  'fix-max-num-seqs-before': [`GPU_UNDERUTILIZED@${A}`, `GPU_UNDERUTILIZED@${B}`, `QUEUE_BUILDUP@${A}<GPU_UNDERUTILIZED`, `QUEUE_BUILDUP@${B}<GPU_UNDERUTILIZED`, `LATENCY_SLO_BREACH@${A}<GPU_UNDERUTILIZED`, `LATENCY_SLO_BREACH@${B}<GPU_UNDERUTILIZED`],
+  'fix-max-num-seqs-after': [],
 };
 
 const cache = new Map<string, Result>();
