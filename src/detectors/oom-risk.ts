@@ -3,7 +3,7 @@
 
 import { defineDetector, insufficient } from './define-detector.js';
 import { nanSummary } from '../stats/summary.js';
-import { labelsKey } from '../model/series.js';
+import { framebuffers } from '../recommend/capacity.js';
 
 export default defineDetector({
   id: 'oom-risk',
@@ -20,12 +20,7 @@ export default defineDetector({
     const frac = fracSetting && fracSetting.source !== 'inferred' && typeof fracSetting.value === 'number' ? fracSetting.value : null;
     // Per GPU: used / (used + free) of the same device (same labels), then the worst GPU.
     let fbRatio: number | null = null;
-    const free = new Map(view.deviceSeries('DCGM_FI_DEV_FB_FREE', scope).map((s) => [labelsKey(s.labels), s]));
-    for (const u of view.deviceSeries('DCGM_FI_DEV_FB_USED', scope)) {
-      const f = free.get(labelsKey(u.labels));
-      if (!f) continue;
-      const used = view.aligned(u);
-      const fr = view.aligned(f);
+    for (const { usedMiB: used, freeMiB: fr } of framebuffers(view, scope)) {
       const ratio = new Float64Array(used.length);
       for (let i = 0; i < used.length; i++) ratio[i] = used[i] / (used[i] + fr[i]);
       const m = nanSummary(ratio).max;

@@ -6,7 +6,7 @@
 import { defineDiagnosis, found, missing, none, notEvaluated, worstBy, type ProposalAt } from './define-diagnosis.js';
 import { coincide, episode } from './shared.js';
 import type { ThrashEpisode } from './evidence.js';
-import { kvFitBetween } from '../recommend/capacity.js';
+import { KV_HEADROOM, kvFitBetween, memoryRoom, poolAtFraction, sequencesThatFit } from '../recommend/capacity.js';
 import { quantileBetween, statsBetween, totalBetween } from '../derive/windowed.js';
 import type { AnalysisView } from '../derive/view.js';
 
@@ -52,44 +52,69 @@ export default defineDiagnosis({
     const at = worst.startSeconds;
     const proposals: ProposalAt[] = [];
     const fit = kvFitBetween(view, scope, worst.startSeconds, worst.endSeconds);
-    if (fit) {
-      proposals.push({
-        replica: scope,
-        atSeconds: at,
-        setting: 'max_num_seqs',
-        to: fit.fits,
-        direction: 'lower',
-        confidence: 'high',
-        reason: {
-          kind: 'kv-fit',
-          numbers: {
-            poolTokens: fit.pool.tokens,
-            numGpuBlocks: fit.pool.numGpuBlocks,
-            blockSize: fit.pool.blockSize,
-            promptMeanTokens: fit.footprint.promptMeanTokens,
-            outputMeanTokens: fit.footprint.outputMeanTokens,
-            tokensPerSequence: fit.footprint.tokensPerSequence,
-            headroomRatio: 0.9,
-            result: fit.fits,
-            episodeStartSeconds: worst.startSeconds,
-            episodeEndSeconds: worst.endSeconds,
-          },
-        },
-      });
-    }
+    const maxNumSeqs = view.readNum(scope, 'max_num_seqs', at);
+    const kvFitReason = (poolTokens: number, result: number, extra: Record<string, number | null> = {}) => ({
+      kind: 'kv-fit' as const,
+      numbers: {
+        poolTokens,
+        numGpuBlocks: extra.memoryRaisedTo !== undefined ? null : fit!.pool.numGpuBlocks,
+        blockSize: extra.memoryRaisedTo !== undefined ? null : fit!.pool.blockSize,
+        promptMeanTokens: fit!.footprint.promptMeanTokens,
+        outputMeanTokens: fit!.footprint.outputMeanTokens,
+        tokensPerSequence: fit!.footprint.tokensPerSequence,
+        headroomRatio: KV_HEADROOM,
+        result,
+        episodeStartSeconds: worst.startSeconds,
+        episodeEndSeconds: worst.endSeconds,
+        ...extra,
+      },
+    });
+    // A pool made small by a low gpu_memory_utilization: raising the fraction is the fix when the GPU
+    // had that memory free for the whole window (nothing else was using it); the cut in concurrency is
+    // then only what the larger pool still cannot hold. Without that evidence the fraction stays an
+    // alternative and max_num_seqs is sized to the pool as it is.
     const gmu = view.readNum(scope, 'gpu_memory_utilization', at);
-    if (gmu !== undefined && gmu < 0.9) {
-      const poolAtLeast = fit ? fit.pool.tokens * (0.9 / gmu) : null;
+    const room = memoryRoom(view, scope);
+    const raiseTo = 0.9;
+    const extraGiB = gmu !== undefined && room ? (raiseTo - gmu) * room.totalGiB : null;
+    const memoryFree = extraGiB !== null && extraGiB > 0 && room!.freeMinGiB >= extraGiB;
+    if (gmu !== undefined && gmu < raiseTo) {
+      const kvGiB = view.readNum(scope, 'kv_cache_memory_gib', at);
+      const raised = fit ? poolAtFraction(fit.pool.tokens, gmu, raiseTo, kvGiB, room?.totalGiB) : null;
+      const fitsAfter = raised && fit ? sequencesThatFit(raised.tokens, fit.footprint.tokensPerSequence) : null;
       proposals.push({
         replica: scope,
         atSeconds: at,
         setting: 'gpu_memory_utilization',
-        to: 0.9,
+        to: raiseTo,
         direction: 'raise',
-        confidence: 'medium',
-        role: 'alternative',
-        reason: { kind: 'memory-fraction-raise', numbers: { currentRatio: gmu, toRatio: 0.9, poolTokens: fit?.pool.tokens ?? null, poolAtLeastTokens: poolAtLeast, tokensPerSequence: fit?.footprint.tokensPerSequence ?? null, sequencesThatFitAtLeast: poolAtLeast && fit ? Math.floor((0.9 * poolAtLeast) / fit.footprint.tokensPerSequence) : null } },
+        confidence: memoryFree && raised?.basis === 'estimate' ? 'high' : 'medium',
+        role: memoryFree ? 'primary' : 'alternative',
+        reason: {
+          kind: 'memory-fraction-raise',
+          numbers: {
+            currentRatio: gmu,
+            toRatio: raiseTo,
+            poolTokens: fit?.pool.tokens ?? null,
+            kvCacheGiB: kvGiB ?? null,
+            gpuMemoryGiB: room?.totalGiB ?? null,
+            extraGiB,
+            freeMinGiB: room?.freeMinGiB ?? null,
+            poolAfterTokens: raised?.tokens ?? null,
+            poolAfterIsLowerBound: raised ? (raised.basis === 'at-least' ? 1 : 0) : null,
+            tokensPerSequence: fit?.footprint.tokensPerSequence ?? null,
+            sequencesThatFitAfter: fitsAfter,
+          },
+        },
       });
+      if (memoryFree && fit && raised && fitsAfter !== null && (maxNumSeqs === undefined || fitsAfter < maxNumSeqs)) {
+        // Even the larger pool cannot hold max_num_seqs requests of this episode: size it to that pool.
+        proposals.push({ replica: scope, atSeconds: at, setting: 'max_num_seqs', to: fitsAfter, direction: 'lower', confidence: raised.basis === 'estimate' ? 'high' : 'medium', reason: kvFitReason(raised.tokens, fitsAfter, { memoryRaisedTo: raiseTo }) });
+      }
+    }
+    if (fit) {
+      // Sized to the pool as it is: the fix, or — when the fraction can be raised — the fallback.
+      proposals.push({ replica: scope, atSeconds: at, setting: 'max_num_seqs', to: fit.fits, direction: 'lower', confidence: 'high', ...(memoryFree ? { role: 'alternative' as const } : {}), reason: kvFitReason(fit.pool.tokens, fit.fits) });
     }
     const dtype = view.settingAt(scope, 'kv_cache_dtype', at);
     if (dtype && dtype.source !== 'inferred' && String(dtype.value) === 'auto') {

@@ -14,6 +14,7 @@ const MAX_LINE_BYTES = 16 << 20;
 const ENGINE_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)]+)\) with config: (.*)$/;
 const NONDEFAULT_RE = /non-default args: \{(.*)\}\s*$/;
 const KV_TOKENS_RE = /GPU KV cache size: ([\d,]+) tokens/;
+const KV_MEMORY_RE = /Available KV cache memory: ([\d.]+) GiB/;
 const GPU_BLOCKS_RE = /# (?:GPU|cuda) blocks: (\d+)(?:, # CPU blocks: (\d+))?/;
 
 /** Settings we take from the engine config line (others are noise for our purposes). */
@@ -118,6 +119,11 @@ async function readLog(src: InputSource, ctx: IngestContext) {
     m = KV_TOKENS_RE.exec(line);
     if (m) {
       ctx.config.set('gpu_kv_cache_tokens', Number(m[1].replace(/,/g, '')), 'log', src.display, startup || 1);
+      return;
+    }
+    m = KV_MEMORY_RE.exec(line);
+    if (m) {
+      ctx.config.set('kv_cache_memory_gib', Number(m[1]), 'log', src.display, startup || 1);
       return;
     }
     m = GPU_BLOCKS_RE.exec(line);

@@ -44,6 +44,7 @@ export const KNOWN_SETTINGS = [
   'dtype',
   'quantization',
   'gpu_kv_cache_tokens',
+  'kv_cache_memory_gib',
 ] as const;
 
 export type KnownSetting = (typeof KNOWN_SETTINGS)[number];

@@ -78,6 +78,7 @@ export const SETTING_NAMES = [
   'dtype',
   'quantization',
   'gpu_kv_cache_tokens',
+  'kv_cache_memory_gib',
   'disable_custom_all_reduce',
   'async_scheduling',
   'attention_backend',

@@ -3,6 +3,7 @@
 
 import type { AnalysisView, Scope } from '../derive/view.js';
 import { histogramMeanBetween } from '../derive/windowed.js';
+import { labelsKey } from '../model/series.js';
 
 export interface KvPool {
   /** Tokens the KV pool holds (num_gpu_blocks × block_size, or the log's "GPU KV cache size"). */
@@ -72,4 +73,60 @@ export function roundDown(x: number, m: number): number {
 /** Round up to a multiple of `m`. */
 export function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
+}
+
+/** One GPU's framebuffer on the grid (DCGM, MiB): used and free of the same device (same labels). */
+export interface Framebuffer {
+  usedMiB: Float64Array;
+  freeMiB: Float64Array;
+}
+
+/** The framebuffer of every GPU of a replica (DCGM_FI_DEV_FB_USED paired with FB_FREE by labels). */
+export function framebuffers(view: AnalysisView, scope: Scope): Framebuffer[] {
+  const free = new Map(view.deviceSeries('DCGM_FI_DEV_FB_FREE', scope).map((s) => [labelsKey(s.labels), s]));
+  const out: Framebuffer[] = [];
+  for (const u of view.deviceSeries('DCGM_FI_DEV_FB_USED', scope)) {
+    const f = free.get(labelsKey(u.labels));
+    if (f) out.push({ usedMiB: view.aligned(u), freeMiB: view.aligned(f) });
+  }
+  return out;
+}
+
+export interface MemoryRoom {
+  /** Memory of one GPU (used + free), the smallest of the replica's GPUs. */
+  totalGiB: number;
+  /** The least free memory any of the replica's GPUs had at any time of the window. */
+  freeMinGiB: number;
+}
+
+/**
+ * How much GPU memory a replica left free over the whole window (not one episode: a co-located process
+ * that starts later still needs its memory). Null without DCGM framebuffer metrics.
+ */
+export function memoryRoom(view: AnalysisView, scope: Scope): MemoryRoom | null {
+  let total = Infinity;
+  let freeMin = Infinity;
+  for (const fb of framebuffers(view, scope)) {
+    for (let i = 0; i < fb.usedMiB.length; i++) {
+      const u = fb.usedMiB[i];
+      const f = fb.freeMiB[i];
+      if (!Number.isFinite(u) || !Number.isFinite(f)) continue;
+      if (u + f < total) total = u + f;
+      if (f < freeMin) freeMin = f;
+    }
+  }
+  return Number.isFinite(total) && Number.isFinite(freeMin) ? { totalGiB: total / 1024, freeMinGiB: freeMin / 1024 } : null;
+}
+
+/**
+ * The KV pool a replica would have at another gpu_memory_utilization. vLLM gives the KV cache what is
+ * left of fraction × GPU memory after weights and activations, which do not depend on the fraction: with
+ * the start-up log's "Available KV cache memory" the pool scales with (KV GiB + Δfraction × GPU GiB) ÷
+ * KV GiB ('estimate'); without it, the pool grows at least in proportion to the fraction ('at-least').
+ */
+export function poolAtFraction(poolTokens: number, fromRatio: number, toRatio: number, kvCacheGiB: number | undefined, gpuGiB: number | undefined): { tokens: number; basis: 'estimate' | 'at-least' } {
+  if (kvCacheGiB !== undefined && kvCacheGiB > 0 && gpuGiB !== undefined) {
+    return { tokens: Math.floor((poolTokens * (kvCacheGiB + (toRatio - fromRatio) * gpuGiB)) / kvCacheGiB), basis: 'estimate' };
+  }
+  return { tokens: Math.floor((poolTokens * toRatio) / fromRatio), basis: 'at-least' };
 }

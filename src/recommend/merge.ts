@@ -54,7 +54,11 @@ function choose(setting: TunableSetting, list: Recommendation[]): Recommendation
   return pick((a, b) => CONF[a.confidence] > CONF[b.confidence]);
 }
 
-/** One recommendation per (replica, setting, role); alternatives that repeat a primary are dropped. */
+/**
+ * One recommendation per (replica, setting, role); an alternative that repeats a primary's value is
+ * dropped (one with another value is a fallback: max_num_seqs for the pool as it is, when raising
+ * gpu_memory_utilization is the fix).
+ */
 export function mergeRecommendations(recs: Recommendation[]): Recommendation[] {
   const groups = new Map<string, Recommendation[]>();
   for (const r of recs) {
@@ -73,9 +77,9 @@ export function mergeRecommendations(recs: Recommendation[]): Recommendation[] {
     if (overruled.length) merged.overruled = overruled.map((r) => ({ to: r.to, findings: r.findings }));
     out.push(merged);
   }
-  const primaries = new Set(out.filter((r) => r.role === 'primary').map((r) => `${r.replicas.join(',')}|${r.setting}`));
+  const primaries = new Set(out.filter((r) => r.role === 'primary').map((r) => `${r.replicas.join(',')}|${r.setting}|${String(r.to)}`));
   return out
-    .filter((r) => r.role === 'primary' || !primaries.has(`${r.replicas.join(',')}|${r.setting}`))
+    .filter((r) => r.role === 'primary' || !primaries.has(`${r.replicas.join(',')}|${r.setting}|${String(r.to)}`))
     .sort((a, b) => (a.replicas.join(',') < b.replicas.join(',') ? -1 : a.replicas.join(',') > b.replicas.join(',') ? 1 : 0) || FLAG_ORDER.indexOf(a.setting) - FLAG_ORDER.indexOf(b.setting) || (a.role < b.role ? 1 : -1));
 }
 

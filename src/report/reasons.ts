@@ -25,7 +25,7 @@ export const REASON_TEXT = {
   'kv-fit': (r) => {
     const x = r.reason.numbers;
     return {
-      because: `the KV pool holds ${pool(x)}; a request of the episode ${n(x.episodeStartSeconds) !== null ? `from ${time(n(x.episodeStartSeconds)!)} ` : ''}holds ${int(n(x.promptMeanTokens))} prompt + ${int(n(x.outputMeanTokens))} output = ${int(n(x.tokensPerSequence))} tokens at its end; ⌊0.9 × ${int(n(x.poolTokens))} ÷ ${int(n(x.tokensPerSequence))}⌋ = ${int(n(x.result))} such requests fit with 10% headroom`,
+      because: `the KV pool ${n(x.memoryRaisedTo) !== null ? `at gpu_memory_utilization ${num(n(x.memoryRaisedTo))} holds ≈ ${int(n(x.poolTokens))} tokens (see that setting)` : `holds ${pool(x)}`}; a request of the episode ${n(x.episodeStartSeconds) !== null ? `from ${time(n(x.episodeStartSeconds)!)} ` : ''}holds ${int(n(x.promptMeanTokens))} prompt + ${int(n(x.outputMeanTokens))} output = ${int(n(x.tokensPerSequence))} tokens at its end; ⌊0.9 × ${int(n(x.poolTokens))} ÷ ${int(n(x.tokensPerSequence))}⌋ = ${int(n(x.result))} such requests fit with 10% headroom`,
       effect: 'preemptions stop: each admitted request keeps its blocks to the end, so no prefill is recomputed',
       risk: 'fewer concurrent requests; if traffic grows longer, re-size (the queue absorbs the rest)',
     };
@@ -48,10 +48,23 @@ export const REASON_TEXT = {
   },
   'memory-fraction-raise': (r) => {
     const x = r.reason.numbers;
+    const from = n(x.currentRatio);
+    const to = n(x.toRatio);
+    const kv = n(x.kvCacheGiB);
+    const gpu = n(x.gpuMemoryGiB);
+    const after = n(x.poolAfterTokens);
+    const growth =
+      after === null
+        ? ''
+        : n(x.poolAfterIsLowerBound) === 0 && kv !== null && gpu !== null
+          ? `; weights and activations take the same memory at any fraction, so the KV cache grows from ${num(kv)} GiB by (${num(to)} − ${num(from)}) × ${num(gpu)} GiB = ${num(n(x.extraGiB))} GiB: the pool becomes ≈ ${int(n(x.poolTokens))} × ${num(kv + (n(x.extraGiB) ?? 0))} ÷ ${num(kv)} = ${int(after)} tokens`
+          : `; weights and activations take the same memory at any fraction, so the pool grows by at least ${num(to)} ÷ ${num(from)}: ≥ ${int(after)} tokens`;
+    const fits = n(x.sequencesThatFitAfter) !== null ? `, ${n(x.poolAfterIsLowerBound) === 1 ? '≥ ' : ''}⌊0.9 × ${int(after)} ÷ ${int(n(x.tokensPerSequence))}⌋ = ${int(n(x.sequencesThatFitAfter))} requests of ${int(n(x.tokensPerSequence))} tokens` : '';
+    const free = n(x.freeMinGiB) !== null && n(x.extraGiB) !== null ? `. The GPU never had less than ${num(n(x.freeMinGiB))} GiB free in the window, ${n(x.freeMinGiB)! >= n(x.extraGiB)! ? 'enough for' : 'less than'} the ${num(n(x.extraGiB))} GiB this takes` : '';
     return {
-      because: `at ${num(n(x.currentRatio))} vLLM's KV pool is ${int(n(x.poolTokens))} tokens; the model weights take the same memory at any fraction, so at ${num(n(x.toRatio))} the pool grows by at least ${num(n(x.toRatio))} ÷ ${num(n(x.currentRatio))} = ${num((n(x.toRatio) ?? 0) / (n(x.currentRatio) ?? 1))}× to ≥ ${int(n(x.poolAtLeastTokens))} tokens, ≥ ${int(n(x.sequencesThatFitAtLeast))} requests of ${int(n(x.tokensPerSequence))} tokens`,
-      effect: 'a larger KV pool: fewer preemptions at the same concurrency',
-      risk: 'only if nothing else uses the GPU memory (other processes, MIG, a co-located model)',
+      because: `at ${num(from)} vLLM's KV pool is ${int(n(x.poolTokens))} tokens${growth}${fits}${free}`,
+      effect: 'a larger KV pool: fewer preemptions without cutting concurrency',
+      risk: n(x.freeMinGiB) !== null && n(x.extraGiB) !== null && n(x.freeMinGiB)! >= n(x.extraGiB)! ? 'memory another process starts using later (a co-located model, MIG reconfiguration) is no longer there' : 'only if nothing else uses the GPU memory (other processes, MIG, a co-located model): check before pasting',
     };
   },
   'memory-fraction-lower': (r) => {

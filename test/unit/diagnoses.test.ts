@@ -58,7 +58,7 @@ const TTFT_LES = [0.1, 0.25, 0.5, 1, 2.5, 5, Infinity];
 const ITL_LES = [0.01, 0.02, 0.04, 0.08, 0.16, Infinity];
 
 interface Traffic {
-  /** Prompt-token mean during the incident (700 outside). */
+  /** Prompt-token mean during the incident (700 outside; at 700 the prompts do not change at all). */
   promptDuring?: number;
   kvDuring?: number;
   waitingDuring?: number;
@@ -76,7 +76,7 @@ function replicaSeries(inst: string, t: Traffic = {}, c: Clock = C): Series[] {
   const pd = t.promptDuring ?? 3000;
   return [
     // outside: 3 ≤ 512, all 10 ≤ 1024 (mean 700); during: 2 ≤ 2048, 10 ≤ 4096 — p95 rank 9.5 → 2048 + 2048 × 7.5/8 = 3968
-    ...histogram(c, 'vllm:request_prompt_tokens', PROMPT_LES, (i) => (inc(i) ? [0, 0, 2, 10, 10, 10] : [3, 10, 10, 10, 10, 10]), (i) => (inc(i) ? 10 * pd : 7000), L),
+    ...histogram(c, 'vllm:request_prompt_tokens', PROMPT_LES, (i) => (inc(i) && pd > 700 ? [0, 0, 2, 10, 10, 10] : [3, 10, 10, 10, 10, 10]), (i) => (inc(i) ? 10 * pd : 7000), L),
     ...histogram(c, 'vllm:request_generation_tokens', OUT_LES, () => [2, 4, 10, 10, 10], () => 3000, L),
     ser(c, 'vllm:request_success_total', counter(c, () => 10, 1e6), L),
     ser(c, 'vllm:prompt_tokens_total', counter(c, (i) => (inc(i) ? 10 * pd : 7000), 1e8), L),
@@ -243,14 +243,45 @@ describe('KV_CACHE_THRASHING', () => {
     expect(f.evidence.poolTokens).toBe(2900 * 16);
     const fits = Math.floor((0.9 * 2900 * 16) / PER_SEQ); // 12
     expect(f.proposals.find((p) => p.setting === 'max_num_seqs')?.to).toBe(fits);
-    // gpu_memory_utilization 0.31 < 0.9: raising it is an alternative; the pool grows at least 0.9/0.31×.
+    // gpu_memory_utilization 0.31 < 0.9, no DCGM: raising it is an alternative (nothing shows the memory
+    // is free); without the log's KV memory the pool grows at least 0.9/0.31×.
     const g = f.proposals.find((p) => p.setting === 'gpu_memory_utilization')!;
-    expect([g.to, g.direction, g.role]).toEqual([0.9, 'raise', 'alternative']);
-    expect(g.reason.numbers.poolAtLeastTokens).toBeCloseTo((2900 * 16 * 0.9) / 0.31, 9);
-    expect(g.reason.numbers.sequencesThatFitAtLeast).toBe(Math.floor((0.9 * ((2900 * 16 * 0.9) / 0.31)) / PER_SEQ));
+    expect([g.to, g.direction, g.role, g.confidence]).toEqual([0.9, 'raise', 'alternative', 'medium']);
+    expect(g.reason.numbers.poolAfterTokens).toBe(Math.floor((2900 * 16 * 0.9) / 0.31));
+    expect(g.reason.numbers.poolAfterIsLowerBound).toBe(1);
+    expect(g.reason.numbers.sequencesThatFitAfter).toBe(Math.floor((0.9 * Math.floor((2900 * 16 * 0.9) / 0.31)) / PER_SEQ));
+    expect(f.proposals.find((p) => p.setting === 'max_num_seqs')?.role).toBeUndefined();
     // The peer's pool sizes the peer.
     const g2 = one(diagnose('KV_CACHE_THRASHING', [kv('issue'), pre('issue')], { view: v, scope: P }));
     expect(g2.evidence.poolTokens).toBe(27_000 * 16);
+  });
+
+  it('a pool made small by gpu_memory_utilization on a GPU with that memory free: raising the fraction is the fix, max_num_seqs sized to the larger pool', () => {
+    // 80 GiB GPU, vLLM at 0.31 with 5 GiB of KV cache (log); the GPU never had less than 50 GiB free.
+    const fb = (usedMiB: number, freeMiB: number) => [
+      ser(C, 'DCGM_FI_DEV_FB_USED', gauge(C, () => usedMiB), { instance: R.replace(/:\d+$/, ':9400'), gpu: '0' }),
+      ser(C, 'DCGM_FI_DEV_FB_FREE', gauge(C, () => freeMiB), { instance: R.replace(/:\d+$/, ':9400'), gpu: '0' }),
+    ];
+    const series = replicaSeries(R, { cache: { num_gpu_blocks: 2900, block_size: 16, gpu_memory_utilization: 0.31 } });
+    const pool = 2900 * 16;
+    const extra = (0.9 - 0.31) * 80; // 47.2 GiB
+    const after = Math.floor((pool * (5 + extra)) / 5);
+    const free = one(diagnose('KV_CACHE_THRASHING', [kv('issue'), pre('issue')], { view: viewOf([...series, ...fb(30 * 1024, 50 * 1024)], { kv_cache_memory_gib: 5, max_num_seqs: 256 }) }));
+    const g = free.proposals.find((p) => p.setting === 'gpu_memory_utilization')!;
+    expect([g.to, g.role, g.confidence]).toEqual([0.9, 'primary', 'high']);
+    expect(g.reason.numbers).toMatchObject({ kvCacheGiB: 5, gpuMemoryGiB: 80, freeMinGiB: 50, poolAfterTokens: after, poolAfterIsLowerBound: 0, sequencesThatFitAfter: Math.floor((0.9 * after) / PER_SEQ) });
+    expect(g.reason.numbers.extraGiB).toBeCloseTo(extra, 9);
+    // Even the larger pool holds fewer than 256 such requests: max_num_seqs sized to it, as primary; the
+    // size for the pool as it is stays the fallback.
+    const seqs = free.proposals.filter((p) => p.setting === 'max_num_seqs').map((p) => [p.to, p.role ?? 'primary', p.reason.numbers.poolTokens]);
+    expect(seqs).toEqual([
+      [Math.floor((0.9 * after) / PER_SEQ), 'primary', after],
+      [Math.floor((0.9 * pool) / PER_SEQ), 'alternative', pool],
+    ]);
+    // 40 GiB free is less than the 47.2 GiB the raise needs (another process holds it): alternative.
+    const busy = one(diagnose('KV_CACHE_THRASHING', [kv('issue'), pre('issue')], { view: viewOf([...series, ...fb(40 * 1024, 40 * 1024)], { kv_cache_memory_gib: 5, max_num_seqs: 256 }) }));
+    expect(busy.proposals.find((p) => p.setting === 'gpu_memory_utilization')!.role).toBe('alternative');
+    expect(busy.proposals.filter((p) => p.setting === 'max_num_seqs').map((p) => [p.to, p.role ?? 'primary'])).toEqual([[Math.floor((0.9 * pool) / PER_SEQ), 'primary']]);
   });
 
   it('severity edge: 5% of finished requests preempted is critical, 4.9% with TTFT within target a warning', () => {
@@ -973,7 +1004,9 @@ describe('UNEXPLAINED_ANOMALY', () => {
     recommendations: [],
     doc: '',
   });
-  const run = (anomalies: AnomalyEpisode[], findings: Finding[] = []) => diagnose('UNEXPLAINED_ANOMALY', [], { anomalies, findings });
+  // Traffic that does not change at the incident (the default replica's prompts grow 4× there).
+  const calm = viewOf(replicaSeries(R, { promptDuring: 700 }));
+  const run = (anomalies: AnomalyEpisode[], findings: Finding[] = [], view: AnalysisView = calm) => diagnose('UNEXPLAINED_ANOMALY', [], { anomalies, findings, view });
 
   it('a strong anomaly on a user-facing series that no finding covers → a finding with its window and peak', () => {
     const f = one(run([an()]));
@@ -1005,11 +1038,21 @@ describe('UNEXPLAINED_ANOMALY', () => {
     expect(kind(run([an(o as Partial<AnomalyEpisode>)]))).toBe(want);
   });
 
+  it('load-driven: the same anomaly while the prompts grew 4× is the server doing its job if within its target (none), a fault if not', () => {
+    const busier = viewOf(replicaSeries(R, { promptDuring: 3000 }));
+    expect(kind(run([an({ peakValue: 0.4 })], [], busier))).toBe('none');
+    expect(kind(run([an({ peakValue: 0.4 })], [], calm))).toBe('findings');
+    // 4 s against the 0.5 s TTFT target: more load does not excuse it.
+    expect(kind(run([an({ peakValue: 4 })], [], busier))).toBe('findings');
+    // A queue that rises with the load and raised no QUEUE_BUILDUP: short-lived, explained.
+    expect(kind(run([an({ metric: 'vllm:num_requests_waiting', peakValue: 12 })], [], busier))).toBe('none');
+  });
+
   it('through the engine: TTFT ×15 for 20 minutes, still within its target, on an otherwise calm replica → reported', () => {
     // TTFT under 50 ms outside the incident (a seeded share of each scrape's 10 requests above 25 ms, so the
     // baseline varies); during it all in (0.25, 0.5]: p95 0.4875 s < the 0.5 s target, so no latency
     // finding covers it, and neither queue, KV nor preemptions move.
-    const s = replicaSeries(R, { kvDuring: 0.5, waitingDuring: 0, preemptionsPerStep: 0, slowTtft: false }).filter((x) => !x.name.startsWith('vllm:time_to_first_token'));
+    const s = replicaSeries(R, { kvDuring: 0.5, waitingDuring: 0, preemptionsPerStep: 0, slowTtft: false, promptDuring: 700 }).filter((x) => !x.name.startsWith('vllm:time_to_first_token'));
     const u = mulberry32(5);
     const fast = Array.from({ length: C.n }, () => 6 + Math.floor(u() * 5));
     const ttft = histogram(C, 'vllm:time_to_first_token_seconds', [0.025, 0.05, 0.1, 0.25, 0.5, Infinity], (i) => (inc(i) ? [0, 0, 0, 0, 10, 10] : [fast[i], 10, 10, 10, 10, 10]), (i) => (inc(i) ? 4 : 0.3), { instance: R });
