@@ -18,9 +18,9 @@ export const METRIC_FINDING_CODES = [
   'OOM_RISK',
   'REPLICA_RESTART',
   'REPLICA_SLOWDOWN',
-  'UNEXPLAINED_ANOMALY',
   'CAPACITY_HEADROOM_LOW',
   'OVERPROVISIONED',
+  'UNEXPLAINED_ANOMALY',
 ] as const;
 
 /** Pathologies from GPU profiles. */
