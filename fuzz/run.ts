@@ -35,6 +35,8 @@ const MAX_SEED_BYTES = 300_000;
 
 interface Options {
   seconds: number;
+  /** Stop after this many cases (0: until the time is spent). CI uses it: the same cases on any machine. */
+  cases: number;
   seed: number;
   caseMs: number;
   rssMb: number;
@@ -45,11 +47,12 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 60, seed: 1, caseMs: 10_000, rssMb: 1536, cliEvery: 25, formats: [], startCase: 0, child: false };
+  const o: Options = { seconds: NaN, cases: 0, seed: 1, caseMs: 10_000, rssMb: 1536, cliEvery: 25, formats: [], startCase: 0, child: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
     if (a === '--seconds') o.seconds = Number(v());
+    else if (a === '--cases') o.cases = Number(v());
     else if (a === '--seed') o.seed = Number(v());
     else if (a === '--case-ms') o.caseMs = Number(v());
     else if (a === '--rss-mb') o.rssMb = Number(v());
@@ -59,6 +62,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--child') o.child = true;
     else throw new Error(`fuzz: unknown argument ${a}`);
   }
+  if (!(Number.isInteger(o.cases) && o.cases >= 0)) throw new Error('fuzz: --cases takes a whole number');
+  // With a case count the time is only a safety limit (reaching it fails the run).
+  if (Number.isNaN(o.seconds)) o.seconds = o.cases ? 1800 : 60;
   return o;
 }
 
@@ -272,7 +278,8 @@ async function child(o: Options): Promise<void> {
   let cli = 0;
   let cliFailed = 0;
   let cliBusy: Promise<void> | null = null;
-  for (let k = o.startCase; Date.now() < deadline && formats.length; k++) {
+  const lastCase = o.cases || Infinity;
+  for (let k = o.startCase; k < lastCase && Date.now() < deadline && formats.length; k++) {
     const format = formats[k % formats.length];
     const rng = new Rng((o.seed * 0x9e3779b1 + k * 0x85ebca6b) >>> 0);
     const list = seeds.get(format)!;
@@ -326,22 +333,24 @@ async function supervise(o: Options): Promise<void> {
   const started = Date.now();
   const end = started + o.seconds * 1000;
   mkdirSync(STATE, { recursive: true });
-  process.stdout.write(`fuzz: seed ${o.seed}, ${o.seconds} s, case budget ${o.caseMs} ms, RSS budget ${o.rssMb} MB, CLI every ${o.cliEvery} cases${o.formats.length ? `, formats ${o.formats.join(', ')}` : ''}\n`);
+  process.stdout.write(`fuzz: seed ${o.seed}, ${o.cases ? `cases 0–${o.cases - 1} (time limit ${o.seconds} s)` : `${o.seconds} s`}, case budget ${o.caseMs} ms, RSS budget ${o.rssMb} MB, CLI every ${o.cliEvery} cases${o.formats.length ? `, formats ${o.formats.join(', ')}` : ''}\n`);
   let startCase = 0;
   let failed = false;
   let total = 0;
+  let reached = 0;
   for (;;) {
     const left = Math.max(1, Math.round((end - Date.now()) / 1000));
     rmSync(path.join(STATE, 'result.json'), { force: true });
-    const args = ['--child', '--seconds', String(left), '--seed', String(o.seed), '--case-ms', String(o.caseMs), '--rss-mb', String(o.rssMb), '--cli-every', String(o.cliEvery), '--start-case', String(startCase), ...o.formats.flatMap((f) => ['--format', f])];
+    const args = ['--child', '--seconds', String(left), '--cases', String(o.cases), '--seed', String(o.seed), '--case-ms', String(o.caseMs), '--rss-mb', String(o.rssMb), '--cli-every', String(o.cliEvery), '--start-case', String(startCase), ...o.formats.flatMap((f) => ['--format', f])];
     const code = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       const c = fork(fileURLToPath(import.meta.url), args, { stdio: 'inherit', execArgv: [`--max-old-space-size=${o.rssMb}`] });
       c.on('exit', (code, signal) => resolve({ code, signal }));
     });
     const resultFile = path.join(STATE, 'result.json');
     if (existsSync(resultFile)) {
-      const r = JSON.parse(readFileSync(resultFile, 'utf8')) as { total: number; failures: string[] };
+      const r = JSON.parse(readFileSync(resultFile, 'utf8')) as { total: number; failures: string[]; lastCase: number };
       total += r.total;
+      reached = r.lastCase;
       if (r.failures.length || code.code !== 0) failed = true;
       break;
     }
@@ -356,6 +365,12 @@ async function supervise(o: Options): Promise<void> {
     }
     if (Date.now() >= end - 2000 || cur.replay) break;
     startCase = (cur.case ?? startCase) + 1;
+    reached = startCase;
+    if (o.cases && startCase >= o.cases) break;
+  }
+  if (o.cases && reached < o.cases) {
+    failed = true;
+    process.stdout.write(`fuzz: FAIL only cases 0–${reached - 1} of the ${o.cases} ran within the ${o.seconds} s limit\n`);
   }
   process.stdout.write(`fuzz: ${failed ? 'FAILED' : 'passed'}: ${total} cases in ${((Date.now() - started) / 1000).toFixed(0)} s${failed ? ' — see the FAIL lines; cases saved under test/fixtures/fuzz/' : ''}\n`);
   process.exitCode = failed ? 1 : 0;

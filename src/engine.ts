@@ -25,6 +25,8 @@ import { alertsSection } from './alerts/index.js';
 import { incidentsOf } from './alerts/calibrate.js';
 import { clientSection } from './derive/client.js';
 import { qualitySection } from './derive/quality-section.js';
+import { capacityReview, type CapacityOptions } from './derive/capacity-review.js';
+import type { CapacityReview } from './model/capacity-result.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -32,6 +34,8 @@ export interface AnalysisOptions {
   slo?: SloOptions;
   /** Wall time of summary-only GPU profiles (--wall-seconds). */
   wallSeconds?: number;
+  /** The capacity review: forced on windows under a day (--capacity), GPU-hour price (--gpu-hour-price). */
+  capacity?: CapacityOptions;
 }
 
 /** The scopes replica-level checks run in: each replica, or the fleet when the inputs name none. */
@@ -66,7 +70,7 @@ interface DiagnosisRun {
   notEvaluated: { code: FindingCode; reason: string }[];
 }
 
-function runDiagnoses(view: AnalysisView, signals: Signal[], hasTimeSeries: boolean, gpu: GpuBreakdown | undefined, anomalies: AnomalyEpisode[], phase: 'main' | 'post', earlier: readonly Finding[]): DiagnosisRun {
+function runDiagnoses(view: AnalysisView, signals: Signal[], hasTimeSeries: boolean, gpu: GpuBreakdown | undefined, anomalies: AnomalyEpisode[], phase: 'main' | 'post', earlier: readonly Finding[], capacity: CapacityReview | null = null): DiagnosisRun {
   const drafted: Drafted[] = [];
   const notEvaluated: DiagnosisRun['notEvaluated'] = [];
   const byKey = new Map(signals.map((s) => [`${s.id}@${s.scope}`, s]));
@@ -88,6 +92,7 @@ function runDiagnoses(view: AnalysisView, signals: Signal[], hasTimeSeries: bool
         signal: ((id: string) => lookup(id, scope)) as DiagnosisContext['signal'],
         allSignals: ((id: string) => signals.filter((x) => x.id === id)) as DiagnosisContext['allSignals'],
         ...(gpu ? { gpu } : {}),
+        ...(capacity ? { capacity } : {}),
         ...(phase === 'post' ? { findings: earlier, anomalies } : {}),
       };
       try {
@@ -115,7 +120,8 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const gpu = artifacts.profiles.length ? kernelBreakdown(artifacts.profiles, options.wallSeconds === undefined ? {} : { wallSeconds: options.wallSeconds }) : undefined;
   const signals = hasTimeSeries ? runDetectors(view) : [];
   const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
-  const main = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'main', []);
+  const capacity = hasTimeSeries ? capacityReview(view, options.capacity) : null;
+  const main = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'main', [], capacity);
   const first = assembleFindings(view, main.drafted);
   // UNEXPLAINED_ANOMALY reads every user-facing episode of each replica, not the report's capped list.
   const userFacing = hasTimeSeries ? replicaScopes(view).flatMap((s) => anomalyEpisodesIn(view, s, USER_FACING_ANOMALY_METRICS)) : [];
@@ -144,6 +150,7 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     warnings: artifacts.warnings.map((w) => ({ ...w })),
   };
   if (gpu !== undefined) result.gpu = gpu;
+  if (capacity) result.capacityReview = capacity;
   const decomposition = latencyDecompositionRows(view);
   if (decomposition.length) result.latencyDecomposition = decomposition;
   if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end }), slo);

@@ -26,6 +26,8 @@ interface AnalyzeFlags extends InputFlags, PrometheusFlags {
   failOn?: 'warning' | 'critical';
   charts: boolean;
   quiet?: boolean;
+  capacity?: boolean;
+  gpuHourPrice?: string;
 }
 
 export function register(program: Command): void {
@@ -41,6 +43,8 @@ export function register(program: Command): void {
     .option('--slo-tbt <duration>', 'time-between-tokens target (p95), e.g. 40ms')
     .option('--slo-e2e <duration>', 'end-to-end latency target (p95), e.g. 8s')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists').choices(['warning', 'critical']))
+    .option('--capacity', 'add the capacity review on a window shorter than a day (it runs by itself on a day or more; docs/capacity.md)')
+    .option('--gpu-hour-price <usd>', 'price of one GPU-hour in USD, for the cost per million tokens in the capacity review')
     .option('--no-charts', 'do not write SVG charts')
     .option('-q, --quiet', 'no progress output');
   addPrometheusOptions(addInputOptions(cmd)).action(async (inputs: string[], flags: AnalyzeFlags) => {
@@ -65,7 +69,8 @@ export function register(program: Command): void {
     if (flags.sloTtft) slo.ttftSeconds = parseDurationSeconds(flags.sloTtft, '--slo-ttft');
     if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');
     if (flags.sloE2e) slo.e2eSeconds = parseDurationSeconds(flags.sloE2e, '--slo-e2e');
-    const result = runAnalysis(artifacts, { name, slo, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
+    const capacity = { ...(flags.capacity ? { force: true } : {}), ...(flags.gpuHourPrice !== undefined ? { gpuHourPriceUsd: parseGpuHourPrice(flags.gpuHourPrice) } : {}) };
+    const result = runAnalysis(artifacts, { name, slo, capacity, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
     const files = renderReport(result, artifacts, { charts: flags.charts, json: flags.json ?? false, outDir: flags.out });
     const written = await writeFilesAtomically(flags.out, files);
     endProgress(flags.quiet);
@@ -80,4 +85,11 @@ export function register(program: Command): void {
       if (bad > 0) process.exitCode = 1;
     }
   });
+}
+
+/** `--gpu-hour-price`: a positive number of US dollars (a leading `$` is accepted). */
+export function parseGpuHourPrice(text: string): number {
+  const v = Number(text.trim().replace(/^\$/, ''));
+  if (!(Number.isFinite(v) && v > 0)) throw new InputError({ code: 'BAD_OPTION', message: `--gpu-hour-price ${JSON.stringify(text)} is not a positive number of US dollars`, hint: 'e.g. --gpu-hour-price 2.5' });
+  return v;
 }

@@ -5,7 +5,7 @@
 import type { AnomalyEpisode, Finding } from '../model/result.js';
 import type { FindingCode } from '../model/vocabulary.js';
 import { FINDING_TITLES } from '../model/catalog.js';
-import { FLEET, type AnalysisView, type Scope } from './view.js';
+import { combine, FLEET, type AnalysisView, type Scope } from './view.js';
 import type { HistogramName, MetricName } from '../model/metric-catalog.js';
 import { centredRate, episodeWindowSeconds } from './windowed.js';
 
@@ -149,6 +149,17 @@ function perReplica(view: AnalysisView, replicas: readonly string[], name: Metri
 
 type Planner = ((view: AnalysisView, f: Finding, scope: Scope) => Plan | null) | null;
 
+/** Finished requests/s of a capacity finding's replicas together, against the group's capacity at the targets. */
+function demandPlan(view: AnalysisView, f: Finding): Plan {
+  const parts = f.replicas.map((r) => view.rate('vllm:request_success_total', r) ?? view.rate('vllm:e2e_request_latency_seconds_count', r)).filter((x): x is Float64Array => x !== null);
+  const cap = typeof f.evidence.groupCapacityRequestsPerSecond === 'number' ? f.evidence.groupCapacityRequestsPerSecond : null;
+  return {
+    unit: 'requests/s',
+    lines: parts.length ? [{ label: 'finished requests/s', values: combine(parts, 'sum') }] : [],
+    ...(cap !== null ? { threshold: { value: cap, label: 'capacity at the targets' } } : {}),
+  };
+}
+
 /** What each finding's chart shows (null: no chart, e.g. profile findings). */
 export const CHART_PLANS = {
   CONFIG_DRIFT: (view, f) => {
@@ -227,6 +238,8 @@ export const CHART_PLANS = {
     const o = histMean(view, 'vllm:request_generation_tokens', scope);
     return { unit: 'tokens', lines: present(p && { label: 'prompt tokens (mean)', values: p }, o && { label: 'output tokens (mean)', values: o }) };
   },
+  CAPACITY_HEADROOM_LOW: (view, f) => demandPlan(view, f),
+  OVERPROVISIONED: (view, f) => demandPlan(view, f),
   COMMUNICATION_BOUND: null,
   GPU_IDLE_GAPS: null,
   ATTENTION_BOUND: null,

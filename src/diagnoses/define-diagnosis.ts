@@ -7,6 +7,7 @@ import type { AnalysisView, Scope } from '../derive/view.js';
 import type { AnomalyEpisode, Finding, Severity } from '../model/result.js';
 import type { DetectorId, FindingCode } from '../model/vocabulary.js';
 import type { GpuBreakdown } from '../model/gpu-result.js';
+import type { CapacityReview } from '../model/capacity-result.js';
 import type { DetectorEvidence, EpisodeNumbers } from '../detectors/evidence.js';
 import type { TypedEpisode } from '../detectors/define-detector.js';
 import type { FindingEvidence, FindingEpisodeNumbers } from './evidence.js';
@@ -32,6 +33,8 @@ export interface DiagnosisContext {
   allSignals<I extends DetectorId>(id: I): TypedSignal<I>[];
   /** The GPU-profile breakdown, for profile diagnoses (undefined without profiles). */
   gpu?: GpuBreakdown;
+  /** The capacity review (windows of a day or more, or --capacity), for the capacity diagnoses. */
+  capacity?: CapacityReview;
   /** For `post` diagnoses: the findings of every other diagnosis, and the anomaly episodes. */
   findings?: readonly Finding[];
   anomalies?: readonly AnomalyEpisode[];

@@ -118,6 +118,57 @@ export interface LengthDriftNumbers {
   requests: N;
 }
 
+/** A configuration group's capacity numbers shared by the two capacity findings (from Result.capacityReview). */
+export interface CapacityNumbers {
+  group: string;
+  model: string | null;
+  replicas: number;
+  gpusPerReplica: number;
+  /** The busiest hour of the window: the group's request rate, and per replica. */
+  peakRequestsPerSecond: N;
+  peakPerReplicaRequestsPerSecond: N;
+  /** Per-replica capacity at the latency targets, and what limits it (docs/capacity.md). */
+  capacityPerReplicaRequestsPerSecond: N;
+  groupCapacityRequestsPerSecond: N;
+  limitedBy: string | null;
+  /** capacity ÷ peak − 1. */
+  headroomRatio: N;
+  confidence: string;
+}
+
+export interface HeadroomLowEvidence extends CapacityNumbers {
+  /** `projected`: growth reaches the capacity within the horizon; `low-headroom`: under HEADROOM_MIN at the peak already. */
+  reason: string;
+  growthPerDayRatio: N;
+  growthPerDayLowRatio: N;
+  growthPerDayHighRatio: N;
+  saturationSeconds: N;
+  earliestSeconds: N;
+  latestSeconds: N;
+  daysAfterWindow: N;
+  horizonDays: number;
+  /** Replicas the projected peak needs at the end of the horizon (point and upper band). */
+  replicasNeededAtHorizon: N;
+  replicasNeededAtHorizonHigh: N;
+}
+
+export interface OverprovisionedEvidence extends CapacityNumbers {
+  replicasPresent: number;
+  replicasNeededAtPeak: number;
+  replicasNeededInHorizon: number;
+  replicasToFree: number;
+  /** Per-replica capacity used for consolidation: the model's, capped at 3 × the busiest rate measured. */
+  plannedCapacityPerReplicaRequestsPerSecond: N;
+  /** Peak demand ÷ (capacity × replicas present). */
+  peakUtilizationRatio: N;
+  gpuHoursFreedPerWeek: number;
+  horizonDays: number;
+  /** Over the window, GPU-hours beyond what each hour needed. */
+  idleGpuHoursHourly: N;
+  windowHours: N;
+  usdPerWeek: N;
+}
+
 export interface FindingEpisodeNumbers {
   CONFIG_DRIFT: { replica: string; setting: string; value: string; peersValue: string; inferred: boolean };
   KV_CACHE_THRASHING: ThrashEpisode;
@@ -136,6 +187,8 @@ export interface FindingEpisodeNumbers {
   TRUNCATION_RISE: TruncationEpisode;
   ABORT_RISE: AbortEpisode;
   LENGTH_DRIFT: LengthDriftNumbers;
+  CAPACITY_HEADROOM_LOW: { requestsPerSecond: N; perReplicaRequestsPerSecond: N; headroomRatio: N };
+  OVERPROVISIONED: { replicasPresent: number; replicasNeededInHorizon: number; peakUtilizationRatio: N };
   COMMUNICATION_BOUND: Record<string, never>;
   GPU_IDLE_GAPS: Record<string, never>;
   ATTENTION_BOUND: Record<string, never>;
@@ -161,6 +214,8 @@ export interface FindingEvidence {
   TRUNCATION_RISE: TruncationEpisode & { episodes: number; kind: 'episodes' | 'recent'; windowRatio: N };
   ABORT_RISE: AbortEpisode & { episodes: number; kind: 'episodes' | 'recent'; windowRatio: N; abortSeries: boolean; errorSeries: boolean };
   LENGTH_DRIFT: LengthDriftNumbers & { episodes: number; kind: 'episodes' | 'recent'; absorbedEpisodes: number };
+  CAPACITY_HEADROOM_LOW: HeadroomLowEvidence;
+  OVERPROVISIONED: OverprovisionedEvidence;
   COMMUNICATION_BOUND: { device: string; commShare: number; exposedCommShare: number; commNs: number; overlapShareOfComm: N; ncclTopNs: number; customAllReduceTopNs: number; tensorParallelSize: N; thresholdShare: number; kvP95MaxRatio: N };
   GPU_IDLE_GAPS: { device: string; idleShare: number; idleNs: number; spanNs: number; gapCount: N; gapP50Ns: N; gapP90Ns: N; gapMaxNs: N; shortKernelShare: N; cudaGraphs: string; thresholdShare: number; idleSource: string; enforceEager: string | null; gpuUtilMeanPercent: N };
   ATTENTION_BOUND: { device: string; attentionShare: number; attentionNs: number; topAttentionKernel: string; kvCacheDtype: string | null; thresholdShare: number; kvPressureReplicas: string | null; kvMeanRatio: N };

@@ -20,6 +20,8 @@ import unexplainedAnomaly from './unexplained-anomaly.js';
 import truncationRise from './truncation-rise.js';
 import abortRise from './abort-rise.js';
 import lengthDrift from './length-drift.js';
+import capacityHeadroomLow from './capacity-headroom-low.js';
+import overprovisioned from './overprovisioned.js';
 import communicationBound from './communication-bound.js';
 import gpuIdleGaps from './gpu-idle-gaps.js';
 import attentionBound from './attention-bound.js';
@@ -41,6 +43,8 @@ const DIAGNOSIS_TABLE = {
   REPLICA_SLOWDOWN: replicaSlowdown,
   TRUNCATION_RISE: truncationRise,
   ABORT_RISE: abortRise,
+  CAPACITY_HEADROOM_LOW: capacityHeadroomLow,
+  OVERPROVISIONED: overprovisioned,
   UNEXPLAINED_ANOMALY: unexplainedAnomaly,
   LENGTH_DRIFT: lengthDrift,
   COMMUNICATION_BOUND: communicationBound,

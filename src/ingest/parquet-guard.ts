@@ -8,7 +8,8 @@
 //     inside the file, before the footer; its sizes and value count are whole numbers ≥ 0;
 //   - a flat column chunk holds exactly its row group's rows (the spec: num_values counts nulls);
 //     a nested one (a MAP of labels) at most max(rows, 8 × its uncompressed bytes): every value
-//     beyond one per row costs at least one bit of repetition level.
+//     beyond one per row costs at least one bit of repetition level;
+//   - every column chunk's path names a leaf of the schema.
 // Checked, per page, when hyparquet fetches a column chunk (guardFile wraps the file):
 //   - the page lies inside its chunk; its uncompressed size is at most the chunk's
 //     total_uncompressed_size (and 1 GiB, the most one page buffer may hold);
@@ -63,6 +64,7 @@ export function validateMetadata(metadata: FileMetaData, fileSize: number, displ
       }
     }
   }
+  const leaves = leafPaths(metadata);
   if (!whole(metadata.num_rows)) throw corrupt(display, `the footer's row count ${String(metadata.num_rows)} is not a whole number`);
   let rows = 0;
   const spans: ChunkSpan[] = [];
@@ -75,6 +77,10 @@ export function validateMetadata(metadata: FileMetaData, fileSize: number, displ
       const m = col.meta_data;
       if (!m) continue;
       const name = (m.path_in_schema ?? []).join('.');
+      // hyparquet resolves each chunk's path while it starts reading the row group's columns: a path
+      // missing from the schema throws after the earlier columns' reads began, and their rejections
+      // then escape every handler (an unhandled rejection ends the process).
+      if (!Array.isArray(m.path_in_schema) || !leaves.has(m.path_in_schema.join('\u0000'))) throw corrupt(display, `column chunk ${JSON.stringify(name)} in row group ${g} is not a column of the file's schema`);
       const start = m.dictionary_page_offset !== undefined && num(m.dictionary_page_offset) > 0 ? m.dictionary_page_offset : m.data_page_offset;
       for (const [what, x] of [['start', start], ['compressed size', m.total_compressed_size], ['uncompressed size', m.total_uncompressed_size], ['value count', m.num_values]] as const) {
         if (!whole(x)) throw corrupt(display, `column ${JSON.stringify(name)} in row group ${g}: ${what} ${String(x)} is not a whole number`);
@@ -91,6 +97,28 @@ export function validateMetadata(metadata: FileMetaData, fileSize: number, displ
   }
   if (rows !== num(metadata.num_rows)) throw corrupt(display, `the row groups hold ${rows} rows, the footer says ${num(metadata.num_rows)}`);
   return spans;
+}
+
+/** The paths (joined with NUL) of the schema's leaves, walking the flattened schema's num_children. */
+function leafPaths(metadata: FileMetaData): Set<string> {
+  const out = new Set<string>();
+  const schema = metadata.schema;
+  // An explicit stack of (path, children left): a corrupt footer may nest deeper than the call stack.
+  const stack: { path: string[]; left: number }[] = [{ path: [], left: schema[0]?.num_children ?? 0 }];
+  for (let i = 1; i < schema.length && stack.length; ) {
+    const top = stack[stack.length - 1];
+    if (top.left <= 0) {
+      stack.pop();
+      continue;
+    }
+    top.left--;
+    const el = schema[i++];
+    const path = [...top.path, el.name];
+    const n = el.num_children ?? 0;
+    if (n > 0) stack.push({ path, left: n });
+    else out.add(path.join('\u0000'));
+  }
+  return out;
 }
 
 /** Walk the page headers of one column chunk held in `bytes` (which starts at file offset `at`). */

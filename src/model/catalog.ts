@@ -21,6 +21,8 @@ export const FINDING_TITLES = {
   TRUNCATION_RISE: 'Truncation rise: more answers cut at their length limit',
   ABORT_RISE: 'Abort rise: more requests ended without an answer',
   LENGTH_DRIFT: 'Length drift: prompt or output lengths moved away from their usual distribution',
+  CAPACITY_HEADROOM_LOW: 'Capacity headroom low: demand reaches what the replicas serve at the targets soon',
+  OVERPROVISIONED: 'Over-provisioned: fewer replicas would serve the peak at the targets',
   COMMUNICATION_BOUND: 'Collectives take a large share of GPU time',
   GPU_IDLE_GAPS: 'The GPU waits on the host',
   ATTENTION_BOUND: 'Attention kernels dominate GPU time',

@@ -9,6 +9,7 @@ import { ConfigTimeline } from './config-timeline.js';
 import { AlertsSection } from './alerts-result.js';
 import { ClientSection } from './client-result.js';
 import { QualitySection } from './quality-result.js';
+import { CapacityReview } from './capacity-result.js';
 
 const num = z.number().nullable();
 
@@ -447,6 +448,8 @@ export const ResultSchema = z.object({
   client: ClientSection.optional(),
   /** How requests finished (cut at their length limit, aborted, failed) and their length distributions (src/derive/quality-section.ts). */
   quality: QualitySection.optional(),
+  /** Demand, headroom, growth and cost per model and configuration group (windows of a day or more, or --capacity; docs/capacity.md). */
+  capacityReview: CapacityReview.optional(),
   charts: z.array(ChartRef),
   warnings: z.array(ResultWarning),
 });

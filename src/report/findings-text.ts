@@ -6,6 +6,7 @@ import type { Episode, Finding } from '../model/result.js';
 import type { FindingCode } from '../model/vocabulary.js';
 import { duration, int, num, pct, time } from './format.js';
 import { code, codeCell, mdText } from './escape.js';
+import { LIMIT_NAME } from './capacity-text.js';
 
 type Ev = Finding['evidence'];
 const n = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
@@ -19,6 +20,9 @@ export function when(f: Pick<Finding, 'episodes'>): string {
   if (eps.length === 1) return `from ${time(longest.startSeconds)} for ${duration(longest.durationSeconds)}`;
   return `in ${eps.length} episodes (longest ${duration(longest.durationSeconds)}, from ${time(longest.startSeconds)})`;
 }
+
+/** A date (UTC) of a Unix time, `–` when unknown. */
+const day = (x: number | null) => (x === null ? '–' : time(x).slice(0, 10));
 
 const LATENCY_NAME: Record<string, string> = { ttft: 'TTFT', tbt: 'time between tokens', e2e: 'end-to-end latency' };
 
@@ -93,6 +97,19 @@ export const FINDING_SUMMARY = {
     const parts = [d !== 'output' ? part('prompt', 'promptPsi', 'promptMeanBefore', 'promptMeanDuring') : '', d !== 'prompt' ? part('output', 'outputPsi', 'outputMeanBefore', 'outputMeanDuring') : ''].filter(Boolean);
     return `${parts.join(' and ')} ${e.kind === 'recent' ? `in the recent stretch (since ${time(f.episodes[0]?.startSeconds ?? 0)}) against the rest of the window` : when(f)}, with no incident on this replica to explain it${d !== 'output' ? '; capacity numbers computed on the old prompts (sequences that fit the KV pool) no longer hold' : ''}.`;
   },
+  CAPACITY_HEADROOM_LOW: (f) => {
+    const e = f.evidence;
+    const limit = LIMIT_NAME[s(e.limitedBy)] ?? 'its first limit';
+    if (e.reason === 'projected') {
+      return `the daily peak grows ${pct(n(e.growthPerDayRatio), 1)} a day (95% interval ${pct(n(e.growthPerDayLowRatio), 1)} to ${pct(n(e.growthPerDayHighRatio), 1)}) and reaches the ${num(n(e.groupCapacityRequestsPerSecond))} requests/s its ${int(n(e.replicas))} replica${n(e.replicas) === 1 ? '' : 's'} serve at the latency targets (limited by ${limit}) around ${day(n(e.saturationSeconds))} (between ${day(n(e.earliestSeconds))} and ${e.latestSeconds === null ? 'later than a year' : day(n(e.latestSeconds))}), ${num(n(e.daysAfterWindow))} days after the window; the peak in ${int(n(e.horizonDays))} days needs ${int(n(e.replicasNeededAtHorizon))}${n(e.replicasNeededAtHorizonHigh) !== n(e.replicasNeededAtHorizon) ? `–${int(n(e.replicasNeededAtHorizonHigh))}` : ''} replicas (capacity model confidence ${mdText(s(e.confidence))}).`;
+    }
+    return `the busiest hour (${num(n(e.peakPerReplicaRequestsPerSecond))} requests/s per replica) leaves ${pct(n(e.headroomRatio))} headroom to the ${num(n(e.capacityPerReplicaRequestsPerSecond))} requests/s per replica the latency targets allow (limited by ${limit}; capacity model confidence ${mdText(s(e.confidence))}).`;
+  },
+  OVERPROVISIONED: (f) => {
+    const e = f.evidence;
+    const need = n(e.replicasNeededInHorizon);
+    return `${int(n(e.replicasPresent))} replicas served a busiest hour of ${num(n(e.peakRequestsPerSecond))} requests/s, ${pct(n(e.peakUtilizationRatio))} of what they serve at the latency targets (${num(n(e.capacityPerReplicaRequestsPerSecond))} requests/s each); ${int(need)} replica${need === 1 ? '' : 's'} would serve it and the projected peak of the next ${int(n(e.horizonDays))} days, freeing ${int(n(e.replicasToFree))} replica${n(e.replicasToFree) === 1 ? '' : 's'} (${int(n(e.gpuHoursFreedPerWeek))} GPU-hours a week${n(e.usdPerWeek) !== null ? `, $${num(n(e.usdPerWeek))} a week` : ''}).`;
+  },
   COMMUNICATION_BOUND: (f) => `communication kernels take ${pct(n(f.evidence.exposedCommShare))} of GPU time on ${mdText(s(f.evidence.device))}${n(f.evidence.overlapShareOfComm) !== null ? ` after removing the ${pct(n(f.evidence.overlapShareOfComm))} hidden behind compute` : ''}${n(f.evidence.tensorParallelSize) !== null ? ` at tensor_parallel_size ${int(n(f.evidence.tensorParallelSize))}` : ''}${n(f.evidence.kvP95MaxRatio) !== null ? `; in the metrics, KV usage p95 was at most ${pct(n(f.evidence.kvP95MaxRatio))} on every replica` : ''}.`,
   GPU_IDLE_GAPS: (f) => `the GPU is idle ${pct(n(f.evidence.idleShare))} of the profiled span on ${mdText(s(f.evidence.device))}${f.evidence.idleSource === 'wall-seconds' ? ' (from --wall-seconds)' : ''}${n(f.evidence.gapCount) !== null ? ` in ${int(n(f.evidence.gapCount))} gaps (median ${duration((n(f.evidence.gapP50Ns) ?? 0) / 1e9)})` : ''}; CUDA graphs: ${mdText(s(f.evidence.cudaGraphs))}${f.evidence.enforceEager === 'true' ? '; the configuration runs with enforce_eager' : ''}${n(f.evidence.gpuUtilMeanPercent) !== null ? `; DCGM utilisation of the replicas averaged ${num(n(f.evidence.gpuUtilMeanPercent))}%` : ''}.`,
   ATTENTION_BOUND: (f) => `attention takes ${pct(n(f.evidence.attentionShare))} of GPU time on ${mdText(s(f.evidence.device))} (top kernel ${code(s(f.evidence.topAttentionKernel).slice(0, 80))})${f.evidence.kvPressureReplicas ? `; in the metrics, the KV pool also ran near full on ${mdText(s(f.evidence.kvPressureReplicas))} (KV mean ${pct(n(f.evidence.kvMeanRatio))})` : ''}.`,
@@ -159,6 +176,8 @@ export const EPISODE_COLUMNS = {
     col('output mean before', 'outputMeanBefore', i),
     col('during', 'outputMeanDuring', i),
   ],
+  CAPACITY_HEADROOM_LOW: [col('requests/s', 'requestsPerSecond', nu), col('per replica', 'perReplicaRequestsPerSecond', nu), col('headroom', 'headroomRatio', p)],
+  OVERPROVISIONED: [col('replicas', 'replicasPresent', i), col('needed in 4 weeks', 'replicasNeededInHorizon', i), col('peak ÷ capacity', 'peakUtilizationRatio', p)],
   COMMUNICATION_BOUND: [],
   GPU_IDLE_GAPS: [],
   ATTENTION_BOUND: [],

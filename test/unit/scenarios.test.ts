@@ -28,15 +28,15 @@ export const EXPECTED: Record<string, string[]> = {
   'mixed-config-thrash': [`CONFIG_DRIFT@${A}, ${B}`, `KV_CACHE_THRASHING@${A}<CONFIG_DRIFT`, `QUEUE_BUILDUP@${A}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${A}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}`],
   'long-prompt-burst': [`QUEUE_BUILDUP@${A}`, `QUEUE_BUILDUP@${B}`, `LATENCY_SLO_BREACH@${A}<QUEUE_BUILDUP`, `LATENCY_SLO_BREACH@${B}<QUEUE_BUILDUP`],
   'redeploy-regression': [`CONFIG_DRIFT@${B}`, `KV_CACHE_THRASHING@${B}<CONFIG_DRIFT`, `QUEUE_BUILDUP@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}`, `LATENCY_SLO_BREACH@${A}`, `REPLICA_RESTART@${B}`],
-  // A week at 10-minute scrapes, healthy: TTFT and TBT meet their targets; end-to-end p95 is over the
-  // chat target only because the outputs are long — a breach as information (README: "end-to-end only").
-  'capacity-week': [`LATENCY_SLO_BREACH@${A}`, `LATENCY_SLO_BREACH@${B}`],
-  // Issue 14's before/after pairs: the "after" of each must be clean.
+  'config-drift': ['CONFIG_DRIFT@10.0.0.12:8000, 10.0.0.13:8000, 10.0.0.14:8000', 'GPU_UNDERUTILIZED@10.0.0.14:8000<CONFIG_DRIFT', 'QUEUE_BUILDUP@10.0.0.14:8000<GPU_UNDERUTILIZED', 'LATENCY_SLO_BREACH@10.0.0.14:8000<GPU_UNDERUTILIZED'],
+  // Issue 14's datasets: a week with growth (the capacity review raises CAPACITY_HEADROOM_LOW: saturation
+  // projected about 18 days after the window, inside the 28-day horizon), and two before/after pairs.
+  'capacity-week': ['CAPACITY_HEADROOM_LOW@group A', `LATENCY_SLO_BREACH@${A}`, `LATENCY_SLO_BREACH@${B}`],
   'fix-kv-pool-before': [`KV_CACHE_THRASHING@${A}`, `KV_CACHE_THRASHING@${B}`, `QUEUE_BUILDUP@${A}<KV_CACHE_THRASHING`, `QUEUE_BUILDUP@${B}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${A}<KV_CACHE_THRASHING`, `LATENCY_SLO_BREACH@${B}<KV_CACHE_THRASHING`],
+  // End-to-end latency only (long retrieval answers; TTFT and time between tokens meet their targets).
   'fix-kv-pool-after': [`LATENCY_SLO_BREACH@${A}`, `LATENCY_SLO_BREACH@${B}`],
   'fix-max-num-seqs-before': [`GPU_UNDERUTILIZED@${A}`, `GPU_UNDERUTILIZED@${B}`, `QUEUE_BUILDUP@${A}<GPU_UNDERUTILIZED`, `QUEUE_BUILDUP@${B}<GPU_UNDERUTILIZED`, `LATENCY_SLO_BREACH@${A}<GPU_UNDERUTILIZED`, `LATENCY_SLO_BREACH@${B}<GPU_UNDERUTILIZED`],
   'fix-max-num-seqs-after': [],
-  'config-drift': ['CONFIG_DRIFT@10.0.0.12:8000, 10.0.0.13:8000, 10.0.0.14:8000', 'GPU_UNDERUTILIZED@10.0.0.14:8000<CONFIG_DRIFT', 'QUEUE_BUILDUP@10.0.0.14:8000<GPU_UNDERUTILIZED', 'LATENCY_SLO_BREACH@10.0.0.14:8000<GPU_UNDERUTILIZED'],
   // Issue 15 §2: quality signals (a client release lowers max_tokens on B; a longer system prompt on A).
   'quality-regression': [`TRUNCATION_RISE@${B}`, `LENGTH_DRIFT@${A}`],
 };
@@ -61,7 +61,8 @@ describe('scenario datasets yield their expected findings', () => {
       // A breach of the end-to-end target alone (TTFT and TBT met: long requests) is information, never more.
       for (const f of result.findings.filter((x) => x.code === 'LATENCY_SLO_BREACH' && x.evidence.e2eOnly)) expect(f.severity).toBe('info');
       // The datasets' "No finding above info" and healthy replicas: nothing above info where truth.json has no incident.
-      for (const f of result.findings.filter((x) => x.severity !== 'info')) expect(name === 'healthy-baseline' || name.endsWith('-after') || name === 'capacity-week' ? `${f.code}@${f.scope}` : 'ok').toBe('ok');
+      // capacity-week's CAPACITY_HEADROOM_LOW is a projection for the fleet (README: "if the horizon is a month"), not an incident.
+      for (const f of result.findings.filter((x) => x.severity !== 'info' && x.code !== 'CAPACITY_HEADROOM_LOW')) expect(name === 'healthy-baseline' || name.endsWith('-after') || name === 'capacity-week' ? `${f.code}@${f.scope}` : 'ok').toBe('ok');
       // A consequence carries no advice of its own.
       for (const f of result.findings.filter((x) => x.causedBy && !x.causedBy.startsWith('CONFIG_DRIFT'))) expect(f.recommendations).toEqual([]);
     });
