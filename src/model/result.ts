@@ -90,6 +90,8 @@ export const EffectMeasures = z.object({
   ttftP95Seconds: num,
   tbtP95Seconds: num,
   queueP95Seconds: num,
+  /** When the queue-time p95 lies in the histogram's first bucket: its bound (the p95 is somewhere below it). */
+  queueP95BelowSeconds: num,
   /** Generated tokens per second over the window (what was served, not what was asked for). */
   generationTokensPerSecond: num,
   requests: num,

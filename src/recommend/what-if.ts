@@ -101,6 +101,7 @@ function effectMeasures(m: Measures, seconds: number): EffectMeasures {
     ttftP95Seconds: m.ttftP95Seconds,
     tbtP95Seconds: m.tbtP95Seconds,
     queueP95Seconds: m.queueP95Seconds,
+    queueP95BelowSeconds: m.queueP95BelowSeconds,
     generationTokensPerSecond: m.generationTokens !== null && seconds > 0 ? Math.round((m.generationTokens / seconds) * 1000) / 1000 : null,
     requests: m.requests,
   };

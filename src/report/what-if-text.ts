@@ -2,7 +2,7 @@
 // the predicted effect per replica ("preemptions 1,224 → 0; TTFT p95 589 s → 423 ms"), the verdict,
 // and how well the replay reproduced the measured window; beside each recommendation, a short form.
 
-import type { Effect, EffectTarget, Recommendation, Result, ServeBlock } from '../model/result.js';
+import type { Effect, EffectMeasures, EffectTarget, Recommendation, Result, ServeBlock } from '../model/result.js';
 import { duration, int, num, time } from './format.js';
 import { code, mdText as md } from './escape.js';
 import { REPLAY_SETTINGS } from '../simulate/replay.js';
@@ -15,6 +15,11 @@ function tokensPerSecond(x: number | null): string {
   return x === null ? '–' : Math.abs(x) >= 1000 ? int(x) : num(x);
 }
 
+/** A queue-time p95 in the first bucket reads "< 300 ms": the interpolated value inside it means nothing. */
+function queue(m: EffectMeasures): string {
+  return m.queueP95BelowSeconds !== null ? `< ${duration(m.queueP95BelowSeconds)}` : duration(m.queueP95Seconds);
+}
+
 /** "TTFT p95 589 s → 423 ms (target 500 ms)" and friends, one per quantity. */
 function arrows(e: Evaluated, only?: ReadonlySet<string>): string[] {
   const a = e.before;
@@ -23,7 +28,7 @@ function arrows(e: Evaluated, only?: ReadonlySet<string>): string[] {
     ['preemptions', `preemptions ${int(a.preemptions)} → ${int(b.preemptions)}`],
     ['ttft', `TTFT p95 ${duration(a.ttftP95Seconds)} → ${duration(b.ttftP95Seconds)} (target ${duration(e.targets.ttftSeconds)})`],
     ['tbt', `TBT p95 ${duration(a.tbtP95Seconds)} → ${duration(b.tbtP95Seconds)} (target ${duration(e.targets.tbtSeconds)})`],
-    ['queue', `queue p95 ${duration(a.queueP95Seconds)} → ${duration(b.queueP95Seconds)}`],
+    ['queue', `queue p95 ${queue(a)} → ${queue(b)}`],
     ['throughput', `throughput ${tokensPerSecond(a.generationTokensPerSecond)} → ${tokensPerSecond(b.generationTokensPerSecond)} tokens/s`],
   ];
   return parts.filter(([k]) => !only || only.has(k)).map(([, s]) => s);

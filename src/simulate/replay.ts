@@ -78,6 +78,8 @@ export interface Measures {
   prefillMeanSeconds: number | null;
   queueMeanSeconds: number | null;
   queueP95Seconds: number | null;
+  /** When the queue-time p95 lies in the histogram's first bucket: that bucket's bound (the value is an interpolation below it). */
+  queueP95BelowSeconds: number | null;
   waitingMean: number | null;
   waitingMax: number | null;
   preemptions: number | null;
@@ -525,6 +527,10 @@ function nn(x: number | null | undefined): number | null {
   return x === undefined || x === null || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6;
 }
 
+function firstBucket(d: { lower: number; upper: number } | null): number | null {
+  return d && d.lower <= 0 && Number.isFinite(d.upper) ? d.upper : null;
+}
+
 export function measure(view: AnalysisView, replica: string): Measures {
   const q = (base: HistogramName) => nn(view.quantile(base, 0.95, replica)?.value);
   const wait = view.gauge('vllm:num_requests_waiting', replica, 'sum');
@@ -552,6 +558,7 @@ export function measure(view: AnalysisView, replica: string): Measures {
     prefillMeanSeconds: nn(view.histogramMean('vllm:request_prefill_time_seconds', replica)),
     queueMeanSeconds: nn(view.histogramMean('vllm:request_queue_time_seconds', replica)),
     queueP95Seconds: q('vllm:request_queue_time_seconds'),
+    queueP95BelowSeconds: firstBucket(view.quantile('vllm:request_queue_time_seconds', 0.95, replica)),
     waitingMean: wN ? nn(wSum / wN) : null,
     waitingMax: wN ? wMax : null,
     preemptions: nn(view.total('vllm:num_preemptions_total', replica)),
