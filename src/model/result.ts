@@ -125,7 +125,7 @@ export const Effect = z.discriminatedUnion('status', [
     breached: z.array(EffectTarget),
     improved: z.array(EffectTarget),
     worsened: z.array(EffectTarget),
-    /** `improves`: every breached target improves (or, none breached, throughput rises) and nothing worsens. */
+    /** `improves`: a breached target improves (none breached: throughput rises) and nothing worsens; `no-improvement`: none does and nothing worsens; `mixed` / `worse`: something worsens, with / without a gain. */
     verdict: z.enum(['improves', 'no-improvement', 'mixed', 'worse']),
     /** The `after` replay meets the TTFT and TBT targets with no preemption. */
     meetsTargets: z.boolean(),

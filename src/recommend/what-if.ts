@@ -80,8 +80,13 @@ function relevantFindings(findings: readonly Finding[], asked: Set<string>, repl
   return findings.filter((f) => (f.scope === replica || f.replicas.includes(replica)) && rooted(f));
 }
 
-/** The replayed window: the longest episode of the replica's relevant findings, a lead-in before it, within the caps. */
+/**
+ * The replayed window: all of the data when it fits the cap (the setting the replay was validated in,
+ * and the most kept-up traffic for its calibration); else the longest episode of the replica's
+ * relevant findings with a lead-in before it, within the caps.
+ */
 export function whatIfWindow(fs: readonly Finding[], replica: string, data: { startSeconds: number; endSeconds: number }, maxSeconds: number): { startSeconds: number; endSeconds: number } {
+  if (data.endSeconds - data.startSeconds <= maxSeconds) return { ...data };
   // Episodes of findings about this replica alone first (a fleet finding's episodes may be another replica's).
   const own = fs.filter((f) => f.scope === replica).flatMap((f) => f.episodes);
   const eps = own.length ? own : fs.flatMap((f) => f.episodes);
@@ -112,7 +117,9 @@ function effectMeasures(m: Measures, seconds: number): EffectMeasures {
  * preemptions at or above PREEMPTIONS_FLOOR. Improved: a breached quantity back within its target, or
  * lower by more than EFFECT_MIN_CHANGE; with nothing breached, throughput higher by more than that.
  * Worsened: a met target breached after, a breached one higher by more than EFFECT_MIN_CHANGE, or
- * throughput lower by more than that.
+ * throughput lower by more than that. Verdict: `improves` when something improves and nothing worsens
+ * (`meetsTargets` says whether every target is met after), `no-improvement` when neither, `mixed` /
+ * `worse` when something worsens with / without a gain.
  */
 export function judgeEffect(before: EffectMeasures, after: EffectMeasures, targets: { ttftSeconds: number; tbtSeconds: number }): Pick<Extract<Effect, { status: 'evaluated' }>, 'breached' | 'improved' | 'worsened' | 'verdict' | 'meetsTargets'> {
   const breached: EffectTarget[] = [];
@@ -146,7 +153,7 @@ export function judgeEffect(before: EffectMeasures, after: EffectMeasures, targe
   }
   const target = breached.length ? breached : (['throughput'] as EffectTarget[]);
   const gained = target.filter((x) => improved.includes(x));
-  const verdict = worsened.length ? (gained.length ? 'mixed' : 'worse') : gained.length === target.length ? 'improves' : gained.length ? 'mixed' : 'no-improvement';
+  const verdict = worsened.length ? (gained.length ? 'mixed' : 'worse') : gained.length ? 'improves' : 'no-improvement';
   const meetsTargets = after.ttftP95Seconds !== null && after.ttftP95Seconds <= targets.ttftSeconds && after.tbtP95Seconds !== null && after.tbtP95Seconds <= targets.tbtSeconds && (after.preemptions ?? 0) < PREEMPTIONS_FLOOR;
   return { breached, improved, worsened, verdict, meetsTargets };
 }

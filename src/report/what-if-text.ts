@@ -42,8 +42,11 @@ function list(xs: EffectTarget[]): string {
 export function verdictText(e: Evaluated): string {
   const target = e.breached.length ? e.breached : (['throughput'] as EffectTarget[]);
   switch (e.verdict) {
-    case 'improves':
-      return e.meetsTargets ? 'Meets the targets.' : `Improves ${list(target.filter((x) => e.improved.includes(x)))} but does not meet every target.`;
+    case 'improves': {
+      if (e.meetsTargets) return 'Meets the targets.';
+      const left = target.filter((x) => !e.improved.includes(x));
+      return `Improves ${list(target.filter((x) => e.improved.includes(x)))}${left.length ? `; ${list(left)} ${left.length > 1 ? 'do' : 'does'} not improve` : ''}; not every target is met.`;
+    }
     case 'no-improvement':
       return e.breached.length
         ? `⚠ The replay predicts no improvement of ${list(e.breached)}: the flags stay (they follow from the measured numbers), but check them before rolling out.`
@@ -90,10 +93,7 @@ export function recommendationEffect(r: Recommendation, result: Result): string 
   const b = result.serveBlocks.find((x) => x.recommendations.includes(r.id));
   if (!b?.effects?.length) return null;
   const e = b.effects.find((x): x is Evaluated => x.status === 'evaluated');
-  if (!e) {
-    const n = b.effects[0] as Extract<Effect, { status: 'not-evaluated' }>;
-    return `Replay: not evaluated — ${md(n.reason)}.`;
-  }
+  if (!e) return 'Replay: not evaluated (see the serve block for why).';
   const shown = new Set<string>([...e.breached, ...e.improved, ...e.worsened]);
   const together = b.flags.length > 1 ? ' with the block\'s other flags' : '';
   return `Replay${together} on ${code(e.replica)}: ${arrows(e, shown.size ? shown : new Set(['throughput'])).join('; ')}. ${verdictText(e)}`;

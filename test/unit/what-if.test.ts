@@ -34,6 +34,9 @@ describe('the verdict on a before/after pair', () => {
   it('no-improvement: a breached TTFT within 10 % of itself', () => {
     expect(judgeEffect(m({ ttftP95Seconds: 10 }), m({ ttftP95Seconds: 9.5 }), targets)).toMatchObject({ breached: ['ttft'], improved: [], worsened: [], verdict: 'no-improvement' });
   });
+  it('improves, partly: TBT better by 40 %, TTFT unchanged, nothing worse', () => {
+    expect(judgeEffect(m({ ttftP95Seconds: 143, tbtP95Seconds: 0.58 }), m({ ttftP95Seconds: 142, tbtP95Seconds: 0.33 }), targets)).toMatchObject({ breached: ['ttft', 'tbt'], improved: ['tbt'], worsened: [], verdict: 'improves', meetsTargets: false });
+  });
   it('mixed: TTFT fixed but TBT pushed over its target', () => {
     expect(judgeEffect(m({ ttftP95Seconds: 3 }), m({ ttftP95Seconds: 0.3, tbtP95Seconds: 0.08 }), targets)).toMatchObject({ improved: ['ttft'], worsened: ['tbt'], verdict: 'mixed' });
   });
@@ -54,7 +57,10 @@ describe('the replayed window', () => {
   const ep = (start: number, end: number) => ({ startSeconds: start, endSeconds: end, durationSeconds: end - start, peakAtSeconds: null, numbers: {} });
   const f = (scope: string, eps: ReturnType<typeof ep>[]) => ({ scope, episodes: eps }) as unknown as Finding;
   const data = { startSeconds: 0, endSeconds: 7200 };
-  it('the longest episode of the replica with a 10-minute lead, at most an hour', () => {
+  it('all of the data when it fits the cap', () => {
+    expect(whatIfWindow([f('a', [ep(1200, 1500)])], 'a', { startSeconds: 0, endSeconds: 3590 }, 3600)).toEqual({ startSeconds: 0, endSeconds: 3590 });
+  });
+  it('else the longest episode of the replica with a 10-minute lead, at most an hour', () => {
     expect(whatIfWindow([f('a', [ep(1200, 1500), ep(3000, 6000)])], 'a', data, 3600)).toEqual({ startSeconds: 2400, endSeconds: 6000 });
     expect(whatIfWindow([f('a', [ep(1200, 7200)])], 'a', data, 3600)).toEqual({ startSeconds: 600, endSeconds: 4200 });
   });
