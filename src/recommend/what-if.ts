@@ -59,6 +59,9 @@ export const PREEMPTIONS_FLOOR = REPLAY_TOLERANCE.preemptionsAbs;
 /** Settings whose assumed value the report names (they set the pool and the batch). */
 const ASSUMPTIONS_SHOWN = ['max_num_seqs', 'max_num_batched_tokens', 'gpu_memory_utilization', 'num_gpu_blocks', 'enable_prefix_caching', 'enable_chunked_prefill'];
 
+/** Findings whose episodes are spans of a state (a configuration), not of an incident. */
+const STATE_CODES = new Set<string>(['CONFIG_DRIFT']);
+
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
 export interface WhatIfInput {
@@ -87,9 +90,13 @@ function relevantFindings(findings: readonly Finding[], asked: Set<string>, repl
  */
 export function whatIfWindow(fs: readonly Finding[], replica: string, data: { startSeconds: number; endSeconds: number }, maxSeconds: number): { startSeconds: number; endSeconds: number } {
   if (data.endSeconds - data.startSeconds <= maxSeconds) return { ...data };
-  // Episodes of findings about this replica alone first (a fleet finding's episodes may be another replica's).
-  const own = fs.filter((f) => f.scope === replica).flatMap((f) => f.episodes);
-  const eps = own.length ? own : fs.flatMap((f) => f.episodes);
+  // Episodes of harm first: a CONFIG_DRIFT episode is the span a setting differed (hours, mostly
+  // harmless), its consequences' episodes are the incidents. Then findings about this replica alone
+  // (a fleet finding's episodes may be another replica's).
+  const harm = fs.filter((f) => !STATE_CODES.has(f.code));
+  const pool = harm.length ? harm : fs;
+  const own = pool.filter((f) => f.scope === replica).flatMap((f) => f.episodes);
+  const eps = own.length ? own : pool.flatMap((f) => f.episodes);
   const longest = eps.reduce<(typeof eps)[number] | undefined>((b, e) => (!b || e.endSeconds - e.startSeconds > b.endSeconds - b.startSeconds ? e : b), undefined);
   const span = Math.min(maxSeconds, WHAT_IF_MIN_WINDOW_SECONDS);
   let start = longest ? Math.max(data.startSeconds, longest.startSeconds - WHAT_IF_LEAD_SECONDS) : data.startSeconds;

@@ -55,7 +55,7 @@ describe('the verdict on a before/after pair', () => {
 
 describe('the replayed window', () => {
   const ep = (start: number, end: number) => ({ startSeconds: start, endSeconds: end, durationSeconds: end - start, peakAtSeconds: null, numbers: {} });
-  const f = (scope: string, eps: ReturnType<typeof ep>[]) => ({ scope, episodes: eps }) as unknown as Finding;
+  const f = (scope: string, eps: ReturnType<typeof ep>[], code = 'KV_CACHE_THRASHING') => ({ scope, code, episodes: eps }) as unknown as Finding;
   const data = { startSeconds: 0, endSeconds: 7200 };
   it('all of the data when it fits the cap', () => {
     expect(whatIfWindow([f('a', [ep(1200, 1500)])], 'a', { startSeconds: 0, endSeconds: 3590 }, 3600)).toEqual({ startSeconds: 0, endSeconds: 3590 });
@@ -63,6 +63,9 @@ describe('the replayed window', () => {
   it('else the longest episode of the replica with a 10-minute lead, at most an hour', () => {
     expect(whatIfWindow([f('a', [ep(1200, 1500), ep(3000, 6000)])], 'a', data, 3600)).toEqual({ startSeconds: 2400, endSeconds: 6000 });
     expect(whatIfWindow([f('a', [ep(1200, 7200)])], 'a', data, 3600)).toEqual({ startSeconds: 600, endSeconds: 4200 });
+  });
+  it('an incident, not the span a configuration drifted (redeploy-regression: 13 h of drift, 31 minutes of thrashing)', () => {
+    expect(whatIfWindow([f('a', [ep(0, 7200)], 'CONFIG_DRIFT'), f('a', [ep(3000, 4860)])], 'a', { startSeconds: 0, endSeconds: 86400 }, 3600)).toEqual({ startSeconds: 2400, endSeconds: 4860 });
   });
   it('a short episode gets 15 minutes; near the end of the data they reach back', () => {
     expect(whatIfWindow([f('a', [ep(3000, 3060)])], 'a', data, 3600)).toEqual({ startSeconds: 2400, endSeconds: 3300 });
