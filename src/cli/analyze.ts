@@ -4,12 +4,12 @@ import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { ingest } from '../ingest/index.js';
-import { runAnalysis } from '../engine.js';
-import { renderReport } from '../report/index.js';
+import type { runAnalysis } from '../engine.js';
 import { SLO_PROFILES } from '../derive/slo.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { addPrometheusOptions, fetchSeries, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
+import { addPrometheusOptions, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/options.js';
+// Heavy modules (readers, engine, report) load when the command runs, not at start-up: --help and
+// --version stay as fast as a bare Node start allows (bench: startup).
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
 
 /** The dataset `vllm-tune analyze` reads when given no inputs. */
@@ -28,6 +28,9 @@ interface AnalyzeFlags extends InputFlags, PrometheusFlags {
   quiet?: boolean;
   capacity?: boolean;
   gpuHourPrice?: string;
+  whatIf: boolean;
+  whatIfReplicas?: string;
+  whatIfWindow?: string;
 }
 
 export function register(program: Command): void {
@@ -46,8 +49,12 @@ export function register(program: Command): void {
     .option('--capacity', 'add the capacity review on a window shorter than a day (it runs by itself on a day or more; docs/capacity.md)')
     .option('--gpu-hour-price <usd>', 'price of one GPU-hour in USD, for the cost per million tokens in the capacity review')
     .option('--no-charts', 'do not write SVG charts')
+    .option('--no-what-if', 'do not replay the recommended flags on the measured traffic (docs/what-if.md)')
+    .option('--what-if-replicas <n>', 'replicas replayed per serve block, the worst first (default 1)')
+    .option('--what-if-window <duration>', 'longest replayed window (default 1h), e.g. 30m')
     .option('-q, --quiet', 'no progress output');
   addPrometheusOptions(addInputOptions(cmd)).action(async (inputs: string[], flags: AnalyzeFlags) => {
+    const [{ ingest }, { runAnalysis }, { renderReport }] = await Promise.all([import('../ingest/index.js'), import('../engine.js'), import('../report/index.js')]);
     const live = flags.prometheus !== undefined;
     const given = inputs.length > 0 || live;
     const resolved = given ? inputs : [path.relative(process.cwd(), path.join(PACKAGE_ROOT, DEFAULT_DATASET)) || '.'];
@@ -59,6 +66,7 @@ export function register(program: Command): void {
     const say = progress(flags.quiet);
     req.onProgress = say;
     if (fetchOpts) {
+      const { fetchSeries } = await import('../prometheus/index.js');
       const fetched = await fetchSeries(fetchOpts, say);
       req.series = fetched.inputs;
     }
@@ -70,7 +78,14 @@ export function register(program: Command): void {
     if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');
     if (flags.sloE2e) slo.e2eSeconds = parseDurationSeconds(flags.sloE2e, '--slo-e2e');
     const capacity = { ...(flags.capacity ? { force: true } : {}), ...(flags.gpuHourPrice !== undefined ? { gpuHourPriceUsd: parseGpuHourPrice(flags.gpuHourPrice) } : {}) };
-    const result = runAnalysis(artifacts, { name, slo, capacity, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
+    const whatIf: NonNullable<Parameters<typeof runAnalysis>[1]['whatIf']> = { enabled: flags.whatIf };
+    if (flags.whatIfReplicas !== undefined) {
+      const n = Number(flags.whatIfReplicas);
+      if (!Number.isInteger(n) || n < 0) throw new InputError({ code: 'BAD_OPTION', message: `--what-if-replicas ${JSON.stringify(flags.whatIfReplicas)} must be a non-negative integer` });
+      whatIf.replicasPerBlock = n;
+    }
+    if (flags.whatIfWindow !== undefined) whatIf.maxWindowSeconds = parseDurationSeconds(flags.whatIfWindow, '--what-if-window');
+    const result = runAnalysis(artifacts, { name, slo, capacity, whatIf, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
     const files = renderReport(result, artifacts, { charts: flags.charts, json: flags.json ?? false, outDir: flags.out });
     const written = await writeFilesAtomically(flags.out, files);
     endProgress(flags.quiet);
