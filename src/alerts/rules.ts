@@ -4,18 +4,22 @@
 //
 // Doctrine (docs/alerts.md): symptom alerts page (latency error-budget burn, SRE workbook ch. 5);
 // cause alerts open a ticket (KV pressure with preemptions, queue, prefix-cache hit rate, memory
-// growth, restarts, GPU under-use), so nobody is woken twice for one incident.
+// growth, restarts, GPU under-use, the shares of answers cut at length and of requests aborted), so
+// nobody is woken twice for one incident.
 
 import type { SloTargets } from '../derive/slo.js';
 import { catalogEntry, histogramParts } from '../model/metric-catalog.js';
 import type { MetricSet, Series } from '../model/series.js';
 import { evalGrid } from '../stats/promql.js';
-import { History, calibrateFor, calibrateThreshold, fmtDuration, historyLine, scopeOf, type Exclusion, type FindingLike } from './calibrate.js';
+import { History, calibrateFor, calibrateThreshold, fmtDuration, historyLine, roundAway, scopeOf, type Exclusion, type FindingLike } from './calibrate.js';
 import { Evaluator, alertEpisodes, type FiringEpisode, type Vec } from './evaluate.js';
 import { agg, and, anyOf, arith, cmp, formatDuration, formatNumber, predictLinear, rangeFn, record, recordsOf, sel, warmupSeconds, type Expr, type Matcher } from './expr.js';
 
 /** Most evaluation times a rule set is replayed at (1,000,000: 347 days at 30 s). */
 export const MAX_RULE_EVALUATIONS = 1_000_000;
+
+/** Finished requests a share-of-requests window must hold (the quality detectors' minimum, docs/quality.md). */
+const MIN_FINISHED = 30;
 
 export interface AlertGenOptions {
   /** Label matchers added to every selector (`--selector`). */
@@ -471,6 +475,39 @@ function gpuUnderuse(c: Ctx): Out {
   );
 }
 
+/**
+ * The share of finished requests that ended one way — cut at their length limit (`length`), or aborted
+ * or failed (`abort|error`) — over 15 minutes, per replica: TRUNCATION_RISE and ABORT_RISE as an alert.
+ * The diagnoses compare a share with the replica's own frozen baseline; a rule has one threshold, so it
+ * is the healthy history's p99 plus the smallest rise the diagnosis reports (docs/quality.md), and a
+ * window must hold 30 finished requests (the detectors' minimum: a share of fewer is noise).
+ */
+function shareRise(c: Ctx, p: { kind: string; alert: string; reasons: string[]; codes: string[]; rise: number; fallback: number; defaultFor: number; summary: string; description: string; what: string }): Out {
+  const counter = 'vllm:request_success_total';
+  const series = c.series(counter);
+  if (!series.length) return { kind: p.kind, reason: `${counter} not in the inputs` };
+  if (!series.some((s) => s.labels.finished_reason !== undefined)) return { kind: p.kind, reason: `${counter} has no finished_reason label (aggregated away)` };
+  if (!series.some((s) => p.reasons.includes(s.labels.finished_reason))) return { kind: p.kind, reason: `no ${counter} series with finished_reason ${p.reasons.map((r) => `"${r}"`).join(' or ')} in the inputs` };
+  const G = c.groupBy;
+  const W = 900;
+  const reason: Matcher = p.reasons.length === 1 ? { label: 'finished_reason', op: '=', value: p.reasons[0] } : { label: 'finished_reason', op: '=~', value: p.reasons.join('|') };
+  const { matchers } = c.matchers(counter);
+  const finished = anyOf(c.names(counter).map((n) => agg('sum', G, rangeFn('increase', n, matchers, W))));
+  const share = and(arith('/', c.rate(counter, W, G, [reason]), c.rate(counter, W, G)), cmp('>=', finished, MIN_FINISHED));
+  const exclude = defaultFirings(c, cmp('>', share, p.fallback), p.defaultFor);
+  const base = calibrateThreshold(c.evaluate(share), c.h, { direction: 'above', q: 0.99, fallback: p.fallback, bound: null, codes: p.codes, minHealthySeconds: 3600, fmt: pctFmt, exclude }, p.what);
+  let value = p.fallback;
+  let lines = base.lines;
+  if (base.source === 'history' && base.baseline !== null) {
+    value = roundAway(base.baseline + p.rise, 'above');
+    lines = [`threshold ${pctFmt(value)}: the healthy p99 + ${Number((p.rise * 100).toPrecision(3))} points (the smallest rise ${p.codes[0]} reports, docs/quality.md); ${base.lines[0].replace(/^threshold [^:]*: /, '')}`];
+  }
+  lines = [...lines, `only windows with at least ${MIN_FINISHED} finished requests (${formatDuration(W)}): a share of fewer is noise`];
+  const expr = cmp('>', share, value);
+  const f = calibrateFor(c.evaluate(expr), c.h, p.codes, p.defaultFor);
+  return finish(c, { kind: p.kind, alert: p.alert, severity: 'ticket', expr, forSeconds: f.value, summary: `${p.summary} on ${who(G)}`, description: p.description, calibration: [...lines, ...f.lines] }, p.codes);
+}
+
 /** The error ratio a burn factor stands for, without binary noise (14.4 × 0.05 = 0.72, not 0.7200000000000006). */
 function burnThreshold(factor: number, budget: number): number {
   return Number((factor * budget).toPrecision(12));
@@ -510,6 +547,32 @@ export function generateRules(metrics: MetricSet, findings: readonly FindingLike
     ...memoryGrowth(c),
     restarts(c),
     gpuUnderuse(c),
+    shareRise(c, {
+      kind: 'truncation-rise',
+      alert: 'VllmTruncationRise',
+      reasons: ['length'],
+      codes: ['TRUNCATION_RISE'],
+      // The smallest rise TRUNCATION_RISE reports (docs/quality.md); 10% uncalibrated (healthy chat cuts ≈ 2%).
+      rise: 0.05,
+      fallback: 0.1,
+      defaultFor: 600,
+      summary: 'vLLM answers cut at their length limit',
+      description: '{{ $value | humanizePercentage }} of the requests finished in the last 15 minutes ended at max_tokens or max_model_len (finished_reason="length"): answers cut mid-sentence. See docs/findings/TRUNCATION_RISE.md.',
+      what: 'the 15m share of requests finished by "length"',
+    }),
+    shareRise(c, {
+      kind: 'abort-rise',
+      alert: 'VllmAbortRise',
+      reasons: ['abort', 'error'],
+      codes: ['ABORT_RISE'],
+      // The smallest rise ABORT_RISE reports (docs/quality.md); 5% uncalibrated.
+      rise: 0.02,
+      fallback: 0.05,
+      defaultFor: 300,
+      summary: 'vLLM requests ending without an answer',
+      description: '{{ $value | humanizePercentage }} of the requests finished in the last 15 minutes were aborted or failed (finished_reason "abort" or "error"); many vLLM V1 versions do not count client aborts at all. See docs/findings/ABORT_RISE.md.',
+      what: 'the 15m share of requests finished by "abort" or "error"',
+    }),
   ];
   const alerts = results.filter((r): r is GeneratedAlert => 'alert' in r);
   const notGenerated = results.filter((r): r is { kind: string; reason: string } => !('alert' in r));

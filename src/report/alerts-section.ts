@@ -16,7 +16,7 @@ function labelsText(labels: Record<string, string>): string {
 
 function peak(kind: string, v: number | null): string {
   if (v === null) return '–';
-  if (kind.includes('burn') || kind === 'kv-pressure' || kind === 'prefix-cache-hit-rate-drop') return pct(v);
+  if (kind.includes('burn') || kind === 'kv-pressure' || kind === 'prefix-cache-hit-rate-drop' || kind === 'truncation-rise' || kind === 'abort-rise') return pct(v);
   if (kind === 'memory-growth') return `${num(v / 2 ** 30)} GiB`;
   if (kind === 'gpu-underuse') return `${num(v)}%`;
   return num(v);

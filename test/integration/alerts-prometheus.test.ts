@@ -27,7 +27,7 @@ import { ROOT } from '../support/paths.js';
 
 const run = promisify(execFile);
 const REL = 1e-9;
-const DATASETS = ['kv-cache-thrashing', 'replica-restart', 'memory-leak', 'underutilized-demand', 'prefix-cache-misses', 'prefill-starvation'];
+const DATASETS = ['kv-cache-thrashing', 'replica-restart', 'memory-leak', 'underutilized-demand', 'prefix-cache-misses', 'prefill-starvation', 'quality-regression'];
 
 interface Loaded {
   name: string;
@@ -226,9 +226,11 @@ describe.skipIf(!havePrometheus())('generated alert rules against promtool and a
     expect([...fired('prefix-cache-misses')]).toContain('VllmPrefixCacheHitRateDrop');
     expect([...fired('underutilized-demand')]).toContain('VllmGpuUnderused');
     expect([...fired('prefill-starvation')]).toContain('VllmQueueBuildup');
-    // Healthy replicas stay quiet: the leak is on 10.0.0.11 only, the restart on 10.0.0.12 only.
+    expect([...fired('quality-regression')]).toEqual(['VllmTruncationRise']);
+    // Healthy replicas stay quiet: the leak is on 10.0.0.11 only, the restart and the truncation on 10.0.0.12 only.
     expect(loaded.get('memory-leak')!.set.alerts.find((a) => a.alert === 'VllmMemoryGrowth')!.episodes.map((e) => e.labels.instance)).toEqual(['10.0.0.11:8000']);
     expect(loaded.get('replica-restart')!.set.alerts.find((a) => a.alert === 'VllmReplicaRestart')!.episodes.map((e) => e.labels.instance)).toEqual(['10.0.0.12:8000']);
+    expect(loaded.get('quality-regression')!.set.alerts.find((a) => a.alert === 'VllmTruncationRise')!.episodes.map((e) => e.labels.instance)).toEqual(['10.0.0.12:8000']);
   });
 
   for (const d of DATASETS) {

@@ -53,6 +53,19 @@ describe("alert rules against the simulator's ground truth", () => {
     expect(alerts.firings).toEqual([]);
   }, 120_000);
 
+  it('quality-regression: VllmTruncationRise on the replica whose clients lowered max_tokens (truth.json generator), within 16 minutes of the switch; nothing else fires', async () => {
+    const dir = path.join(ROOT, 'datasets', 'quality-regression');
+    const truth = JSON.parse(readFileSync(path.join(dir, 'truth.json'), 'utf8')) as { start: number; replicas: { instance: string; generator: { streams: { maxTokens: number[]; rate: { window?: { start: number } } }[] } }[] };
+    const switched = truth.replicas.filter((r) => r.generator.streams.some((s) => s.maxTokens.length === 1 && s.maxTokens[0] === 256));
+    expect(switched.map((r) => r.instance)).toEqual(['10.0.0.12:8000']);
+    const start = truth.start + switched[0].generator.streams.find((s) => s.maxTokens[0] === 256)!.rate.window!.start;
+    const { alerts } = await replay('quality-regression');
+    expect(alerts.firings.map((f) => [f.alert, f.labels.instance])).toEqual([['VllmTruncationRise', '10.0.0.12:8000']]);
+    const f = alerts.firings[0];
+    expect(f.firingSinceSeconds).toBeGreaterThan(start);
+    expect(f.firingSinceSeconds).toBeLessThanOrEqual(start + HORIZON_SECONDS);
+  }, 120_000);
+
   it('redeploy-regression: the KV rule catches all three thrashing bursts of the redeployed replica, and nothing on its peer', async () => {
     const { alerts } = await replay('redeploy-regression');
     const kv = alerts.firings.filter((f) => f.alert === 'VllmKvCachePressure');

@@ -209,3 +209,62 @@ describe('calibration helpers', () => {
     expect(c.source).toBe('history');
   });
 });
+
+describe('share of requests by finished_reason: VllmTruncationRise and VllmAbortRise', () => {
+  // Counters from 1e6 (no extrapolation to zero), 10 finished per scrape. a and b cut one answer in 50
+  // (a "length" every 5th scrape: exactly 18 in any 90 intervals, 2.0%); on a, from 2h00 to 2h30, three
+  // in every ten (30%). c finishes one request a minute, all cut: fewer than 30 in 15 minutes, never scored.
+  const counter = (labels: Record<string, string>, inc: (i: number) => number): Series => {
+    let acc = 1e6;
+    return gauge('vllm:request_success_total', labels, (i) => (acc += i === 0 ? 0 : inc(i)));
+  };
+  const incident = (i: number) => i >= at(120) && i < at(150);
+  const cut = (rising: boolean) => (i: number) => (rising && incident(i) ? 3 : i % 5 === 0 ? 1 : 0);
+  const replica = (inst: Record<string, string>, rising: boolean): Series[] => [
+    counter({ ...inst, finished_reason: 'length' }, cut(rising)),
+    counter({ ...inst, finished_reason: 'stop' }, (i) => 10 - cut(rising)(i)),
+    counter({ ...inst, finished_reason: 'abort' }, () => 0),
+  ];
+  const C = { instance: 'c:8000', job: 'vllm' };
+  const metrics = new MetricSet([...replica(A, true), ...replica(B, false), counter({ ...C, finished_reason: 'length' }, (i) => (i % 6 === 0 ? 1 : 0))]);
+  const findings = [{ code: 'TRUNCATION_RISE', scope: 'a:8000', window: { startSeconds: T0 + 7200, endSeconds: T0 + 9000 } }];
+  const set = generateRules(metrics, findings, OPTS);
+  const t = set.alerts.find((x) => x.kind === 'truncation-rise')!;
+
+  it('the 15m share of "length", only where 30 requests finished, above the healthy p99 plus the 5 points TRUNCATION_RISE needs', () => {
+    expect(render(t.expr)).toBe(
+      '((sum by (instance) (rate(vllm:request_success_total{finished_reason="length"}[15m])) / sum by (instance) (rate(vllm:request_success_total[15m]))) and (sum by (instance) (increase(vllm:request_success_total[15m])) >= 30)) > 0.07',
+    );
+    // Every healthy 15-minute window of a and b holds exactly 2.0% (c is never scored): p99 2% + 5 points.
+    // The default rule (> 10% for 10m) also holds on a until 2h42, past the finding's padded window: left out too.
+    expect(t.calibration[0]).toBe(
+      'threshold 7%: the healthy p99 + 5 points (the smallest rise TRUNCATION_RISE reports, docs/quality.md); p99 of the 15m share of requests finished by "length" over 4h39m of healthy history (2 series groups, outside finding windows and 1 stretch where the rule at its defaults would have fired) is 2%',
+    );
+    expect(t.calibration[1]).toBe('only windows with at least 30 finished requests (15m): a share of fewer is noise');
+    expect(t.severity).toBe('ticket');
+  });
+
+  it('fires once, on a only: active when 19 of the 90 intervals are the incident\'s (7.9% > 7%), firing 10 min later, until 17 remain', () => {
+    // At 2h03 the window holds 19 incident intervals: 57 + 71/5 ≈ 71 cut of 900 (7.9%); at 2h02, 13: 6.0%.
+    // After the incident (last scrape 2h29:50): at 2h42, 17 remain (7.3%); at 2h43, 11 (5.4%).
+    expect(t.forSeconds).toBe(600);
+    expect(t.episodes.map((e) => [e.labels.instance, e.activeSinceSeconds - T0, e.firingSinceSeconds - T0, e.lastFiringSeconds - T0])).toEqual([['a:8000', 7380, 7980, 9720]]);
+  });
+
+  it('aborts: the abort and error series, 2 points above a healthy 0%; nothing fires', () => {
+    const ab = set.alerts.find((x) => x.kind === 'abort-rise')!;
+    expect(render(ab.expr)).toContain('rate(vllm:request_success_total{finished_reason=~"abort|error"}[15m])');
+    expect(render(ab.expr).endsWith(' > 0.02')).toBe(true);
+    expect(ab.forSeconds).toBe(300);
+    expect(ab.episodes).toEqual([]);
+  });
+
+  it('not written without the finished_reason label, or without the reason\'s series', () => {
+    const flat = new MetricSet([counter(A, () => 10)]);
+    expect(generateRules(flat, [], OPTS).notGenerated.find((n) => n.kind === 'truncation-rise')!.reason).toBe('vllm:request_success_total has no finished_reason label (aggregated away)');
+    const noAbort = new MetricSet([counter({ ...A, finished_reason: 'stop' }, () => 10), counter({ ...A, finished_reason: 'length' }, () => 1)]);
+    const s = generateRules(noAbort, [], OPTS);
+    expect(s.alerts.map((x) => x.kind)).toContain('truncation-rise');
+    expect(s.notGenerated.find((n) => n.kind === 'abort-rise')!.reason).toBe('no vllm:request_success_total series with finished_reason "abort" or "error" in the inputs');
+  });
+});
