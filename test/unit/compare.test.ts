@@ -86,7 +86,7 @@ describe('the before/after pairs', async () => {
   const kvBefore = await ingest({ inputs: [rel('fix-kv-pool-before')] });
   const kvAfter = await ingest({ inputs: [rel('fix-kv-pool-after')] });
   const r = compareArtifacts(kvBefore, kvAfter, { name: 'kv' });
-  const truth = JSON.parse(readFileSync(path.join(ROOT, 'datasets/fix-kv-pool-before/truth.json'), 'utf8')) as { pair: { change: { replica: string; setting: string; before: number; after: number }[] } };
+  const truth = JSON.parse(readFileSync(path.join(ROOT, 'datasets/fix-kv-pool-before/truth.json'), 'utf8')) as { pair: { change: { replica: string; setting: string; before: number; after: number }[] }; replicas: unknown[] };
   const fleet = (id: string) => r.metrics.find((m) => m.scope === 'fleet' && m.metric === id)!;
 
   it('fix-kv-pool: the configuration change is the generator\'s (truth.json pair.change), and nothing else', () => {
@@ -112,6 +112,37 @@ describe('the before/after pairs', async () => {
     expect(v).toMatch(/throughput unchanged \(output tokens\/s [+−][\d.]+%/);
     expect(v).toMatch(/Configuration changed: `gpu_memory_utilization 0\.31 → 0\.9`/);
   });
+  it('fix-kv-pool: the measured numbers against truth.json — preemptions 6,582 in the hour, finished requests per replica, TTFT p95 inside the histogram bucket that holds the true p95', () => {
+    type W = { instance: string; totals: { finished: number; preemptions: number }; whole: { ttftP95Seconds: number } };
+    const tb = truth.replicas as unknown as W[];
+    const ta = (JSON.parse(readFileSync(path.join(ROOT, 'datasets/fix-kv-pool-after/truth.json'), 'utf8')) as { replicas: W[] }).replicas;
+    const hour = 3600;
+    const pre = fleet('preemptions-per-second');
+    expect(Math.abs(pre.before! / (tb.reduce((s, x) => s + x.totals.preemptions, 0) / hour) - 1)).toBeLessThan(0.01);
+    // vLLM's TTFT buckets around these values: 0.25, 0.5 … 20, 40, 80 s.
+    const bucket = (x: number) => [0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160].find((le) => x <= le)!;
+    for (const [i, rep] of [A, B].entries()) {
+      const rps = r.metrics.find((m) => m.scope === rep && m.metric === 'requests-per-second')!;
+      expect(Math.abs(rps.before! / (tb[i].totals.finished / hour) - 1)).toBeLessThan(0.01);
+      expect(Math.abs(rps.after! / (ta[i].totals.finished / hour) - 1)).toBeLessThan(0.01);
+      const t = r.metrics.find((m) => m.scope === rep && m.metric === 'ttft-p95')!;
+      expect([tb[i].instance, bucket(t.before!), bucket(t.after!)]).toEqual([rep, bucket(tb[i].whole.ttftP95Seconds), bucket(ta[i].whole.ttftP95Seconds)]);
+      expect(t.assessment).toBe('improved');
+    }
+  });
+  it('fix-max-num-seqs: max_num_seqs 8 → 64 on both replicas (truth.json pair.change), the queue gone, TTFT p95 improved, GPU_UNDERUTILIZED resolved, throughput unchanged', async () => {
+    const x = compareArtifacts(await ingest({ inputs: [rel('fix-max-num-seqs-before')] }), await ingest({ inputs: [rel('fix-max-num-seqs-after')] }), { name: 'seqs' });
+    const t = JSON.parse(readFileSync(path.join(ROOT, 'datasets/fix-max-num-seqs-before/truth.json'), 'utf8')) as typeof truth;
+    expect(x.configChanges.map((c) => ({ replica: c.replica, setting: c.setting, before: c.before, after: c.after }))).toEqual(t.pair.change);
+    expect(x.verdict).toMatchObject({ outcome: 'improved', regressed: [], throughput: 'unchanged' });
+    const f = (id: string) => x.metrics.find((m) => m.scope === 'fleet' && m.metric === id)!;
+    expect(f('waiting')).toMatchObject({ assessment: 'gone', after: 0 });
+    expect(f('ttft-p95').assessment).toBe('improved');
+    expect(f('ttft-p95').after!).toBeLessThan(0.5);
+    expect(x.findings.resolved.filter((g) => g.code === 'GPU_UNDERUTILIZED').map((g) => g.replicas[0]).sort()).toEqual([A, B]);
+    expect(x.findings.new).toEqual([]);
+    expect(verdictParagraph(x)).toMatch(/^The change worked: resolved `GPU_UNDERUTILIZED` on 10\.0\.0\.11:8000, 10\.0\.0\.12:8000; TTFT p95 −99\.\d% \(.*waiting requests gone.*Configuration changed: `max_num_seqs 8 → 64`\.$/);
+  });
   it('per replica too: each replica\'s preemptions are gone', () => {
     for (const rep of [A, B]) expect(r.metrics.find((m) => m.scope === rep && m.metric === 'preemptions-per-second')!.assessment).toBe('gone');
   });
@@ -126,6 +157,40 @@ describe('the before/after pairs', async () => {
     expect(x.findings.new.filter((f) => f.code === 'GPU_UNDERUTILIZED').map((f) => f.replicas[0]).sort()).toEqual([A, B]);
     expect(x.configChanges.filter((c) => c.setting === 'max_num_seqs').map((c) => [c.replica, c.before, c.after])).toEqual([[A, 64, 8], [B, 64, 8]]);
     expect(verdictParagraph(x)).toMatch(/^The change made things worse: TTFT p95 ×\d+ \(/);
+  });
+});
+
+describe('no change', () => {
+  it('the same dataset on both sides: every metric unchanged with p = 1, no finding resolved or new, no configuration change, "No significant change"', async () => {
+    const a = await ingest({ inputs: [rel('healthy-baseline')] });
+    const x = compareArtifacts(a, await ingest({ inputs: [rel('healthy-baseline')] }), { name: 'same' });
+    expect(x.verdict).toMatchObject({ outcome: 'unchanged', improved: [], regressed: [], throughput: 'unchanged' });
+    expect(x.metrics.length).toBeGreaterThanOrEqual(3 * 10);
+    for (const m of x.metrics) expect([m.metric, m.scope, m.assessment, m.test?.p, m.change]).toEqual([m.metric, m.scope, 'unchanged', 1, 0]);
+    expect([x.findings.resolved, x.findings.new, x.configChanges, x.regressions]).toEqual([[], [], [], []]);
+    expect(verdictParagraph(x)).toBe('No significant change: throughput unchanged (output tokens/s +0.0%, not significant).');
+  });
+  it('healthy-baseline cut in two (--split +30m): "No significant change", nothing that --fail-on warning would read', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'vllm-tune-compare-'));
+    try {
+      const run = await runCliInProcess(['compare', '--out', out, '--json', '-q', '--fail-on', 'warning', '--split', '+30m', rel('healthy-baseline')]);
+      expect([run.code, run.err]).toEqual([0, '']);
+      const json = JSON.parse(readFileSync(path.join(out, 'healthy-baseline-split.json'), 'utf8')) as CompareResult;
+      expect(json.verdict.outcome).toBe('unchanged');
+      expect(json.regressions).toEqual([]);
+      // Latency, queue and preemptions: unchanged on the fleet and on each replica.
+      for (const m of json.metrics.filter((x) => x.direction !== 'neutral')) expect([m.scope, m.metric, m.assessment]).toEqual([m.scope, m.metric, 'unchanged']);
+      // The traffic does drift (README: ±20 % over 6 h): the fleet's request rate is up about 8 % in the
+      // second half hour — significant on 90 bins, under the 10 % that counts, so not a change.
+      const rps = json.metrics.find((m) => m.scope === 'fleet' && m.metric === 'requests-per-second')!;
+      expect(rps.relativeChange!).toBeGreaterThan(0.03);
+      expect(rps.relativeChange!).toBeLessThan(0.1);
+      expect(rps.assessment).toBe('unchanged');
+      expect(json.after.startSeconds - json.before.startSeconds).toBe(1800);
+      expect(readFileSync(path.join(out, 'healthy-baseline-split.md'), 'utf8')).toContain('\n## Verdict\n\nNo significant change: ');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 
