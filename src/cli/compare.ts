@@ -58,7 +58,22 @@ export function register(program: Command): void {
     .option('--slo-tbt <duration>', 'time-between-tokens target (p95), e.g. 40ms')
     .option('--slo-e2e <duration>', 'end-to-end latency target (p95), e.g. 8s')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a regression (a metric that got significantly worse, a new or more severe finding) of this severity or worse exists').choices(['warning', 'critical']))
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  vllm-tune compare before/ -- after/',
+        '      two exports, before and after a change',
+        '  vllm-tune compare week.json.gz --split 2025-11-20T20:32:00Z',
+        '      one export cut at a redeploy',
+        '  vllm-tune compare before/ -- after/ --json --fail-on warning',
+        '      also the JSON; exit 1 on a regression (CI)',
+        '',
+        'Method (bins, the block-means test, what counts as a change): docs/capacity.md#compare',
+      ].join('\n'),
+    );
   addInputOptions(cmd).action(async (inputs: string[], flags: CompareFlags, command: Command) => {
     const sides = splitOperands(inputs, (command.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv);
     if (sides && flags.split !== undefined) throw new InputError({ code: 'BAD_OPTION', message: 'give either -- between before and after inputs, or --split, not both', hint: 'vllm-tune compare before/ -- after/   or   vllm-tune compare run/ --split 2025-11-20T10:30:00Z' });

@@ -202,6 +202,9 @@ export function compareMetric(def: MetricDef, a: AnalysisView, b: AnalysisView, 
     if (def.direction === 'neutral') out.assessment = 'changed';
     else out.assessment = (def.direction === 'lower-better') === change! < 0 ? 'improved' : 'regressed';
   }
+  // A whole-side change a reader would act on that the per-bin test does not confirm (a change confined to
+  // a few episodes, or too few blocks): said as such, never as "unchanged".
+  if (out.assessment === 'unchanged' && !significant && (relativeChange !== null ? Math.abs(relativeChange) >= MIN_RELATIVE_CHANGE : before === 0 && after > 0)) out.assessment = 'not-significant';
   if (out.assessment === 'gone' && def.direction === 'higher-better') out.assessment = 'regressed';
   if (out.assessment === 'appeared' && def.direction === 'lower-better') out.assessment = 'regressed';
   if (out.assessment === 'appeared' && def.direction === 'higher-better') out.assessment = 'improved';

@@ -61,7 +61,8 @@ export const MetricChange = z.object({
   test: BinTest.nullable(),
   /** The test says the per-bin means differ (p < 0.05). */
   significant: z.boolean(),
-  assessment: z.enum(['improved', 'regressed', 'unchanged', 'changed', 'gone', 'appeared', 'not-compared']),
+  /** `not-significant`: the whole-side values differ by MIN_RELATIVE_CHANGE or more (or 0 → more) but the per-bin test does not confirm it. */
+  assessment: z.enum(['improved', 'regressed', 'unchanged', 'changed', 'gone', 'appeared', 'not-significant', 'not-compared']),
   /** For regressions: critical when a latency p95 met its target before and breaks it after. */
   severity: z.enum(['warning', 'critical']).optional(),
   targetSeconds: num.optional(),

@@ -40,6 +40,7 @@ const ASSESS: Record<MetricChange['assessment'], string> = {
   changed: 'changed',
   gone: 'gone',
   appeared: 'appeared',
+  'not-significant': 'not significant',
   'not-compared': 'not compared',
 };
 
