@@ -16,6 +16,8 @@ export interface BenchRunResult {
   itemName?: string;
   /** Values to check correctness against the prepared meta (the runner prints both). */
   check?: Record<string, number | string>;
+  /** Measured figures (ratios, times) that vary between runs: the runner prints each one's median over the runs. */
+  figures?: Record<string, number>;
 }
 
 export interface BenchCase {

@@ -155,13 +155,21 @@ async function main(): Promise<void> {
     console.log(`\n## ${c.id}: ${c.title}`);
     const prepared = await c.prepare(outDir);
     const mb = prepared.bytes / 1e6;
-    console.log(`input: ${path.basename(prepared.file)}, ${fmt(mb)} MB${prepared.meta ? `, ${Object.entries(prepared.meta).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
+    if (prepared.file) console.log(`input: ${path.basename(prepared.file)}, ${fmt(mb)} MB${prepared.meta ? `, ${Object.entries(prepared.meta).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
     console.log(`load average before: ${load()}`);
     const { run, floor, results } = await measure(c, f, prepared);
     const check = results[0]?.check;
     if (check) console.log(`check: ${Object.entries(check).map(([k, v]) => `${k}=${v}`).join(', ')}`);
     const differing = results.filter((r) => JSON.stringify(r.check) !== JSON.stringify(check)).length;
     if (differing) console.log(`CHECK DIFFERS between runs (${differing} of ${results.length})`);
+    const figures = results[0]?.figures;
+    if (figures) {
+      const med = Object.keys(figures).map((k) => {
+        const xs = results.map((r) => r.figures?.[k] ?? NaN);
+        return `${k} ${fmt(median(xs), 2)} (${fmt(Math.min(...xs), 2)}–${fmt(Math.max(...xs), 2)})`;
+      });
+      console.log(`figures (median of ${results.length} runs, min–max): ${med.join(', ')}`);
+    }
     for (const v of c.variants ?? []) {
       const r = await measure(c, f, prepared, v.label, v.env);
       console.log(`  ${v.label}: ${fmt(run.seconds / r.run.seconds, 2)}× the speed of the default run`);

@@ -12,9 +12,8 @@ export { generateRules, recordingRules, type AlertGenOptions, type RuleSet } fro
 export { renderRulesYaml } from './yaml.js';
 export { parseSelector } from './selector.js';
 
-/** Defaults shared by `analyze` (which has no alert flags) and `vllm-tune alerts`. */
-export const DEFAULT_ALERT_INTERVAL_SECONDS = 60;
-export const DEFAULT_OBJECTIVE = 0.95;
+import { DEFAULT_ALERT_INTERVAL_SECONDS, DEFAULT_OBJECTIVE } from './defaults.js';
+export { DEFAULT_ALERT_INTERVAL_SECONDS, DEFAULT_OBJECTIVE };
 
 /** The Result section of a rule set. */
 export function toAlertsSection(set: RuleSet): AlertsSection {

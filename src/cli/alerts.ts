@@ -2,15 +2,14 @@
 // diagnoses PromQL can express, with the metric names and labels the inputs carry, thresholds and
 // `for:` calibrated on their history (the calibration as YAML comments). See docs/alerts.md.
 
-import { incidentsOf } from '../alerts/calibrate.js';
 import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { ingest } from '../ingest/index.js';
-import { runAnalysis } from '../engine.js';
 import { SLO_PROFILES, resolveSlo } from '../derive/slo.js';
 import { VERSION } from '../version.js';
-import { DEFAULT_OBJECTIVE, generateRules, parseSelector, recordingRules, renderRulesYaml } from '../alerts/index.js';
+import { DEFAULT_OBJECTIVE } from '../alerts/defaults.js';
+// Heavy modules (readers, engine, report) load when the command runs, not at start-up: --help and
+// --version stay as fast as a bare Node start allows (bench: startup).
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, writeFilesAtomically, type InputFlags } from './common.js';
 
 interface AlertsFlags extends InputFlags {
@@ -42,6 +41,12 @@ export function register(program: Command): void {
     .option('--slo-objective <ratio>', 'share of requests that must meet each target (error budget = 1 − this)', String(DEFAULT_OBJECTIVE))
     .option('-q, --quiet', 'no progress output');
   addInputOptions(cmd).action(async (inputs: string[], flags: AlertsFlags) => {
+    const [{ ingest }, { runAnalysis }, { generateRules, parseSelector, recordingRules, renderRulesYaml }, { incidentsOf }] = await Promise.all([
+      import('../ingest/index.js'),
+      import('../engine.js'),
+      import('../alerts/index.js'),
+      import('../alerts/calibrate.js'),
+    ]);
     const matchers = flags.selector ? parseSelector(flags.selector) : [];
     const groupBy = flags.groupBy?.split(',').map((s) => s.trim()).filter(Boolean);
     if (groupBy) for (const g of groupBy) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(g)) throw new InputError({ code: 'BAD_OPTION', message: `--group-by ${JSON.stringify(flags.groupBy)}: ${JSON.stringify(g)} is not a label name` });

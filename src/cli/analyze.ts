@@ -4,12 +4,12 @@ import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { ingest } from '../ingest/index.js';
-import { runAnalysis } from '../engine.js';
-import { renderReport } from '../report/index.js';
+import type { runAnalysis } from '../engine.js';
 import { SLO_PROFILES } from '../derive/slo.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { addPrometheusOptions, fetchSeries, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
+import { addPrometheusOptions, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/options.js';
+// Heavy modules (readers, engine, report) load when the command runs, not at start-up: --help and
+// --version stay as fast as a bare Node start allows (bench: startup).
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
 
 /** The dataset `vllm-tune analyze` reads when given no inputs. */
@@ -48,6 +48,7 @@ export function register(program: Command): void {
     .option('--no-charts', 'do not write SVG charts')
     .option('-q, --quiet', 'no progress output');
   addPrometheusOptions(addInputOptions(cmd)).action(async (inputs: string[], flags: AnalyzeFlags) => {
+    const [{ ingest }, { runAnalysis }, { renderReport }] = await Promise.all([import('../ingest/index.js'), import('../engine.js'), import('../report/index.js')]);
     const live = flags.prometheus !== undefined;
     const given = inputs.length > 0 || live;
     const resolved = given ? inputs : [path.relative(process.cwd(), path.join(PACKAGE_ROOT, DEFAULT_DATASET)) || '.'];
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     const say = progress(flags.quiet);
     req.onProgress = say;
     if (fetchOpts) {
+      const { fetchSeries } = await import('../prometheus/index.js');
       const fetched = await fetchSeries(fetchOpts, say);
       req.series = fetched.inputs;
     }

@@ -6,10 +6,7 @@
 import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { ingest } from '../ingest/index.js';
 import { SLO_PROFILES } from '../derive/slo.js';
-import { compareArtifacts, splitArtifacts } from '../compare/index.js';
-import { renderCompareMarkdown } from '../report/compare-markdown.js';
 import { parseTimeArg } from '../prometheus/time.js';
 import { addInputOptions, endProgress, ingestRequestFrom, parseDurationSeconds, progress, safeName, writeFilesAtomically, type InputFlags } from './common.js';
 
@@ -79,6 +76,8 @@ export function register(program: Command): void {
     if (sides && flags.split !== undefined) throw new InputError({ code: 'BAD_OPTION', message: 'give either -- between before and after inputs, or --split, not both', hint: 'vllm-tune compare before/ -- after/   or   vllm-tune compare run/ --split 2025-11-20T10:30:00Z' });
     if (!sides && flags.split === undefined) throw new InputError({ code: 'BAD_OPTION', message: 'compare needs two windows', hint: 'vllm-tune compare before/ -- after/   or   vllm-tune compare run/ --split <time>' });
     if (sides && (!sides.before.length || !sides.after.length)) throw new InputError({ code: 'BAD_OPTION', message: `no ${sides.before.length ? 'after' : 'before'} inputs${sides.before.length ? ' after --' : ' before --'}`, hint: 'vllm-tune compare before/ -- after/' });
+    // Heavy modules (readers, engine, report) load when the command runs (--help stays fast).
+    const [{ ingest }, { compareArtifacts, splitArtifacts }, { renderCompareMarkdown }] = await Promise.all([import('../ingest/index.js'), import('../compare/index.js'), import('../report/compare-markdown.js')]);
     const say = progress(flags.quiet);
     const slo: { profile: string; ttftSeconds?: number; tbtSeconds?: number; e2eSeconds?: number } = { profile: flags.slo };
     if (flags.sloTtft) slo.ttftSeconds = parseDurationSeconds(flags.sloTtft, '--slo-ttft');

@@ -6,7 +6,9 @@ import { terminal } from '../report/escape.js';
 import { redactSecrets } from '../redact.js';
 import type { Command } from 'commander';
 import path from 'node:path';
-import { addPrometheusOptions, fetchToPath, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/index.js';
+import { addPrometheusOptions, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/options.js';
+// Heavy modules (readers, engine, report) load when the command runs, not at start-up: --help and
+// --version stay as fast as a bare Node start allows (bench: startup).
 import { endProgress, progress } from './common.js';
 
 interface FetchFlags extends PrometheusFlags {
@@ -26,6 +28,7 @@ export function register(program: Command): void {
       const say = progress(flags.quiet);
       let r;
       try {
+        const { fetchToPath } = await import('../prometheus/index.js');
         r = await fetchToPath(opts, flags.out, say);
       } finally {
         endProgress(flags.quiet);

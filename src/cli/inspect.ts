@@ -2,9 +2,8 @@
 // replicas, models, the serving config found, and every warning. No analysis.
 
 import type { Command } from 'commander';
-import { ingest } from '../ingest/index.js';
-import { buildInventory } from '../derive/inventory.js';
-import { renderInspect } from '../report/inspect.js';
+// Heavy modules (readers, engine, report) load when the command runs, not at start-up: --help and
+// --version stay as fast as a bare Node start allows (bench: startup).
 import { addInputOptions, endProgress, ingestRequestFrom, progress, type InputFlags } from './common.js';
 
 interface InspectFlags extends InputFlags {
@@ -20,6 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'print the inventory as JSON instead of text')
     .option('-q, --quiet', 'no progress output');
   addInputOptions(cmd).action(async (inputs: string[], flags: InspectFlags) => {
+    const [{ ingest }, { buildInventory }, { renderInspect }] = await Promise.all([import('../ingest/index.js'), import('../derive/inventory.js'), import('../report/inspect.js')]);
     const req = ingestRequestFrom(inputs, flags);
     req.onProgress = progress(flags.quiet);
     const artifacts = await ingest(req);

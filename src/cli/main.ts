@@ -1,29 +1,9 @@
-// The commander program. Each command lives in its own file and exports `register(program)`.
+// Entry point of the CLI. `--version` is answered without loading anything else; every other call
+// loads the commander program (program.ts), whose commands load their work only when they run.
 
-import { Command, CommanderError } from 'commander';
 import { isInputError } from '../errors.js';
-import { VERSION } from '../version.js';
 import { terminal } from '../report/escape.js';
 import { redactSecrets } from '../redact.js';
-import * as analyze from './analyze.js';
-import * as inspect from './inspect.js';
-import * as simulate from './simulate.js';
-import * as fetch from './fetch.js';
-import * as alerts from './alerts.js';
-import * as list from './list.js';
-import * as explain from './explain.js';
-import * as compare from './compare.js';
-
-export function buildProgram(): Command {
-  const program = new Command('vllm-tune')
-    .description('Offline analyst for vLLM deployments: reads Prometheus exports and GPU profiles, finds what went wrong, and recommends vLLM settings.')
-    .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  for (const cmd of [analyze, compare, inspect, simulate, fetch, alerts, list, explain]) cmd.register(program);
-  for (const c of program.commands) c.exitOverride().version(VERSION, '-V, --version');
-  return program;
-}
 
 /** Exit codes: 0 ok, 1 only with --fail-on, 2 bad input or usage, 70 internal error. */
 export async function main(argv: string[]): Promise<void> {
@@ -32,16 +12,28 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-  const program = buildProgram();
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    const { VERSION } = await import('../version.js');
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
   try {
-    await program.parseAsync(argv);
+    const { buildProgram } = await import('./program.js');
+    await buildProgram().parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err);
   }
 }
 
+/** commander's own errors (usage, --help, --version) carry a `commander.*` code and an exit code. */
+function isCommanderError(err: unknown): err is { code: string; exitCode: number } {
+  const e = err as { code?: unknown; exitCode?: unknown } | null;
+  return typeof e?.code === 'string' && e.code.startsWith('commander.') && typeof e.exitCode === 'number';
+}
+
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) {
+  if (isCommanderError(err)) {
     // --help and --version exit 0; usage errors were already printed by commander.
     return err.exitCode === 0 ? 0 : 2;
   }

@@ -3,13 +3,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { SCENARIOS, parseFormats, runScenario, writeExports, type ExportFormat } from '../simulate/index.js';
-import { scenarioReadme } from '../simulate/readme.js';
-import { writeTextFile } from '../simulate/writers.js';
-import { truthJson } from '../simulate/truth.js';
-import { parseSet, replay, type ReplayOptions } from '../simulate/replay.js';
-import { replayMarkdown } from '../simulate/replay-report.js';
-import { ingest } from '../ingest/index.js';
+import type { ExportFormat } from '../simulate/index.js';
+import type { ReplayOptions } from '../simulate/replay.js';
+// The simulator and the readers load when the command runs, not at start-up (--help stays fast).
+const simulator = () => import('../simulate/index.js');
 import { promises as fsp } from 'node:fs';
 
 interface SimulateFlags {
@@ -42,6 +39,7 @@ export async function simulateToDir(
   dir: string,
   p: { seed: number; hours?: number; replicas?: number; interval?: number; formats: ExportFormat[]; readme: boolean; command: string; truth?: boolean },
 ): Promise<string[]> {
+  const [{ runScenario, writeExports }, { writeTextFile }, { truthJson }, { scenarioReadme }] = await Promise.all([simulator(), import('../simulate/writers.js'), import('../simulate/truth.js'), import('../simulate/readme.js')]);
   const run = runScenario(name, { seed: p.seed, hours: p.hours, replicas: p.replicas, scrapeIntervalSeconds: p.interval });
   const files = await writeExports(dir, run.results, p.formats, run.meta);
   if (p.truth !== false && run.truth) {
@@ -65,6 +63,13 @@ async function runReplay(inputs: string[], p: { seed: number; set: string[]; rep
     if (eq <= 0) throw new InputError({ code: 'BAD_OPTION', message: `--set ${JSON.stringify(kv)}: expected key=value` });
     set[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
   }
+  const [{ parseSet, replay }, { replayMarkdown }, { ingest }, { writeExports }, { writeTextFile }] = await Promise.all([
+    import('../simulate/replay.js'),
+    import('../simulate/replay-report.js'),
+    import('../ingest/index.js'),
+    simulator(),
+    import('../simulate/writers.js'),
+  ]);
   parseSet(set as ReplayOptions['set']);
   const artifacts = await ingest({ inputs });
   const res = replay(artifacts, { seed: p.seed, set: set as ReplayOptions['set'], replica: p.replica });
@@ -101,6 +106,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'with --replay: a setting to change in the what-if run (repeatable): max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, enable_prefix_caching, enable_chunked_prefill, kv_cache_dtype, num_gpu_blocks', (v: string, acc: string[] = []) => [...acc, v])
     .option('--replica <id>', 'with --replay: only this replica (instance)')
     .action(async (o: SimulateFlags) => {
+      const { SCENARIOS, parseFormats } = await simulator();
       if (o.list) {
         const w = Math.max(...SCENARIOS.map((s) => s.name.length));
         for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(w)}  ${s.summary}\n`);

@@ -21,11 +21,12 @@ const DASHES_RE = /^-{3,}(?: {1,}-{3,})+ *$/;
 const DEVICE = '(?:CUDA|GPU|XPU|Device|MTIA|HPU|MPS|PrivateUse1)';
 const FOOTER_RE = new RegExp(`^Self (CPU|${DEVICE}) time total:\\s*([\\d.]+\\s*(?:s|ms|us|µs|ns))\\s*$`);
 
-type Role = 'name' | 'self' | 'total' | 'avg' | 'calls';
+type Role = 'name' | 'self' | 'total' | 'avg' | 'calls' | 'cpu';
 
 function roleOf(header: string): Role | undefined {
   const h = header.trim();
   if (h === 'Name') return 'name';
+  if (h === 'Self CPU' || h === 'CPU total') return 'cpu';
   if (new RegExp(`^Self ${DEVICE}$`).test(h)) return 'self';
   if (new RegExp(`^${DEVICE} total$`).test(h)) return 'total';
   if (new RegExp(`^${DEVICE} time avg$`).test(h)) return 'avg';
@@ -47,7 +48,7 @@ interface TableState {
   spans: [number, number][];
   roles: (Role | undefined)[];
   headers: string[];
-  rows: { name: string; selfNs?: number; totalNs?: number; calls: number; line: number }[];
+  rows: { name: string; selfNs?: number; totalNs?: number; cpuNs?: number; calls: number; line: number }[];
   footer: Record<string, number>;
   startLine: number;
 }
@@ -182,6 +183,10 @@ export function parseKeyAveragesText(text: string, display: string): ParsedTable
             const n = Number(text.replace(/,/g, ''));
             if (!Number.isFinite(n)) throw new InputError({ code: 'PROFILE_TABLE', file: display, position: { line: i + 1, column: st.headers[c] }, message: `calls cell ${JSON.stringify(text)} is not a number`, hint: 'the row looks cut or shifted' });
             row.calls = n;
+          } else if (role === 'cpu') {
+            // CPU time tells an op (it ran on the host) from a device activity (a kernel, a copy).
+            const ns = parseTimeCell(text);
+            if (ns !== undefined) row.cpuNs = Math.max(row.cpuNs ?? 0, ns);
           } else if (role === 'self' || role === 'total') {
             const ns = parseTimeCell(text);
             if (ns === undefined) throw new InputError({ code: 'PROFILE_TABLE', file: display, position: { line: i + 1, column: st.headers[c] }, message: `time cell ${JSON.stringify(text)} is not a duration`, hint: 'time cells look like 1.234ms, 12.979us or 2.5s' });
@@ -218,15 +223,49 @@ export function keyAveragesProfiles(tables: ParsedTable[], display: string, clas
     }
     const kernels: KernelStat[] = [];
     let sum = 0;
+    // Which rows are device activities. Since torch 2.x an op's Self CUDA is the time of the kernels it
+    // launched, which also have rows of their own: an op (a row with CPU time) is never a kernel. A
+    // record_function range also has a device-side row (its span on the GPU timeline, CPU time 0) under
+    // the same name as its host row, longer than the device time of everything else: not a kernel either.
+    // Old torch (use_cuda=True) printed ops only, their CUDA time measured around each op: when no row is
+    // a device activity of its own (device time, no CPU time), the op rows are what there is.
+    const kernelRows = t.rows.some((r) => (t.usesSelf ? r.selfNs : r.totalNs) && r.cpuNs === 0); // kernel rows exist
+    // Host rows' own device time by name. Inductor launches each Triton kernel inside a host record of
+    // the kernel's name, whose Self CUDA is that kernel's time: a device row matching such a record is a
+    // kernel. A range's host record launches nothing itself (Self CUDA 0 or another figure).
+    const hostSelf = new Map<string, number[]>();
+    for (const r of t.rows) {
+      if ((r.cpuNs ?? 0) <= 0) continue;
+      const list = hostSelf.get(r.name) ?? [];
+      list.push((t.usesSelf ? r.selfNs : r.totalNs) ?? 0);
+      hostSelf.set(r.name, list);
+    }
+    const isRange = (name: string, ns: number): boolean => {
+      if (t.deviceTotalNs !== undefined && ns > t.deviceTotalNs) return true;
+      const host = hostSelf.get(name);
+      return host !== undefined && !host.some((h) => Math.abs(h - ns) <= Math.max(1000, 0.01 * ns));
+    };
+    let ops = 0;
+    let ranges = 0;
     for (const r of t.rows) {
       const ns = t.usesSelf ? r.selfNs : r.totalNs;
-      if (!ns) continue; // CPU-side rows (aten ops, runtime calls) carry no self device time
+      if (!ns) continue; // rows without device time (runtime calls, CPU-only ops)
+      if (kernelRows && (r.cpuNs ?? 0) > 0) {
+        ops++;
+        continue;
+      }
+      if (kernelRows && isRange(r.name, ns)) {
+        ranges++;
+        continue;
+      }
       const c = classifier.classify(r.name.replace(/\.\.\.$/, ''));
       const k: KernelStat = { name: r.name, category: c.category, device: String(p.rank), count: r.calls, totalNs: ns };
       if (c.sub !== undefined) k.sub = c.sub;
       kernels.push(k);
       sum += ns;
     }
+    if (ops) notes.push(`${ops} op row${ops === 1 ? '' : 's'} with device time (the kernels they launched, listed as rows of their own) not counted again`);
+    if (ranges) notes.push(`${ranges} record_function range${ranges === 1 ? '' : 's'} on the GPU timeline not counted as kernels`);
     if (!t.usesSelf) notes.push('old layout without a Self CUDA column: inclusive CUDA totals used, nested ops may be counted twice');
     if (t.deviceTotalNs !== undefined && t.deviceTotalNs > sum) {
       const rest = t.deviceTotalNs - sum;

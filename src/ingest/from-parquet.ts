@@ -4,14 +4,23 @@
 // Column chunks can arrive in any order, so they are placed by their rowStart.
 
 import { promises as fsp } from 'node:fs';
-import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { InputError } from '../errors.js';
 import { labelsKey, type Labels } from '../model/series.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { SeriesAccumulator } from './sink.js';
 import type { InputSource } from './source.js';
-import { corrupt, guardFile, validateMetadata } from './parquet-guard.js';
+
+/** hyparquet and its codecs (~100 modules) load with the first Parquet input, not with every run. */
+type Lib = { hp: typeof import('hyparquet'); compressors: typeof import('hyparquet-compressors')['compressors']; guard: typeof import('./parquet-guard.js') };
+let lib: Lib | undefined;
+async function loadLib(): Promise<Lib> {
+  if (!lib) {
+    const [hp, c, guard] = await Promise.all([import('hyparquet'), import('hyparquet-compressors'), import('./parquet-guard.js')]);
+    lib = { hp, compressors: c.compressors, guard };
+  }
+  return lib;
+}
 import { columnRole, epochToSeconds, listColumns, parseSelector, parseTimestamp, timeUnitFromHeader } from './tabular/common.js';
 import { parseCellNumber } from './bytes/decimal.js';
 
@@ -106,6 +115,7 @@ function hyparquetError(src: InputSource, e: unknown): InputError {
 }
 
 async function readParquet(src: InputSource, ctx: IngestContext): Promise<AdapterResult> {
+  await loadLib();
   const { file, close } = await openFile(src);
   try {
     return await readOpened(src, ctx, file);
@@ -118,12 +128,13 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
   // (reassigned below to the guarded view of the file)
   let metadata: FileMetaData;
   try {
-    metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
+    metadata = await lib!.hp.parquetMetadataAsync(file, { parsers: PARSERS });
   } catch (e) {
     throw hyparquetError(src, e);
   }
   // The footer and, as each column chunk is fetched, its page headers checked against the file
   // before hyparquet allocates from them.
+  const { guardFile, validateMetadata } = lib!.guard;
   file = guardFile(file, validateMetadata(metadata, file.byteLength, src.display), src.display);
   const plan = makePlan(src, metadata);
   const columns = [plan.time, plan.value, ...(plan.name ? [plan.name] : []), ...(plan.selector ? [plan.selector] : []), ...plan.labels];
@@ -137,13 +148,13 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
     if (groupRows === 0) continue;
     const chunks = new Map<string, { rowStart: number; data: Column }[]>();
     try {
-      await parquetRead({
+      await lib!.hp.parquetRead({
         file,
         metadata,
         columns,
         rowStart: groupStart,
         rowEnd: groupEnd,
-        compressors,
+        compressors: lib!.compressors,
         parsers: PARSERS,
         onChunk: (c) => {
           let list = chunks.get(c.columnName);
@@ -158,7 +169,7 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
       try {
         return alignChunks(chunks.get(name) ?? [], groupStart, groupRows, name);
       } catch (e) {
-        throw corrupt(src.display, (e as Error).message); // fewer rows than the row group declares
+        throw lib!.guard.corrupt(src.display, (e as Error).message); // fewer rows than the row group declares
       }
     };
     const n = processGroup(plan, router, groupRows, col, warn);
@@ -199,7 +210,7 @@ export function alignChunks(list: { rowStart: number; data: Column }[], groupSta
 }
 
 function makePlan(src: InputSource, metadata: FileMetaData): Plan {
-  const tree = parquetSchema(metadata);
+  const tree = lib!.hp.parquetSchema(metadata);
   const top = tree.children.map((c) => c.element.name);
   let time: string | undefined;
   let name: string | undefined;

@@ -17,6 +17,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { parseBaseUrl, redactUrlText, DEFAULT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES } from './url.js';
 import { redactSecrets, redactUrlUserInfo, registerSecret } from '../redact.js';
 
 export interface ClientOptions {
@@ -59,43 +60,7 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'TIMEOUT']);
 const TLS_CODE_RE = /^(?:CERT_|ERR_TLS_|ERR_SSL_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(?:VERIFY|GET)_|HOSTNAME_MISMATCH$)/;
 
-/** Parse and check a base URL; returns it without credentials plus the Basic auth header if any. */
-export function parseBaseUrl(raw: string): { base: URL; basePath: string; display: string; basicAuth?: string } {
-  let u: URL;
-  try {
-    u = new URL(raw.trim());
-  } catch {
-    throw new InputError({ code: 'BAD_OPTION', message: `--prometheus ${JSON.stringify(redactUrlText(raw))} is not a URL`, hint: 'e.g. http://prometheus:9090 or https://thanos.example.com' });
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new InputError({ code: 'BAD_OPTION', message: `--prometheus: unsupported scheme ${u.protocol}`, hint: 'use http:// or https://' });
-  }
-  let basicAuth: string | undefined;
-  if (u.username || u.password) {
-    basicAuth = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-    u.username = '';
-    u.password = '';
-  }
-  u.search = '';
-  u.hash = '';
-  // Users paste the API path or the UI path; the base is what comes before /api/v1.
-  const basePath = u.pathname.replace(/\/api\/v1(?:\/.*)?$/, '').replace(/\/graph\/?$/, '').replace(/\/+$/, '');
-  u.pathname = basePath || '/';
-  const display = `${u.origin}${basePath}`;
-  return { base: u, basePath, display, ...(basicAuth ? { basicAuth } : {}) };
-}
-
-/** Strip `user:pass@` from URL-like text before it goes into a message. */
-export const redactUrlText = redactUrlUserInfo;
-
-export const DEFAULT_TIMEOUT_MS = 60_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
-export const DEFAULT_DEADLINE_MS = 1_800_000;
-/**
- * 256 MiB: a query_range answer of the 2,000,000 samples one request may hold (fetch.ts) is about
- * 60–80 MB of JSON, so this is 3× headroom; a larger answer is not a Prometheus answer we asked for.
- */
-export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+export { parseBaseUrl, redactUrlText, DEFAULT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES } from './url.js';
 
 /** `1.5 MiB`-style size for messages. */
 export function formatBytes(n: number): string {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationSeconds } from '../duration.js';
 import { parseTimeArg } from './time.js';
-import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, parseBaseUrl } from './client.js';
+import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, parseBaseUrl } from './url.js';
 import { parseByteSize } from '../limits.js';
 
 export interface PrometheusFlags {

@@ -127,7 +127,7 @@ export function renderGpuSection(gpu: GpuBreakdown): string {
     return out.join('\n');
   }
   if (gpu.fleet.devices > 1) {
-    out.push(`Mean over ${gpu.fleet.devices} devices: ${Object.entries(gpu.fleet.categoryShares).filter(([, v]) => v > 0).map(([k, v]) => `${title(k)} ${pct(v)}`).join(', ')}${gpu.fleet.idleShare !== null ? `; idle ${pct(gpu.fleet.idleShare)}` : ''}.`, '');
+    out.push(`Mean over ${gpu.fleet.devices} device profiles (one per GPU and input file): ${Object.entries(gpu.fleet.categoryShares).filter(([, v]) => v > 0).map(([k, v]) => `${title(k)} ${pct(v)}`).join(', ')}${gpu.fleet.idleShare !== null ? `; idle ${pct(gpu.fleet.idleShare)}` : ''}.`, '');
   }
   for (const d of gpu.devices) out.push(...device(d));
   for (const u of gpu.unknown) out.push(`- Unknown — ${mdText(u.what)}: ${mdText(u.reason)}.`);

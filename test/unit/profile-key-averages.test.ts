@@ -107,3 +107,30 @@ describe('key_averages tables', () => {
     expect(err.position).toEqual({ line: 9, column: 'Self CUDA' });
   });
 });
+
+// Real torch 2.11 tables from an H200 (test/fixtures/real-h200/README.md), each printed from the same
+// profile as a Kineto trace: the table's kernel time by class must be the trace's. In torch 2.x an
+// op's Self CUDA is the time of the kernels it launched (which have rows of their own), and a
+// record_function range has a device-side row spanning its kernels: counted as kernels, both made
+// the GPU time 56 times too large (1.06 s for 18.3 ms) on hf-llama-generate.
+describe('key_averages of real torch 2.11 profiles agree with the trace of the same profile', async () => {
+  const { ingest } = await import('../../src/ingest/index.js');
+  const H200 = path.resolve(here, '../fixtures/real-h200');
+  for (const name of ['hf-llama-generate', 'op-zoo', 'compiled-llama']) {
+    it(name, async () => {
+      const [trace, table] = await Promise.all(['trace.json.gz', 'key_averages.txt'].map(async (ext) => (await ingest({ inputs: [path.join(H200, `${name}.${ext}`)] })).profiles[0]));
+      const a = byCategory(trace.kernels);
+      const b = byCategory(table.kernels);
+      const total = (o: Record<string, number>) => Object.values(o).reduce((x, y) => x + y, 0);
+      // The footer is printed with 3 decimals of ms: 1 µs of rounding.
+      expect(Math.abs(total(b) - total(a))).toBeLessThan(Math.max(2000, 0.005 * total(a)));
+      for (const c of ['attention', 'gemm', 'memory', 'communication'] as const) {
+        expect(Math.abs((b[c] ?? 0) - (a[c] ?? 0)), c).toBeLessThan(Math.max(2000, 0.01 * (a[c] ?? 0)));
+      }
+      expect(table.notes?.join(' ')).toMatch(/op rows with device time .* not counted again/);
+      expect(table.notes?.join(' ')).toMatch(/record_function ranges? on the GPU timeline not counted/);
+      // No op or range name is taken for a kernel.
+      expect(table.kernels.filter((k) => /^aten::|^## Call|^generate_|^Torch-Compiled Region/.test(k.name))).toEqual([]);
+    });
+  }
+});
