@@ -26,6 +26,7 @@ import { incidentsOf } from './alerts/calibrate.js';
 import { clientSection } from './derive/client.js';
 import { capacityReview, type CapacityOptions } from './derive/capacity-review.js';
 import type { CapacityReview } from './model/capacity-result.js';
+import { attachEffects, type WhatIfOptions } from './recommend/what-if.js';
 
 export interface AnalysisOptions {
   /** Report name (file stem). */
@@ -35,6 +36,8 @@ export interface AnalysisOptions {
   wallSeconds?: number;
   /** The capacity review: forced on windows under a day (--capacity), GPU-hour price (--gpu-hour-price). */
   capacity?: CapacityOptions;
+  /** The what-if replay of each serve block (recommend/what-if.ts); `{ enabled: false }` skips it. */
+  whatIf?: WhatIfOptions;
 }
 
 /** The scopes replica-level checks run in: each replica, or the fleet when the inputs name none. */
@@ -125,7 +128,13 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   // UNEXPLAINED_ANOMALY reads every user-facing episode of each replica, not the report's capped list.
   const userFacing = hasTimeSeries ? replicaScopes(view).flatMap((s) => anomalyEpisodesIn(view, s, USER_FACING_ANOMALY_METRICS)) : [];
   const post = runDiagnoses(view, signals, hasTimeSeries, gpu, userFacing, 'post', first.findings);
-  const { findings, recommendations, serveBlocks } = assembleFindings(view, [...main.drafted, ...post.drafted]);
+  const assembled = assembleFindings(view, [...main.drafted, ...post.drafted]);
+  const { findings, recommendations } = assembled;
+  // What-if: each serve block's flags replayed on the replica's measured traffic (after recommend,
+  // before report; a replay that throws is a "not evaluated" effect, never a failed analysis).
+  const serveBlocks = hasTimeSeries && assembled.serveBlocks.length
+    ? attachEffects(assembled.serveBlocks, { artifacts, findings, recommendations, slo, window: { startSeconds: view.start, endSeconds: view.end } }, options.whatIf)
+    : assembled.serveBlocks;
   const result: Result = {
     schemaVersion: 2,
     tool: { name: 'vllm-tune', version: VERSION },

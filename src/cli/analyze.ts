@@ -28,6 +28,9 @@ interface AnalyzeFlags extends InputFlags, PrometheusFlags {
   quiet?: boolean;
   capacity?: boolean;
   gpuHourPrice?: string;
+  whatIf: boolean;
+  whatIfReplicas?: string;
+  whatIfWindow?: string;
 }
 
 export function register(program: Command): void {
@@ -46,6 +49,9 @@ export function register(program: Command): void {
     .option('--capacity', 'add the capacity review on a window shorter than a day (it runs by itself on a day or more; docs/capacity.md)')
     .option('--gpu-hour-price <usd>', 'price of one GPU-hour in USD, for the cost per million tokens in the capacity review')
     .option('--no-charts', 'do not write SVG charts')
+    .option('--no-what-if', 'do not replay the recommended flags on the measured traffic (docs/what-if.md)')
+    .option('--what-if-replicas <n>', 'replicas replayed per serve block, the worst first (default 1)')
+    .option('--what-if-window <duration>', 'longest replayed window (default 1h), e.g. 30m')
     .option('-q, --quiet', 'no progress output');
   addPrometheusOptions(addInputOptions(cmd)).action(async (inputs: string[], flags: AnalyzeFlags) => {
     const [{ ingest }, { runAnalysis }, { renderReport }] = await Promise.all([import('../ingest/index.js'), import('../engine.js'), import('../report/index.js')]);
@@ -72,7 +78,14 @@ export function register(program: Command): void {
     if (flags.sloTbt) slo.tbtSeconds = parseDurationSeconds(flags.sloTbt, '--slo-tbt');
     if (flags.sloE2e) slo.e2eSeconds = parseDurationSeconds(flags.sloE2e, '--slo-e2e');
     const capacity = { ...(flags.capacity ? { force: true } : {}), ...(flags.gpuHourPrice !== undefined ? { gpuHourPriceUsd: parseGpuHourPrice(flags.gpuHourPrice) } : {}) };
-    const result = runAnalysis(artifacts, { name, slo, capacity, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
+    const whatIf: NonNullable<Parameters<typeof runAnalysis>[1]['whatIf']> = { enabled: flags.whatIf };
+    if (flags.whatIfReplicas !== undefined) {
+      const n = Number(flags.whatIfReplicas);
+      if (!Number.isInteger(n) || n < 0) throw new InputError({ code: 'BAD_OPTION', message: `--what-if-replicas ${JSON.stringify(flags.whatIfReplicas)} must be a non-negative integer` });
+      whatIf.replicasPerBlock = n;
+    }
+    if (flags.whatIfWindow !== undefined) whatIf.maxWindowSeconds = parseDurationSeconds(flags.whatIfWindow, '--what-if-window');
+    const result = runAnalysis(artifacts, { name, slo, capacity, whatIf, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
     const files = renderReport(result, artifacts, { charts: flags.charts, json: flags.json ?? false, outDir: flags.out });
     const written = await writeFilesAtomically(flags.out, files);
     endProgress(flags.quiet);

@@ -6,8 +6,8 @@
 
 import type { Series } from '../model/series.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { LOOKBACK_SECONDS, parseLe, type AnalysisView, type Scope } from './view.js';
-import { gridRange } from './windowed.js';
+import { LOOKBACK_SECONDS, type AnalysisView, type Scope } from './view.js';
+import { bucketsByLe, gridRange } from './windowed.js';
 
 /** Bins are 5 minutes (an alert rule's `[5m]`) or the grid step when that is longer. */
 export const BIN_SECONDS = 300;
@@ -134,17 +134,10 @@ export function histogramBins(view: AnalysisView, base: HistogramName, replica: 
     const b = binsOf(view);
     if (!list.length || !b.count) return null;
     const edges = edgesOf(b);
-    const byLe = new Map<number, Float64Array[]>();
-    for (const s of list) {
-      const le = parseLe(s.labels.le);
-      if (Number.isNaN(le)) continue;
-      let l = byLe.get(le);
-      if (!l) byLe.set(le, (l = []));
-      l.push(increases(cumulativeAtEdges(s, edges), b.count));
-    }
-    const les = [...byLe.keys()].sort((x, y) => x - y);
-    if (!les.length || les[les.length - 1] !== Infinity) return null;
-    const buckets = les.map((le) => sumNan(byLe.get(le)!, b.count));
+    const g = bucketsByLe(list, (s) => increases(cumulativeAtEdges(s, edges), b.count));
+    if (!g) return null;
+    const les = g.les;
+    const buckets = les.map((le) => sumNan(g.byLe.get(le)!, b.count));
     const count = counterBins(view, parts.count, replica) ?? buckets[buckets.length - 1];
     return { les, buckets, count, sum: counterBins(view, parts.sum, replica) };
   });

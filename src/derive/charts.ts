@@ -7,17 +7,10 @@ import type { FindingCode } from '../model/vocabulary.js';
 import { FINDING_TITLES } from '../model/catalog.js';
 import { combine, FLEET, type AnalysisView, type Scope } from './view.js';
 import type { HistogramName, MetricName } from '../model/metric-catalog.js';
+import type { ChartSpec } from '../model/chart-spec.js';
 
-export interface ChartSpec {
-  file: string;
-  title: string;
-  finding?: string;
-  scope: string;
-  unit: string;
-  series: { label: string; t: number[]; v: (number | null)[] }[];
-  shaded: { startSeconds: number; endSeconds: number; label: string }[];
-  threshold?: { value: number; label: string };
-}
+export type { ChartSpec };
+
 
 /** Points per drawn series: an 800-px-wide chart shows no more. */
 export const MAX_CHART_POINTS = 240;

@@ -179,18 +179,26 @@ export function centredBucketRates(view: AnalysisView, base: HistogramName, scop
       return { les, rates: les.map((le) => sumOf(parts.map((p) => p.rates[p.les.indexOf(le)] ?? null))!) };
     }
     const at = shifted(view.grid, windowSeconds / 2);
-    const byLe = new Map<number, Float64Array[]>();
-    for (const s of list) {
-      const le = parseLe(s.labels.le);
-      if (Number.isNaN(le)) continue;
-      let l = byLe.get(le);
-      if (!l) byLe.set(le, (l = []));
-      l.push(rate(s.t, s.v, at, windowSeconds));
-    }
-    const les = [...byLe.keys()].sort((a, b) => a - b);
-    if (!les.length || les[les.length - 1] !== Infinity) return null;
-    return { les, rates: les.map((le) => combine(byLe.get(le)!, 'sum')) };
+    const b = bucketsByLe(list, (s) => rate(s.t, s.v, at, windowSeconds));
+    return b && { les: b.les, rates: b.les.map((le) => combine(b.byLe.get(le)!, 'sum')) };
   });
+}
+
+/**
+ * A histogram's bucket series grouped by their `le` bound, each mapped by `f` (series without a numeric
+ * bound dropped); bounds ascending. Null unless the last bound is +Inf (a histogram cut short).
+ */
+export function bucketsByLe<T>(list: readonly Series[], f: (s: Series) => T): { les: number[]; byLe: Map<number, T[]> } | null {
+  const byLe = new Map<number, T[]>();
+  for (const s of list) {
+    const le = parseLe(s.labels.le);
+    if (Number.isNaN(le)) continue;
+    let l = byLe.get(le);
+    if (!l) byLe.set(le, (l = []));
+    l.push(f(s));
+  }
+  const les = [...byLe.keys()].sort((a, b) => a - b);
+  return les.length && les[les.length - 1] === Infinity ? { les, byLe } : null;
 }
 
 /**

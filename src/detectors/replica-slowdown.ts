@@ -5,7 +5,7 @@
 
 import { defineDetector, findEpisodes, insufficient, verdict } from './define-detector.js';
 import { nanQuantile } from '../stats/summary.js';
-import { centredGauge, centredQuantile, centredRate, episodeWindowSeconds, gridRange } from '../derive/windowed.js';
+import { centredGauge, centredQuantile, centredRate, episodeWindowSeconds, gridRange, quantileBetween } from '../derive/windowed.js';
 import type { AnalysisView } from '../derive/view.js';
 
 const ITL = 'vllm:inter_token_latency_seconds';
@@ -90,8 +90,21 @@ export default defineDetector({
       const m = nanQuantile(a.subarray(i0, i1 + 1), 0.5);
       return Number.isFinite(m) ? m : null;
     };
+    // Unsmoothed: the replica's median over grid point i's own interval against its same-configuration
+    // peers' medians over the same interval. The centred median passes minRatio only once more than half
+    // the window is slow (3 steps late on a 10 s grid); the raw ratio marks where the slowdown starts.
+    const rawMedian = (r: string, t: number) => quantileBetween(view, ITL, 0.5, r, t, t + view.step)?.value ?? NaN;
+    const raw = (i: number): boolean => {
+      const t = view.grid[i];
+      const m = rawMedian(scope, t);
+      if (!(m > 0)) return false;
+      const g = groupAt(view, scope, t);
+      const pv = peers.filter((p) => groupAt(view, p, t) === g).map((p) => rawMedian(p, t)).filter((x) => x > 0);
+      return pv.length > 0 && m / nanQuantile(Float64Array.from(pv), 0.5) >= o.minRatio;
+    };
     const episodes = findEpisodes(view, {
       holds: (i) => ratio[i] >= o.minRatio,
+      raw,
       minSeconds: o.minEpisodeWindows * w,
       peakOf: ratio,
       numbers: (t0, t1) => {

@@ -84,6 +84,58 @@ export const Recommendation = z.object({
 });
 export type Recommendation = z.infer<typeof Recommendation>;
 
+/** The numbers a what-if compares, over the replayed window (src/recommend/what-if.ts). */
+export const EffectMeasures = z.object({
+  preemptions: num,
+  ttftP95Seconds: num,
+  tbtP95Seconds: num,
+  queueP95Seconds: num,
+  /** When the queue-time p95 lies in the histogram's first bucket: its bound (the p95 is somewhere below it). */
+  queueP95BelowSeconds: num,
+  /** Generated tokens per second over the window (what was served, not what was asked for). */
+  generationTokensPerSecond: num,
+  requests: num,
+});
+export type EffectMeasures = z.infer<typeof EffectMeasures>;
+
+/** What the replay compared, one entry per quantity with a target or a direction. */
+export const EffectTarget = z.enum(['preemptions', 'ttft', 'tbt', 'throughput']);
+export type EffectTarget = z.infer<typeof EffectTarget>;
+
+/**
+ * The predicted effect of a serve block on one replica: its measured traffic of the relevant window
+ * replayed through the simulator at the current settings (`before`) and with the block's flags
+ * (`after`), same seed and calibration (docs/what-if.md). `not-evaluated` carries the reason; a
+ * verdict is never guessed.
+ */
+export const Effect = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('evaluated'),
+    replica: z.string(),
+    startSeconds: z.number(),
+    endSeconds: z.number(),
+    /** The settings replayed in the `after` run (vLLM names). */
+    set: z.record(z.string(), Scalar),
+    /** The window as the exports measured it, computed like the replays. */
+    measured: EffectMeasures,
+    before: EffectMeasures,
+    after: EffectMeasures,
+    targets: z.object({ ttftSeconds: z.number(), tbtSeconds: z.number() }),
+    /** Targets the `before` replay breaches (preemptions: any; throughput: never a breach, a direction). */
+    breached: z.array(EffectTarget),
+    improved: z.array(EffectTarget),
+    worsened: z.array(EffectTarget),
+    /** `improves`: a breached target improves (none breached: throughput rises) and nothing worsens; `no-improvement`: none does and nothing worsens; `mixed` / `worse`: something worsens, with / without a gain. */
+    verdict: z.enum(['improves', 'no-improvement', 'mixed', 'worse']),
+    /** The `after` replay meets the TTFT and TBT targets with no preemption. */
+    meetsTargets: z.boolean(),
+    /** Settings the replay had to assume (not stated by the inputs). */
+    assumed: z.array(z.string()),
+  }),
+  z.object({ status: z.literal('not-evaluated'), replica: z.string(), reason: z.string() }),
+]);
+export type Effect = z.infer<typeof Effect>;
+
 /** One `vllm serve` block: the primary recommendations shared by a set of replicas of one configuration. */
 export const ServeBlock = z.object({
   replicas: z.array(z.string()),
@@ -95,6 +147,8 @@ export const ServeBlock = z.object({
   recommendations: z.array(z.string()),
   /** Some value holds only if the current one is above/below it (the current value is unknown). */
   conditional: z.boolean(),
+  /** The block's predicted effect per replica, by replay (absent when the what-if step did not run). */
+  effects: z.array(Effect).optional(),
 });
 export type ServeBlock = z.infer<typeof ServeBlock>;
 

@@ -16,28 +16,13 @@
 // The merged confidence is the lowest among the proposals that agree with the chosen value.
 
 import type { Recommendation, ServeBlock } from '../model/result.js';
-import type { TunableSetting } from '../model/vocabulary.js';
+import { TUNABLE_SETTINGS, type TunableSetting } from '../model/vocabulary.js';
 
 const CONF = { low: 0, medium: 1, high: 2 } as const;
 const MIN_WINS = new Set<TunableSetting>(['max_num_seqs', 'max_num_batched_tokens']);
 
-/** Flag order in a serve block. */
-export const FLAG_ORDER: readonly TunableSetting[] = [
-  'gpu_memory_utilization',
-  'max_num_seqs',
-  'max_num_batched_tokens',
-  'enable_chunked_prefill',
-  'enable_prefix_caching',
-  'kv_cache_dtype',
-  'max_model_len',
-  'tensor_parallel_size',
-  'pipeline_parallel_size',
-  'enforce_eager',
-  'quantization',
-  'disable_custom_all_reduce',
-  'async_scheduling',
-  'attention_backend',
-];
+/** Flag order in a serve block: the memory fraction first (it sizes the pool the others are computed from), then the vocabulary's order. */
+export const FLAG_ORDER: readonly TunableSetting[] = ['gpu_memory_utilization', ...TUNABLE_SETTINGS.filter((x) => x !== 'gpu_memory_utilization')];
 
 function choose(setting: TunableSetting, list: Recommendation[]): Recommendation {
   const pick = (better: (a: Recommendation, b: Recommendation) => boolean) => list.reduce((best, r) => (better(r, best) ? r : best), list[0]);

@@ -2,7 +2,7 @@
 // from an input goes through terminal() (./escape.ts): no escape sequence reaches the terminal.
 
 import type { InputSummary } from '../model/artifacts.js';
-import type { Inventory } from '../derive/inventory.js';
+import type { Inventory } from '../model/inventory.js';
 import type { ServingConfig } from '../model/serving-config.js';
 import type { InputWarning } from '../model/series.js';
 import { bytes, duration, int, time } from './format.js';

@@ -14,6 +14,7 @@ import { changeText, REASON_TEXT } from './reasons.js';
 import { renderConfigSection } from './config-section.js';
 import { renderLatencySection } from './latency-section.js';
 import { renderDecompositionSection } from './decomposition-section.js';
+import { effectLines, recommendationEffect } from './what-if-text.js';
 
 /** Whether two time spans overlap. */
 const overlaps = (a: { startSeconds: number; endSeconds: number }, b: { startSeconds: number; endSeconds: number }) => a.startSeconds <= b.endSeconds && b.startSeconds <= a.endSeconds;
@@ -65,11 +66,13 @@ function verdictLines(f: Finding, children: Map<string, Finding[]>, depth: numbe
   for (const c of children.get(f.id) ?? []) verdictLines(c, children, depth + 1, out);
 }
 
-function recLine(r: Recommendation): string[] {
+function recLine(r: Recommendation, result: Result): string[] {
   const t = REASON_TEXT[r.reason.kind](r);
   const out = [`- ${changeText(r)} — ${r.confidence} confidence${r.role === 'alternative' ? ', an alternative' : ''}, for ${md(r.replicas.join(', ') || 'the fleet')}`];
   out.push(`  - Why: ${t.because}.`);
   out.push(`  - Expected effect: ${t.effect}.`);
+  const replayed = recommendationEffect(r, result);
+  if (replayed) out.push(`  - ${replayed}`);
   out.push(`  - Risk: ${t.risk}.`);
   if (r.overruled?.length) out.push(`  - Also proposed: ${r.overruled.map((o) => `${code(String(o.to))} by ${o.findings.map((x) => code(x)).join(', ')}`).join('; ')} — ${r.setting === 'max_num_seqs' || r.setting === 'max_num_batched_tokens' ? 'the smaller value is the binding constraint' : 'reconciled by the policy in src/recommend/merge.ts'}.`);
   return out;
@@ -86,6 +89,7 @@ function serveBlockLines(result: Result): string[] {
     const conditional = b.recommendations.map((id) => recs.get(id)!).filter((r) => r && r.relation !== 'set');
     for (const r of conditional) out.push('', `- ${changeText(r)}.`);
     out.push('');
+    out.push(...effectLines(b));
   }
   return out;
 }
@@ -157,7 +161,7 @@ function findingSection(result: Result, f: Finding, children: Map<string, Findin
   const recs = result.recommendations.filter((r) => f.recommendations.includes(r.id));
   if (recs.length) {
     out.push('What to change:', '');
-    for (const r of recs) out.push(...recLine(r));
+    for (const r of recs) out.push(...recLine(r, result));
     out.push('');
   } else if (f.causedBy) out.push(`No advice of its own: it follows from ${code(f.causedBy)}.`, '');
   if (charts) for (const c of result.charts.filter((x) => x.finding === f.id)) out.push(`![${linkText(c.title)}](${linkDest(c.file)})`, '');

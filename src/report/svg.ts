@@ -5,7 +5,7 @@
 // secondary unit gets its own right axis; several are each scaled to their own maximum (right axis
 // in % of max, the max in the legend). Everything else is on the left axis in spec.unit.
 
-import type { ChartSpec } from '../derive/charts.js';
+import type { ChartSpec } from '../model/chart-spec.js';
 import { num } from './format.js';
 import { xmlText as xml } from './escape.js';
 

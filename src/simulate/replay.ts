@@ -77,6 +77,9 @@ export interface Measures {
   itlMeanSeconds: number | null;
   prefillMeanSeconds: number | null;
   queueMeanSeconds: number | null;
+  queueP95Seconds: number | null;
+  /** When the queue-time p95 lies in the histogram's first bucket: that bucket's bound (the value is an interpolation below it). */
+  queueP95BelowSeconds: number | null;
   waitingMean: number | null;
   waitingMax: number | null;
   preemptions: number | null;
@@ -524,6 +527,10 @@ function nn(x: number | null | undefined): number | null {
   return x === undefined || x === null || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6;
 }
 
+function firstBucket(d: { lower: number; upper: number } | null): number | null {
+  return d && d.lower <= 0 && Number.isFinite(d.upper) ? d.upper : null;
+}
+
 export function measure(view: AnalysisView, replica: string): Measures {
   const q = (base: HistogramName) => nn(view.quantile(base, 0.95, replica)?.value);
   const wait = view.gauge('vllm:num_requests_waiting', replica, 'sum');
@@ -550,6 +557,8 @@ export function measure(view: AnalysisView, replica: string): Measures {
     itlMeanSeconds: nn(view.histogramMean('vllm:inter_token_latency_seconds', replica)),
     prefillMeanSeconds: nn(view.histogramMean('vllm:request_prefill_time_seconds', replica)),
     queueMeanSeconds: nn(view.histogramMean('vllm:request_queue_time_seconds', replica)),
+    queueP95Seconds: q('vllm:request_queue_time_seconds'),
+    queueP95BelowSeconds: firstBucket(view.quantile('vllm:request_queue_time_seconds', 0.95, replica)),
     waitingMean: wN ? nn(wSum / wN) : null,
     waitingMax: wN ? wMax : null,
     preemptions: nn(view.total('vllm:num_preemptions_total', replica)),
@@ -892,6 +901,59 @@ export function replay(a: Artifacts, o: ReplayOptions = {}): ReplayResult {
     out.runs.push(runEntry);
   });
   return out;
+}
+
+/**
+ * How closely a replay at the window's own configuration reproduces it (docs/simulator.md, "Replay";
+ * asserted on every bundled dataset by test/unit/simulate-replay.test.ts), by the regime the window
+ * measured: `thrashing` = at least 100 preemptions, `saturated` = mean requests waiting ≥ 1, else `steady`.
+ */
+export const REPLAY_TOLERANCE = {
+  tbtP95Relative: 0.25,
+  ttftP95Factor: { steady: 1.5, saturated: 3, thrashing: 8 },
+  queueFactor: { steady: 1.5, saturated: 3, thrashing: 8 },
+  queueAbsSeconds: 0.05,
+  waitingAbs: 1,
+  preemptionsFactor: 2,
+  preemptionsAbs: 50,
+  promptTokensRelative: 0.05,
+};
+
+export type ReplayRegime = 'steady' | 'saturated' | 'thrashing';
+
+export function replayRegime(m: Measures): ReplayRegime {
+  return (m.preemptions ?? 0) >= 100 ? 'thrashing' : (m.waitingMean ?? 0) >= 1 ? 'saturated' : 'steady';
+}
+
+function withinFactor(a: number, b: number, f: number): boolean {
+  return b <= a * f && a <= b * f;
+}
+
+/**
+ * The first quantity a replay at the own configuration misses by more than REPLAY_TOLERANCE, as
+ * words ("TTFT p95 12 s replayed against 0.8 s measured"), or null when it reproduces the window.
+ * A quantity the window does not measure is not checked.
+ */
+export function replayMisfit(m: Measures, p: Measures): string | null {
+  const t = REPLAY_TOLERANCE;
+  const f = replayRegime(m);
+  const has = (x: number | null): x is number => x !== null && Number.isFinite(x);
+  const say = (what: string, a: number, b: number) => `${what} ${Math.round(b * 1000) / 1000} replayed against ${Math.round(a * 1000) / 1000} measured (${f} window)`;
+  if (has(m.tbtP95Seconds) && m.tbtP95Seconds > 0) {
+    if (!has(p.tbtP95Seconds) || Math.abs(p.tbtP95Seconds - m.tbtP95Seconds) / m.tbtP95Seconds > t.tbtP95Relative) return say('inter-token p95 (s)', m.tbtP95Seconds, p.tbtP95Seconds ?? NaN);
+  }
+  if (has(m.ttftP95Seconds) && m.ttftP95Seconds > 0) {
+    if (!has(p.ttftP95Seconds) || !withinFactor(m.ttftP95Seconds, p.ttftP95Seconds, t.ttftP95Factor[f])) return say('TTFT p95 (s)', m.ttftP95Seconds, p.ttftP95Seconds ?? NaN);
+  }
+  if (has(m.queueMeanSeconds) && has(p.queueMeanSeconds) && Math.abs(p.queueMeanSeconds - m.queueMeanSeconds) > t.queueAbsSeconds && !withinFactor(m.queueMeanSeconds, p.queueMeanSeconds, t.queueFactor[f])) return say('queue time mean (s)', m.queueMeanSeconds, p.queueMeanSeconds);
+  if (has(m.waitingMean) && has(p.waitingMean) && Math.abs(p.waitingMean - m.waitingMean) > t.waitingAbs && !withinFactor(m.waitingMean, p.waitingMean, t.queueFactor[f])) return say('requests waiting mean', m.waitingMean, p.waitingMean);
+  if (has(m.preemptions) && has(p.preemptions) && Math.abs(p.preemptions - m.preemptions) > t.preemptionsAbs && !withinFactor(m.preemptions, p.preemptions, t.preemptionsFactor)) return say('preemptions', m.preemptions, p.preemptions);
+  // Served prompt tokens check the reconstructed traffic only where the replica served what it was
+  // offered (steady); in a saturated or thrashing window that ends with a backlog they measure
+  // throughput, an outcome the checks above already judge (kv-cache-thrashing's 10.0.0.11:8000 replays
+  // 5.2 % fewer while its TTFT p95 and preemptions are within 6 % and 2 %).
+  if (f === 'steady' && has(m.promptTokens) && m.promptTokens > 0 && has(p.promptTokens) && Math.abs(p.promptTokens - m.promptTokens) / m.promptTokens > t.promptTokensRelative) return say('prompt tokens', m.promptTokens, p.promptTokens);
+  return null;
 }
 
 /** Mean requests waiting below which a window counts as keeping up (calibration reads step times there). Judgement call. */

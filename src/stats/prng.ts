@@ -13,3 +13,13 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Standard normal draws (Box–Muller) from a seeded uniform source. */
+export function normal(seed: number): () => number {
+  const u = mulberry32(seed);
+  return () => {
+    let a = u();
+    while (a === 0) a = u();
+    return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * u());
+  };
+}

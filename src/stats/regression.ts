@@ -2,6 +2,7 @@
 // means: the numerics behind the capacity review (growth of daily peaks, step time against batch
 // size) and `vllm-tune compare`. Pure, no vLLM knowledge. Formulas in docs/capacity.md.
 
+import { lag1Autocorrelation } from './correlation.js';
 import tcdf from '@stdlib/stats-base-dists-t-cdf';
 
 export interface OlsFit {
@@ -118,17 +119,7 @@ export function tTwoSidedP(t: number, df: number): number {
 
 /** Lag-1 autocorrelation of a dense array (NaN when constant or shorter than 3). */
 export function lag1(a: readonly number[]): number {
-  const n = a.length;
-  if (n < 3) return NaN;
-  const m = a.reduce((s, v) => s + v, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    const d = a[i] - m;
-    den += d * d;
-    if (i + 1 < n) num += d * (a[i + 1] - m);
-  }
-  return den > 0 ? num / den : NaN;
+  return a.length < 3 ? NaN : lag1Autocorrelation(a);
 }
 
 /**

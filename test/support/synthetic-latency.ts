@@ -4,19 +4,12 @@
 // the draws, so the tests can compute the exact expected values from the same inputs.
 
 import { MetricSet, type Series } from '../../src/model/series.js';
-import { mulberry32 } from '../../src/stats/prng.js';
+import { normal } from '../../src/stats/prng.js';
 
 /** vLLM's TTFT bucket bounds (v0.10 `time_to_first_token_seconds`, trimmed), + Inf. */
 export const TTFT_LES = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560, Infinity];
 
-export function normal(seed: number): () => number {
-  const u = mulberry32(seed);
-  return () => {
-    let a = u();
-    while (a === 0) a = u();
-    return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * u());
-  };
-}
+export { normal };
 
 export interface HistogramSpec {
   name: string;

@@ -9,6 +9,7 @@ import { MetricSet, type Series } from '../../src/model/series.js';
 import type { ServingConfig } from '../../src/model/serving-config.js';
 import { SLO_PROFILES, type SloTargets } from '../../src/derive/slo.js';
 import type { Artifacts } from '../../src/model/artifacts.js';
+import { mulberry32, normal } from '../../src/stats/prng.js';
 
 /** 2024-05-01T12:00:00Z. */
 export const T0 = 1_714_564_800;
@@ -18,26 +19,7 @@ export const GIB = 1024 * MIB;
 // ------------------------------------------------------------------------------------------------
 // Seeded randomness
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal draws (Box–Muller) from a seeded uniform source. */
-export function normal(seed: number): () => number {
-  const u = mulberry32(seed);
-  return () => {
-    let a = u();
-    while (a === 0) a = u();
-    return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * u());
-  };
-}
+export { mulberry32, normal };
 
 // ------------------------------------------------------------------------------------------------
 // The clock: sample i is at t0 + i·step.

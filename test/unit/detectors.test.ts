@@ -1223,12 +1223,7 @@ describe('a 30-minute incident reads the same in a 2-hour, a 24-hour and a 7-day
     const ref = found[0].e.numbers;
     for (const { e } of found.slice(1)) for (const [k, x] of Object.entries(ref)) if (typeof x === 'number') expect(e.numbers[k], `${cs.id} ${k}`).toBeCloseTo(x, 6);
   };
-  const failsBecause: Partial<Record<DetectorId, string>> = {
-    // replica-slowdown passes no unsmoothed condition to findEpisodes, so its edges stay where the
-    // centred median crosses 1.5×: the start 30 s (3 steps) late on the 10 s grid (the end 20 s early; 30 s
-    // and 90 s late at the start on the 30 s and 90 s grids, one step). Its numbers agree on every grid.
-    'replica-slowdown': 'the centred median passes 1.5× only when ~57% of the window is slow: 30 s (3 steps) late on the 10 s grid',
-  };
+  const failsBecause: Partial<Record<DetectorId, string>> = {};
   for (const cs of incidentCases) {
     const why = failsBecause[cs.id];
     if (!why) it(`${cs.id}: within two grid steps of the incident and every number the same`, strict(cs));

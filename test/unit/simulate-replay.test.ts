@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/index.js';
-import { empiricalFrom, metricSetOf, replay, type Measures } from '../../src/simulate/replay.js';
+import { empiricalFrom, metricSetOf, replay, REPLAY_TOLERANCE, type Measures } from '../../src/simulate/replay.js';
 import { sampleEmpirical } from '../../src/simulate/arrivals.js';
 import { Rng } from '../../src/simulate/rng.js';
 import { AnalysisView } from '../../src/derive/view.js';
@@ -85,16 +85,7 @@ describe('replay of a simulated window', () => {
  * Tolerances (docs/simulator.md, "Replay"), by the measured regime: `thrashing` = at least 100
  * preemptions in the window, `saturated` = mean requests waiting ≥ 1, else `steady`.
  */
-export const TOLERANCE = {
-  tbtP95Relative: 0.25,
-  ttftP95Factor: { steady: 1.5, saturated: 3, thrashing: 8 },
-  queueFactor: { steady: 1.5, saturated: 3, thrashing: 8 },
-  queueAbsSeconds: 0.05,
-  waitingAbs: 1,
-  preemptionsFactor: 2,
-  preemptionsAbs: 50,
-  promptTokensRelative: 0.05,
-};
+export const TOLERANCE = REPLAY_TOLERANCE;
 
 function withinFactor(a: number, b: number, f: number): boolean {
   return b <= a * f && a <= b * f;
