@@ -284,8 +284,9 @@ export interface CompareOptions extends Omit<AnalysisOptions, 'capacity'> {
 /** Compare two sets of artifacts (before, after). */
 export function compareArtifacts(before: Artifacts, after: Artifacts, o: CompareOptions): CompareResult {
   const slo = resolveSlo(o.slo);
-  const ra = runAnalysis(before, { ...o, name: `${o.name}-before` });
-  const rb = runAnalysis(after, { ...o, name: `${o.name}-after` });
+  // The what-if replay of serve blocks is not part of a comparison (only findings are compared): skipped.
+  const ra = runAnalysis(before, { ...o, name: `${o.name}-before`, whatIf: { enabled: false } });
+  const rb = runAnalysis(after, { ...o, name: `${o.name}-after`, whatIf: { enabled: false } });
   const va = new AnalysisView(before.metrics, before.config, slo);
   const vb = new AnalysisView(after.metrics, after.config, slo);
   const width = compareBinSeconds(va, vb);
