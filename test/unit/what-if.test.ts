@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/index.js';
 import { runAnalysis } from '../../src/engine.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { effectLines } from '../../src/report/what-if-text.js';
 import { attachEffects, judgeEffect, whatIfWindow, type WhatIfInput } from '../../src/recommend/what-if.js';
 import { AnalysisView } from '../../src/derive/view.js';
 import { measure, replay, REPLAY_TOLERANCE } from '../../src/simulate/replay.js';
@@ -212,5 +213,29 @@ describe('not evaluated, with the reason — never a guess, never a crash', () =
   });
   it('--no-what-if', () => {
     expect(one([rec({})], ['10.0.0.11:8000', '10.0.0.12:8000'], { enabled: false }).map((e) => e.status === 'not-evaluated' && e.reason)).toEqual(['what-if replay switched off (--no-what-if)', 'what-if replay switched off (--no-what-if)']);
+  });
+});
+
+describe('the effect sentences escape what came from the inputs', () => {
+  it('a hostile replica name and a replay error quoting it', () => {
+    const rep = 'h`ost<script>*x*';
+    const b: ServeBlock = {
+      replicas: [rep, 'b'],
+      fleet: false,
+      groups: ['A'],
+      flags: [],
+      recommendations: [],
+      conditional: false,
+      effects: [
+        { status: 'not-evaluated', replica: rep, reason: `replay failed: no model preset for "<img src=x>" [l](j)` },
+        { status: 'not-evaluated', replica: 'b', reason: 'what-if replay switched off (--no-what-if)' },
+      ],
+    };
+    expect(effectLines(b)).toEqual([
+      'Predicted effect on ``h`ost<script>*x*``: not evaluated — replay failed: no model preset for "\\<img src=x\\>" \\[l\\](j).',
+      '',
+      'Predicted effect on `b`: not evaluated — what-if replay switched off (--no-what-if).',
+      '',
+    ]);
   });
 });
