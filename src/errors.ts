@@ -37,8 +37,12 @@ export interface InputErrorInit {
   code: InputErrorCode;
   /** Display name of the file (as the user gave it), or a URL, or `<stdin>`. */
   file?: string;
-  /** Where in the file: byte offset, line or row, whichever is known. */
-  position?: { byte?: number; line?: number; row?: number; column?: string };
+  /**
+   * Where in the file: byte offset, line or row, whichever is known; the column (a CSV/table column
+   * name, a Parquet column path) and the table (of a SQLite export) when known. docs/errors.md
+   * lists which errors give which.
+   */
+  position?: { byte?: number; line?: number; row?: number; column?: string; table?: string };
   message: string;
   hint?: string;
 }
@@ -64,6 +68,7 @@ export class InputError extends Error {
     const where: string[] = [];
     if (this.file) where.push(this.file);
     const p = this.position;
+    if (p?.table !== undefined) where.push(`table ${JSON.stringify(p.table)}`);
     if (p?.line !== undefined) where.push(`line ${p.line}`);
     else if (p?.row !== undefined) where.push(`row ${p.row}`);
     else if (p?.byte !== undefined) where.push(`byte ${p.byte}`);
@@ -75,4 +80,13 @@ export class InputError extends Error {
 
 export function isInputError(e: unknown): e is InputError {
   return e instanceof InputError;
+}
+
+/**
+ * `e` with `position` when it is an InputError that has none (a limit raised in the sample sink, which
+ * does not know where the adapter is); anything else unchanged. For catch blocks: `throw withPosition(e, …)`.
+ */
+export function withPosition(e: unknown, position: InputErrorInit['position']): unknown {
+  if (!(e instanceof InputError) || e.position || !position) return e;
+  return new InputError({ code: e.code, ...(e.file !== undefined ? { file: e.file } : {}), position, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}) });
 }

@@ -10,6 +10,7 @@ import * as fetch from './fetch.js';
 import * as alerts from './alerts.js';
 import * as list from './list.js';
 import * as explain from './explain.js';
+import * as compare from './compare.js';
 
 export function buildProgram(): Command {
   const program = new Command('vllm-tune')
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [analyze, inspect, simulate, fetch, alerts, list, explain]) cmd.register(program);
+  for (const cmd of [analyze, compare, inspect, simulate, fetch, alerts, list, explain]) cmd.register(program);
   for (const c of program.commands) c.exitOverride().version(VERSION, '-V, --version');
   return program;
 }

@@ -21,9 +21,20 @@ export interface Bins {
   count: number;
 }
 
+/** Bin widths set for particular views before their first use (`compare` bins finer; see setBinSeconds). */
+const widths = new WeakMap<AnalysisView, number>();
+
+/**
+ * Use bins of `seconds` (at least the grid step) for this view instead of BIN_SECONDS: `compare` wants
+ * about 60 bins per side for its test. Must be called before anything reads the view's bins.
+ */
+export function setBinSeconds(view: AnalysisView, seconds: number): void {
+  widths.set(view, seconds);
+}
+
 export function binsOf(view: AnalysisView): Bins {
   return view.memo('bins', () => {
-    const width = Math.max(BIN_SECONDS, view.step);
+    const width = Math.max(widths.get(view) ?? BIN_SECONDS, view.step);
     const span = view.end - view.start;
     return { start: view.start, width, count: span > 0 ? Math.max(0, Math.floor((span + 1e-6) / width)) : 0 };
   });

@@ -19,6 +19,7 @@ import type { ClientLatencyStat } from '../model/client-result.js';
 import type { ClientRequests, ClientRunInput, ClientTool } from '../model/client-input.js';
 import type { Adapter, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
+import { jsonParsePosition } from './text-position.js';
 
 const MAX_BYTES = 256 * 1024 * 1024;
 
@@ -373,25 +374,34 @@ function withOffset(r: ClientRunInput, ctx: IngestContext): ClientRunInput {
 
 // ───────────────────────────── reading ─────────────────────────────
 
-function parseDocuments(text: string, file: string): unknown[] {
+/** The documents of a result file, and for one object per line the 1-based line of each. */
+function parseDocuments(text: string, file: string): { docs: unknown[]; lines?: number[] } {
   const body = text.replace(/^\uFEFF/, '');
+  let whole: unknown;
   try {
-    return [JSON.parse(body)];
-  } catch {
+    return { docs: [JSON.parse(body)] };
+  } catch (e) {
     // `--append-result` writes one object per line.
+    whole = e;
   }
   const docs: unknown[] = [];
+  const docLines: number[] = [];
   const lines = body.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i].trim();
     if (!l) continue;
     try {
       docs.push(JSON.parse(l));
+      docLines.push(i + 1);
     } catch (e) {
-      throw new InputError({ code: 'JSON_SYNTAX', file, position: { line: i + 1 }, message: `not JSON (${(e as Error).message})`, hint: 'a benchmark result file is one JSON object, or one object per line (--append-result)' });
+      // Failing on the first object: the file is one JSON document (pretty-printed, say) that does
+      // not parse, and the error of the whole document says where.
+      const first = docs.length === 0;
+      const position = first ? jsonParsePosition(body, whole) : { line: i + 1 };
+      throw new InputError({ code: 'JSON_SYNTAX', file, ...(position ? { position } : {}), message: `not JSON (${((first ? whole : e) as Error).message})`, hint: 'a benchmark result file is one JSON object, or one object per line (--append-result)' });
     }
   }
-  return docs;
+  return { docs, lines: docLines };
 }
 
 async function readClient(src: InputSource, ctx: IngestContext): Promise<{ detail: string }> {
@@ -400,18 +410,20 @@ async function readClient(src: InputSource, ctx: IngestContext): Promise<{ detai
   }
   const buf = src.headIsWhole ? src.head : await src.bytes();
   if (buf.length > MAX_BYTES) throw new InputError({ code: 'LIMIT_EXCEEDED', file: src.display, message: `${Math.round(buf.length / 2 ** 20)} MiB decompressed is over the ${MAX_BYTES / 2 ** 20} MiB limit for a benchmark result file`, hint: 'save it without generated texts (vLLM: without --save-detailed)' });
-  const docs = parseDocuments(buf.toString('utf8'), src.display);
+  const { docs, lines } = parseDocuments(buf.toString('utf8'), src.display);
   const runs: ClientRunInput[] = [];
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i];
-    if (!isObj(d)) throw new InputError({ code: 'CLIENT_RESULT_SHAPE', file: src.display, message: `${docs.length > 1 ? `line ${i + 1}: ` : ''}not a JSON object` });
+    // one object per line: the line of this one (a single document has no finer position)
+    const at = lines ? { position: { line: lines[i] } } : {};
+    if (!isObj(d)) throw new InputError({ code: 'CLIENT_RESULT_SHAPE', file: src.display, ...at, message: 'not a JSON object' });
     if (Array.isArray(d.benchmarks)) {
       const list = d.benchmarks.filter(isObj);
-      if (!list.length) throw new InputError({ code: 'CLIENT_RESULT_SHAPE', file: src.display, message: 'a guidellm report without benchmarks' });
+      if (!list.length) throw new InputError({ code: 'CLIENT_RESULT_SHAPE', file: src.display, ...at, message: 'a guidellm report without benchmarks' });
       list.forEach((b, j) => runs.push(fromGuidellm(b, src.display, ctx, j, list.length)));
     } else if (isObj(d.request_throughput)) runs.push(fromPerf(d, src.display, ctx));
     else if ('completed' in d || 'ttfts' in d || 'mean_ttft_ms' in d) runs.push(fromVllm(d, src.display, ctx, i, docs.length));
-    else throw new InputError({ code: 'CLIENT_RESULT_SHAPE', file: src.display, message: `${docs.length > 1 ? `line ${i + 1}: ` : ''}neither a vLLM, guidellm nor aiperf/genai-perf result`, hint: 'expected e.g. {"date":…,"duration":…,"completed":…,"mean_ttft_ms":…}' });
+    else throw new InputError({ code: 'CLIENT_RESULT_SHAPE', file: src.display, ...at, message: `neither a vLLM, guidellm nor aiperf/genai-perf result`, hint: 'expected e.g. {"date":…,"duration":…,"completed":…,"mean_ttft_ms":…}' });
   }
   for (const r of runs) ctx.addClientRun?.(r);
   const tools = [...new Set(runs.map((r) => r.tool))].join(', ');

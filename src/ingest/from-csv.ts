@@ -4,7 +4,7 @@
 // chunks through a byte tokenizer (tabular/csv-tokenizer.ts; it replaced csv-parse, 60% of the time
 // in bench ingest-csv) that decodes only the cells used; empty cells are missing samples, never zeros.
 
-import { InputError } from '../errors.js';
+import { InputError, withPosition } from '../errors.js';
 import type { Labels } from '../model/series.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { SeriesAccumulator } from './sink.js';
@@ -434,7 +434,12 @@ function longLayout(
         key += k ? `\u0001${c}` : c;
       }
       let opened: { name: string; labels: Labels } | undefined;
-      const acc = router.get(key, () => (opened = open(cells, row)));
+      let acc: SeriesAccumulator;
+      try {
+        acc = router.get(key, () => (opened = open(cells, row)));
+      } catch (e) {
+        throw withPosition(e, { row }); // a series or label-length limit, at the row of a new series
+      }
       found = { acc, metric: opened ? opened.name : acc.rawName };
       node.set(prevIds[nKeys - 1], found);
     }
@@ -515,7 +520,13 @@ function wideLayout(
       const v = parseValue(rec, c, names[k], header[c], row);
       if (v === undefined) continue;
       let acc = accs[k];
-      if (!acc) acc = accs[k] = ctx.sink.open(names[k], labels[k]);
+      if (!acc) {
+        try {
+          acc = accs[k] = ctx.sink.open(names[k], labels[k]);
+        } catch (e) {
+          throw withPosition(e, { row, column: header[c] }); // a series or label-length limit
+        }
+      }
       acc.push(t, v);
       n++;
     }

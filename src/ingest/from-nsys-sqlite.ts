@@ -73,8 +73,8 @@ async function openDb(file: string, display: string): Promise<Db> {
   return db;
 }
 
-function schemaError(display: string, message: string, hint: string): InputError {
-  return new InputError({ code: 'SQLITE_SCHEMA', file: display, message, hint });
+function schemaError(display: string, message: string, hint: string, table?: string): InputError {
+  return new InputError({ code: 'SQLITE_SCHEMA', file: display, ...(table !== undefined ? { position: { table } } : {}), message, hint });
 }
 
 /**
@@ -132,7 +132,7 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
     const cols = columns(db, KERNEL);
     const need = ['start', 'end', 'deviceId', 'streamId'].filter((c) => !cols.has(c));
     const nameCol = ['demangledName', 'shortName', 'name'].find((c) => cols.has(c));
-    if (need.length || !nameCol) throw schemaError(display, `${KERNEL} lacks column(s) ${[...need, ...(nameCol ? [] : ['demangledName'])].join(', ')}`, 'not an nsys export this version of vllm-tune knows; please report the nsys version');
+    if (need.length || !nameCol) throw schemaError(display, `${KERNEL} lacks column(s) ${[...need, ...(nameCol ? [] : ['demangledName'])].join(', ')}`, 'not an nsys export this version of vllm-tune knows; please report the nsys version', KERNEL);
     if (!has('StringIds')) throw schemaError(display, `${KERNEL} names refer to a StringIds table the file does not have`, 'export again with `nsys export --type sqlite`');
     // Graph kernels: graphNodeId where the export has it; otherwise consecutive kernels sharing a
     // correlation id (the builder's heuristic), at the cost of a fifth column.
@@ -146,7 +146,7 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
     if (!has(t)) continue;
     const cols = columns(db, t);
     const need = ['start', 'end', 'deviceId', 'streamId', ...(ref === 'copyKind' ? ['copyKind'] : [])].filter((c) => !cols.has(c));
-    if (need.length) throw schemaError(display, `${t} lacks column(s) ${need.join(', ')}`, 'not an nsys export this version of vllm-tune knows; please report the nsys version');
+    if (need.length) throw schemaError(display, `${t} lacks column(s) ${need.join(', ')}`, 'not an nsys export this version of vllm-tune knows; please report the nsys version', t);
     parts.push(`SELECT start + 0, end + 0, ${DEV_STREAM}, ${ref} * 8 + ${kind * 2}${withCorr ? ', NULL' : ''} FROM ${t}`);
   }
 

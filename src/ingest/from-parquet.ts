@@ -4,8 +4,8 @@
 // Column chunks can arrive in any order, so they are placed by their rowStart.
 
 import { promises as fsp } from 'node:fs';
-import type { AsyncBuffer, FileMetaData } from 'hyparquet';
-import { InputError } from '../errors.js';
+import type { AsyncBuffer, ColumnChunk, FileMetaData } from 'hyparquet';
+import { InputError, withPosition } from '../errors.js';
 import { labelsKey, type Labels } from '../model/series.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { SeriesAccumulator } from './sink.js';
@@ -85,23 +85,68 @@ async function openFile(src: InputSource): Promise<{ file: AsyncBuffer; close: (
   return { file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, close: async () => {} };
 }
 
-function hyparquetError(src: InputSource, e: unknown): InputError {
+/**
+ * The first column chunk of row group `group` (of any group when undefined) that `match` accepts:
+ * its column name and first byte, the position of an error hyparquet reports without one. Called
+ * on the error path only.
+ */
+export function chunkPosition(metadata: FileMetaData | undefined, group: number | undefined, match: (m: NonNullable<ColumnChunk['meta_data']>) => boolean): { column: string; byte?: number } | undefined {
+  if (!metadata) return undefined;
+  const groups = group === undefined ? metadata.row_groups : metadata.row_groups.slice(group, group + 1);
+  for (const rg of groups) {
+    for (const c of rg.columns as ColumnChunk[]) {
+      const m = c.meta_data;
+      if (!m || !match(m)) continue;
+      const column = (m.path_in_schema ?? []).join('.');
+      const start = Number(m.dictionary_page_offset !== undefined && Number(m.dictionary_page_offset) > 0 ? m.dictionary_page_offset : m.data_page_offset);
+      return Number.isSafeInteger(start) && start >= 0 ? { column, byte: start } : { column };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where an unreadable footer fails (error path only): the magic in the last 4 bytes, the footer
+ * length just before it, or the footer itself (its start, from that length) when its Thrift does
+ * not decode. Undefined for a file too short to hold a footer.
+ */
+async function footerErrorPosition(file: AsyncBuffer, e: unknown): Promise<{ byte: number } | undefined> {
+  const msg = e instanceof Error ? e.message : String(e);
+  const size = file.byteLength;
+  if (size < 12 || /too short/.test(msg)) return undefined;
+  if (/footer != PAR1/.test(msg)) return { byte: size - 4 };
+  if (/metadata length/.test(msg)) return { byte: size - 8 };
+  try {
+    const tail = new DataView(await file.slice(size - 8, size - 4));
+    const n = tail.getUint32(0, true);
+    return n + 8 <= size ? { byte: size - 8 - n } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hyparquetError(src: InputSource, e: unknown, metadata?: FileMetaData, group?: number): InputError {
   if (e instanceof InputError) return e; // from the guard (parquet-guard.ts)
   const msg = e instanceof Error ? e.message : String(e);
   const codec = /unsupported compression codec: (\w+)/.exec(msg);
   if (codec) {
+    const position = chunkPosition(metadata, group, (m) => String(m.codec) === codec[1]);
     return new InputError({
       code: 'PARQUET_UNSUPPORTED',
       file: src.display,
+      ...(position ? { position } : {}),
       message: `Parquet compression codec ${codec[1]} is not supported`,
       hint: 'rewrite the file with zstd, snappy, gzip, brotli, lz4 or no compression (e.g. pyarrow.parquet.write_table(t, f, compression="zstd"))',
     });
   }
   const enc = /unsupported (encoding|type|page type): (\S+)/.exec(msg);
   if (enc) {
+    // hyparquet names a page's encoding; the column chunk's metadata lists the encodings of its pages.
+    const position = enc[1] === 'encoding' ? chunkPosition(metadata, group, (m) => (m.encodings ?? []).map(String).includes(enc[2])) : undefined;
     return new InputError({
       code: 'PARQUET_UNSUPPORTED',
       file: src.display,
+      ...(position ? { position } : {}),
       message: `Parquet ${enc[1]} ${enc[2]} is not supported`,
       hint: 'rewrite the file with default encodings (pyarrow, DuckDB and Spark defaults are all readable)',
     });
@@ -130,7 +175,7 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
   try {
     metadata = await lib!.hp.parquetMetadataAsync(file, { parsers: PARSERS });
   } catch (e) {
-    throw hyparquetError(src, e);
+    throw withPosition(hyparquetError(src, e), await footerErrorPosition(file, e));
   }
   // The footer and, as each column chunk is fetched, its page headers checked against the file
   // before hyparquet allocates from them.
@@ -142,7 +187,7 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
   const warn = { badTime: 0, badValue: 0 };
   let groupStart = 0;
   let rows = 0;
-  for (const rg of metadata.row_groups) {
+  for (const [group, rg] of metadata.row_groups.entries()) {
     const groupRows = Number(rg.num_rows);
     const groupEnd = groupStart + groupRows;
     if (groupRows === 0) continue;
@@ -163,16 +208,17 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
         },
       });
     } catch (e) {
-      throw hyparquetError(src, e);
+      throw hyparquetError(src, e, metadata, group);
     }
     const col = (name: string): Column => {
       try {
         return alignChunks(chunks.get(name) ?? [], groupStart, groupRows, name);
       } catch (e) {
-        throw lib!.guard.corrupt(src.display, (e as Error).message); // fewer rows than the row group declares
+        // fewer rows than the row group declares: the position is that column's chunk in this group
+        throw lib!.guard.corrupt(src.display, (e as Error).message, chunkPosition(metadata, group, (m) => m.path_in_schema?.[0] === name));
       }
     };
-    const n = processGroup(plan, router, groupRows, col, warn);
+    const n = processGroup(plan, router, groupRows, col, warn, groupStart + 1);
     ctx.sink.countSamples(n);
     rows += groupRows;
     groupStart = groupEnd;
@@ -315,6 +361,8 @@ function processGroup(
   n: number,
   col: (name: string) => Column,
   warn: { badTime: number; badValue: number },
+  /** 1-based row number, in the file, of the group's first row (for error positions). */
+  firstRow = 1,
 ): number {
   const tcol = col(plan.time);
   const vcol = col(plan.value);
@@ -343,7 +391,11 @@ function processGroup(
     if (!same) {
       for (let k = 0; k < nk; k++) keys[k] = keyOf(prev[k]);
       const row = r;
-      acc = router.get(keys, () => openSeries(plan, keyNames, keyCols, row));
+      try {
+        acc = router.get(keys, () => openSeries(plan, keyNames, keyCols, row));
+      } catch (e) {
+        throw withPosition(e, { row: firstRow + row }); // a series or label-length limit, at the row of a new series
+      }
     }
     // Value
     let v: number;

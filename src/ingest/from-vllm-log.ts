@@ -132,15 +132,17 @@ async function readLog(src: InputSource, ctx: IngestContext) {
       if (m[2] !== undefined) ctx.config.set('num_cpu_blocks', Number(m[2]), 'log', src.display, startup || 1);
     }
   };
+  let linesRead = 0; // counted per block, for the position of a line that is too long
   try {
     // Whole lines only: a UTF-8 character cut by a chunk boundary is decoded once it is complete.
     await forEachLineBlock(src.chunks(), MAX_LINE_BYTES, (text) => {
       const lines = text.split('\n');
       if (lines[lines.length - 1] === '') lines.pop();
+      linesRead += lines.length;
       for (const l of lines) handle(l);
     });
   } catch (e) {
-    if (e instanceof LineTooLong) throw new InputError({ code: 'LIMIT_EXCEEDED', file: src.display, message: `a line longer than ${MAX_LINE_BYTES >> 20} MiB: not a vLLM log line` });
+    if (e instanceof LineTooLong) throw new InputError({ code: 'LIMIT_EXCEEDED', file: src.display, position: { line: linesRead + 1 }, message: `a line longer than ${MAX_LINE_BYTES >> 20} MiB: not a vLLM log line` });
     throw e;
   }
   const parts = [];

@@ -42,12 +42,18 @@ function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
-function gzipError(display: string, err: unknown): InputError {
+/**
+ * `compressedBytes`: the compressed bytes read when zlib failed. A stream that ends early fails
+ * after the last one, so that is the position (the byte where the file stops); for corrupt data
+ * zlib does not say where, so no position is given.
+ */
+function gzipError(display: string, err: unknown, compressedBytes: number): InputError {
   const msg = err instanceof Error ? err.message : String(err);
   const truncated = /unexpected end of file/i.test(msg);
   return new InputError({
     code: 'TRUNCATED_GZIP',
     file: display,
+    ...(truncated ? { position: { byte: compressedBytes } } : {}),
     message: truncated ? 'gzip stream ends early (file truncated?)' : `gzip data is corrupt: ${msg}`,
     hint: 'copy the file again; `gzip -t FILE` checks it',
   });
@@ -91,9 +97,11 @@ async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>, compre
   // docs/limits.md: a gzip bomb stops at --max-decompression-ratio × its size (16 MiB floor).
   const max = maxDecompressedBytes(compressedBytes);
   let out = 0;
+  let fed = 0;
   const feed = (async () => {
     try {
       for await (const c of raw) {
+        fed += c.length;
         if (!gz.write(c)) await new Promise<void>((r) => gz.once('drain', () => r()));
       }
       gz.end();
@@ -112,7 +120,7 @@ async function* gunzipChunks(display: string, raw: AsyncIterable<Buffer>, compre
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw gzipError(display, e);
+    throw gzipError(display, e, fed);
   }
   await feed;
 }
@@ -193,7 +201,7 @@ export function bufferSource(raw: Buffer, display: string): InputSource {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
         throw limitError(display, `gzip data expands past ${limits.maxDecompressionRatio}× its size (--max-decompression-ratio)`, '--max-decompression-ratio');
       }
-      throw gzipError(display, e);
+      throw gzipError(display, e, raw.length);
     }
   }
   return {

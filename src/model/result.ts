@@ -100,7 +100,7 @@ export const EffectMeasures = z.object({
 export type EffectMeasures = z.infer<typeof EffectMeasures>;
 
 /** What the replay compared, one entry per quantity with a target or a direction. */
-export const EffectTarget = z.enum(['preemptions', 'ttft', 'tbt', 'throughput']);
+export const EffectTarget = z.enum(['preemptions', 'ttft', 'tbt', 'queue', 'throughput']);
 export type EffectTarget = z.infer<typeof EffectTarget>;
 
 /**
@@ -122,12 +122,12 @@ export const Effect = z.discriminatedUnion('status', [
     before: EffectMeasures,
     after: EffectMeasures,
     targets: z.object({ ttftSeconds: z.number(), tbtSeconds: z.number() }),
-    /** Targets the `before` replay breaches (preemptions: any; throughput: never a breach, a direction). */
+    /** Targets the `before` replay breaches (preemptions: ≥ 50; queue and throughput: never a breach, a direction). */
     breached: z.array(EffectTarget),
     improved: z.array(EffectTarget),
     worsened: z.array(EffectTarget),
-    /** `improves`: a breached target improves (none breached: throughput rises) and nothing worsens; `no-improvement`: none does and nothing worsens; `mixed` / `worse`: something worsens, with / without a gain. */
-    verdict: z.enum(['improves', 'no-improvement', 'mixed', 'worse']),
+    /** `improves`: every breached target improves (none breached: throughput rises) and nothing worsens; `partial`: some do, the others stay, nothing worsens; `no-improvement`: none does and nothing worsens; `mixed` / `worse`: something worsens (queue p95 and throughput count here), with / without a gain. */
+    verdict: z.enum(['improves', 'partial', 'no-improvement', 'mixed', 'worse']),
     /** The `after` replay meets the TTFT and TBT targets with no preemption. */
     meetsTargets: z.boolean(),
     /** Settings the replay had to assume (not stated by the inputs). */

@@ -124,9 +124,10 @@ function effectMeasures(m: Measures, seconds: number): EffectMeasures {
  * preemptions at or above PREEMPTIONS_FLOOR. Improved: a breached quantity back within its target, or
  * lower by more than EFFECT_MIN_CHANGE; with nothing breached, throughput higher by more than that.
  * Worsened: a met target breached after, a breached one higher by more than EFFECT_MIN_CHANGE, or
- * throughput lower by more than that. Verdict: `improves` when something improves and nothing worsens
- * (`meetsTargets` says whether every target is met after), `no-improvement` when neither, `mixed` /
- * `worse` when something worsens with / without a gain.
+ * throughput lower by more than that, or the queue p95 higher by more than that (and 50 ms). Verdict:
+ * `improves` when every breached target improves and nothing worsens (`meetsTargets` says whether every
+ * target is met after), `partial` when some do, `no-improvement` when none does, `mixed` / `worse` when
+ * something worsens with / without a gain.
  */
 export function judgeEffect(before: EffectMeasures, after: EffectMeasures, targets: { ttftSeconds: number; tbtSeconds: number }): Pick<Extract<Effect, { status: 'evaluated' }>, 'breached' | 'improved' | 'worsened' | 'verdict' | 'meetsTargets'> {
   const breached: EffectTarget[] = [];
@@ -152,6 +153,11 @@ export function judgeEffect(before: EffectMeasures, after: EffectMeasures, targe
       else if (pa > pb * (1 + k)) worsened.push('preemptions');
     } else if (pa >= PREEMPTIONS_FLOOR) worsened.push('preemptions');
   }
+  // Queue p95: a direction, not a target (a TTFT p95 inside vLLM's wide top buckets, 160-640 s, cannot
+  // show a queue doubling; the queue histogram still does). In the first bucket it is "below the bound".
+  const qb = before.queueP95BelowSeconds ?? before.queueP95Seconds;
+  const qa = after.queueP95BelowSeconds !== null ? null : after.queueP95Seconds;
+  if (qb !== null && qa !== null && qa > qb * (1 + k) && qa - qb > REPLAY_TOLERANCE.queueAbsSeconds) worsened.push('queue');
   const tb = before.generationTokensPerSecond;
   const ta = after.generationTokensPerSecond;
   if (tb !== null && ta !== null && tb > 0) {
@@ -160,7 +166,7 @@ export function judgeEffect(before: EffectMeasures, after: EffectMeasures, targe
   }
   const target = breached.length ? breached : (['throughput'] as EffectTarget[]);
   const gained = target.filter((x) => improved.includes(x));
-  const verdict = worsened.length ? (gained.length ? 'mixed' : 'worse') : gained.length ? 'improves' : 'no-improvement';
+  const verdict = worsened.length ? (gained.length ? 'mixed' : 'worse') : gained.length === target.length ? 'improves' : gained.length ? 'partial' : 'no-improvement';
   const meetsTargets = after.ttftP95Seconds !== null && after.ttftP95Seconds <= targets.ttftSeconds && after.tbtP95Seconds !== null && after.tbtP95Seconds <= targets.tbtSeconds && (after.preemptions ?? 0) < PREEMPTIONS_FLOOR;
   return { breached, improved, worsened, verdict, meetsTargets };
 }

@@ -9,7 +9,7 @@ import { REPLAY_SETTINGS } from '../simulate/replay.js';
 
 type Evaluated = Extract<Effect, { status: 'evaluated' }>;
 
-const NAME: Record<EffectTarget, string> = { preemptions: 'preemptions', ttft: 'TTFT p95', tbt: 'TBT p95', throughput: 'throughput' };
+const NAME: Record<EffectTarget, string> = { preemptions: 'preemptions', ttft: 'TTFT p95', tbt: 'TBT p95', queue: 'queue p95', throughput: 'throughput' };
 
 function tokensPerSecond(x: number | null): string {
   return x === null ? '–' : Math.abs(x) >= 1000 ? int(x) : num(x);
@@ -42,10 +42,11 @@ function list(xs: EffectTarget[]): string {
 export function verdictText(e: Evaluated): string {
   const target = e.breached.length ? e.breached : (['throughput'] as EffectTarget[]);
   switch (e.verdict) {
-    case 'improves': {
-      if (e.meetsTargets) return 'Meets the targets.';
+    case 'improves':
+      return e.meetsTargets ? 'Meets the targets.' : `Improves ${list(target)}, but not every target is met.`;
+    case 'partial': {
       const left = target.filter((x) => !e.improved.includes(x));
-      return `Improves ${list(target.filter((x) => e.improved.includes(x)))}${left.length ? `; ${list(left)} ${left.length > 1 ? 'do' : 'does'} not improve` : ''}; not every target is met.`;
+      return `⚠ Partly: the replay improves ${list(target.filter((x) => e.improved.includes(x)))}, but ${list(left)} ${left.length > 1 ? 'do' : 'does'} not improve.`;
     }
     case 'no-improvement':
       return e.breached.length

@@ -122,5 +122,17 @@ describe('vllm-tune CLI', () => {
         expect(readdirSync(out)).toEqual([]);
       });
     }
+
+    it('the line names the position where the reader knows it (docs/errors.md)', () => {
+      const lzo = path.join(root, 'test/fixtures/parquet/lzo-codec.parquet');
+      let r = run(['analyze', lzo, '--out', mkdtempSync(path.join(os.tmpdir(), 'vt-out-')), '-q']);
+      expect(r.code).toBe(2);
+      // `ts`, the first column chunk written with LZO, starts at byte 4 (test/unit/error-positions.test.ts)
+      expect(r.err).toBe(`vllm-tune: ${lzo}, byte 4, column "ts": Parquet compression codec LZO is not supported [PARQUET_UNSUPPORTED] — rewrite the file with zstd, snappy, gzip, brotli, lz4 or no compression (e.g. pyarrow.parquet.write_table(t, f, compression="zstd"))\n`);
+      const gz = path.join(dir, 'truncated.json.gz'); // 20 bytes: the stream stops at byte 20
+      r = run(['analyze', gz, '--out', mkdtempSync(path.join(os.tmpdir(), 'vt-out-')), '-q']);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`vllm-tune: ${gz}, byte 20: gzip stream ends early (file truncated?) [TRUNCATED_GZIP] — copy the file again; \`gzip -t FILE\` checks it\n`);
+    });
   });
 });

@@ -41,7 +41,8 @@ describe('limits', () => {
     writeFileSync(f, `${lines.join('\n')}\n`);
     const r = await inspect(f, '--max-series', '1000');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('many.prom: more than 1,000 distinct series (--max-series) [LIMIT_EXCEEDED]');
+    // the 1,001st series is on line 1001 (docs/errors.md: the sink's limits carry the reader's position)
+    expect(r.err).toContain('many.prom, line 1001: more than 1,000 distinct series (--max-series) [LIMIT_EXCEEDED]');
     expect((await inspect(f)).code).toBe(0);
   });
 
@@ -50,7 +51,7 @@ describe('limits', () => {
     writeFileSync(f, `vllm:num_requests_waiting{instance="a:1"} 1 1732269600000\nvllm:num_requests_waiting{instance="${'x'.repeat(100_000)}"} 1 1732269600000\n`);
     const r = await inspect(f);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('label "instance" of 100,000 characters, over 65,536 (--max-label-length) [LIMIT_EXCEEDED]');
+    expect(r.err).toContain('long.prom, line 2: label "instance" of 100,000 characters, over 65,536 (--max-label-length) [LIMIT_EXCEEDED]');
     expect((await inspect(f, '--max-label-length', '200000')).code).toBe(0);
   });
 });

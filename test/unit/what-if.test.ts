@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/index.js';
 import { runAnalysis } from '../../src/engine.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { effectLines } from '../../src/report/what-if-text.js';
 import { attachEffects, judgeEffect, whatIfWindow, type WhatIfInput } from '../../src/recommend/what-if.js';
 import { AnalysisView } from '../../src/derive/view.js';
 import { measure, replay, REPLAY_TOLERANCE } from '../../src/simulate/replay.js';
@@ -34,8 +35,8 @@ describe('the verdict on a before/after pair', () => {
   it('no-improvement: a breached TTFT within 10 % of itself', () => {
     expect(judgeEffect(m({ ttftP95Seconds: 10 }), m({ ttftP95Seconds: 9.5 }), targets)).toMatchObject({ breached: ['ttft'], improved: [], worsened: [], verdict: 'no-improvement' });
   });
-  it('improves, partly: TBT better by 40 %, TTFT unchanged, nothing worse', () => {
-    expect(judgeEffect(m({ ttftP95Seconds: 143, tbtP95Seconds: 0.58 }), m({ ttftP95Seconds: 142, tbtP95Seconds: 0.33 }), targets)).toMatchObject({ breached: ['ttft', 'tbt'], improved: ['tbt'], worsened: [], verdict: 'improves', meetsTargets: false });
+  it('partial: TBT better by 40 %, TTFT unchanged, nothing worse', () => {
+    expect(judgeEffect(m({ ttftP95Seconds: 143, tbtP95Seconds: 0.58 }), m({ ttftP95Seconds: 142, tbtP95Seconds: 0.33 }), targets)).toMatchObject({ breached: ['ttft', 'tbt'], improved: ['tbt'], worsened: [], verdict: 'partial', meetsTargets: false });
   });
   it('mixed: TTFT fixed but TBT pushed over its target', () => {
     expect(judgeEffect(m({ ttftP95Seconds: 3 }), m({ ttftP95Seconds: 0.3, tbtP95Seconds: 0.08 }), targets)).toMatchObject({ improved: ['ttft'], worsened: ['tbt'], verdict: 'mixed' });
@@ -46,6 +47,11 @@ describe('the verdict on a before/after pair', () => {
   it('nothing breached: a throughput gain is the improvement, an unchanged one is none', () => {
     expect(judgeEffect(m({}), m({ generationTokensPerSecond: 1200 }), targets)).toMatchObject({ improved: ['throughput'], verdict: 'improves' });
     expect(judgeEffect(m({}), m({ generationTokensPerSecond: 1040 }), targets)).toMatchObject({ improved: [], verdict: 'no-improvement' });
+  });
+  it('a queue p95 that doubles is worse even when the TTFT p95 sits in the same wide bucket', () => {
+    expect(judgeEffect(m({ preemptions: 1189, ttftP95Seconds: 599, queueP95Seconds: 445 }), m({ preemptions: 210, ttftP95Seconds: 602, queueP95Seconds: 824 }), targets)).toMatchObject({ improved: ['preemptions'], worsened: ['queue'], verdict: 'mixed' });
+    // In the first bucket the queue p95 is only "below 300 ms": no change can be read there.
+    expect(judgeEffect(m({ queueP95Seconds: 0.01, queueP95BelowSeconds: 0.3 }), m({ queueP95Seconds: 0.28, queueP95BelowSeconds: 0.3 }), targets).worsened).toEqual([]);
   });
   it('preemptions below the replay\'s resolution (50) are not a breach', () => {
     expect(judgeEffect(m({ preemptions: 49 }), m({ preemptions: 49 }), targets).breached).toEqual([]);
@@ -107,6 +113,18 @@ describe('kv-cache-thrashing: the recommended block (gpu_memory_utilization 0.9,
     expect(md).toContain(`preemptions ${e.before.preemptions!.toLocaleString('en-US')} vs 1,167`);
     expect(md).toMatch(/- Replay with the block's other flags on `10\.0\.0\.11:8000`: preemptions 1,\d{3} → 0; TTFT p95 .* → \d+ ms \(target 500 ms\)\. Meets the targets\./);
     expect(md).toContain('Replay: not evaluated — alternatives are not replayed in the analysis; `vllm-tune simulate --replay <inputs> --replica 10.0.0.11:8000 --set kv_cache_dtype=fp8` predicts it.');
+  });
+  it('its alternative, max_num_seqs 10 for the pool as it is, replayed: fewer preemptions but the queue p95 doubles → mixed', async () => {
+    const alt = r.recommendations.find((x) => x.role === 'alternative' && x.setting === 'max_num_seqs')!;
+    expect(alt.to).toBe(10);
+    const a = await ingest({ inputs: [rel('kv-cache-thrashing')] });
+    const block: ServeBlock = { replicas: ['10.0.0.11:8000'], fleet: false, groups: ['A'], flags: ['--max-num-seqs 10'], recommendations: [alt.id], conditional: false };
+    const [e] = evaluated(attachEffects([block], { artifacts: a, findings: r.findings, recommendations: r.recommendations, slo: r.slo, window: { startSeconds: r.inventory.window!.startSeconds, endSeconds: r.inventory.window!.endSeconds } })[0]);
+    expect(e.before.preemptions).toBeGreaterThan(1000);
+    expect(e.after.preemptions!).toBeGreaterThan(50); // 10 sequences of this mix still outgrow 3,407 blocks
+    expect(e.after.preemptions!).toBeLessThan(e.before.preemptions! / 2);
+    expect(e.after.queueP95Seconds!).toBeGreaterThan(1.5 * e.before.queueP95Seconds!);
+    expect(e).toMatchObject({ improved: ['preemptions'], worsened: ['queue'], verdict: 'mixed', meetsTargets: false });
   });
 });
 
@@ -195,5 +213,29 @@ describe('not evaluated, with the reason — never a guess, never a crash', () =
   });
   it('--no-what-if', () => {
     expect(one([rec({})], ['10.0.0.11:8000', '10.0.0.12:8000'], { enabled: false }).map((e) => e.status === 'not-evaluated' && e.reason)).toEqual(['what-if replay switched off (--no-what-if)', 'what-if replay switched off (--no-what-if)']);
+  });
+});
+
+describe('the effect sentences escape what came from the inputs', () => {
+  it('a hostile replica name and a replay error quoting it', () => {
+    const rep = 'h`ost<script>*x*';
+    const b: ServeBlock = {
+      replicas: [rep, 'b'],
+      fleet: false,
+      groups: ['A'],
+      flags: [],
+      recommendations: [],
+      conditional: false,
+      effects: [
+        { status: 'not-evaluated', replica: rep, reason: `replay failed: no model preset for "<img src=x>" [l](j)` },
+        { status: 'not-evaluated', replica: 'b', reason: 'what-if replay switched off (--no-what-if)' },
+      ],
+    };
+    expect(effectLines(b)).toEqual([
+      'Predicted effect on ``h`ost<script>*x*``: not evaluated — replay failed: no model preset for "\\<img src=x\\>" \\[l\\](j).',
+      '',
+      'Predicted effect on `b`: not evaluated — what-if replay switched off (--no-what-if).',
+      '',
+    ]);
   });
 });

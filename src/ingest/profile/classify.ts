@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { KERNEL_CATEGORIES, type KernelCategory } from '../../model/profile.js';
+import { jsonParsePosition } from '../text-position.js';
 
 const RuleSchema = z.object({
   category: z.enum(KERNEL_CATEGORIES as [KernelCategory, ...KernelCategory[]]),
@@ -66,15 +67,19 @@ function parseRuleFile(text: string, display: string): { rules: PatternRule[]; o
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new InputError({ code: 'JSON_SYNTAX', file: display, message: `kernel pattern file is not JSON: ${(e as Error).message}`, hint: 'see docs/kernel-classification.md for the layout' });
+    const position = jsonParsePosition(text, e);
+    throw new InputError({ code: 'JSON_SYNTAX', file: display, ...(position ? { position } : {}), message: `kernel pattern file is not JSON: ${(e as Error).message}`, hint: 'see docs/kernel-classification.md for the layout' });
   }
   // A bare array of rules is accepted too.
   const parsed = RuleFileSchema.safeParse(Array.isArray(json) ? { rules: json } : json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    // a fault inside rule i is reported at row i + 1, as compile() does (the path names the field)
+    const rule = issue.path[0] === 'rules' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
     throw new InputError({
       code: 'BAD_OPTION',
       file: display,
+      ...(rule !== undefined ? { position: { row: rule + 1 } } : {}),
       message: `kernel pattern file: ${issue.path.join('.')}: ${issue.message}`,
       hint: 'each rule is {"category": "attention|gemm|moe_gemm|communication|memory|other", "pattern": "^…"}',
     });
@@ -85,7 +90,7 @@ function parseRuleFile(text: string, display: string): { rules: PatternRule[]; o
 function compile(rules: PatternRule[], display: string, offset: number): CompiledRule[] {
   return rules.map((r, i) => {
     if (!r.pattern.startsWith('^')) {
-      throw new InputError({ code: 'BAD_OPTION', file: display, position: { row: i + 1 }, message: `rule ${i + 1}: pattern ${JSON.stringify(r.pattern)} is not anchored`, hint: 'start every pattern with ^ (use ^.*word to match anywhere)' });
+      throw new InputError({ code: 'BAD_OPTION', file: display, position: { row: i + 1 + offset }, message: `rule ${i + 1}: pattern ${JSON.stringify(r.pattern)} is not anchored`, hint: 'start every pattern with ^ (use ^.*word to match anywhere)' });
     }
     try {
       return { ...r, re: new RegExp(r.pattern, r.flags ?? '') };

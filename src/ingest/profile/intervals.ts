@@ -22,6 +22,7 @@ export const enum Cls {
 }
 
 const INITIAL = 1024;
+const GAP_PAGE = 1 << 16;
 const COMPACT_AT = 1 << 16;
 
 export interface SweepResult {
@@ -56,6 +57,9 @@ export class DeviceSweep {
   private kS = 0;
   private kE = -Infinity;
   private kern = 0;
+  /** Idle gaps beyond the first GAP_PAGE, in pages of GAP_PAGE filled in order: growing never copies what
+   *  is already there (the pages are joined once, by finish()). */
+  private gapPages: Float64Array[] = [];
   private gapBuf = new Float64Array(INITIAL);
   private gapN = 0;
   first = Infinity;
@@ -167,9 +171,15 @@ export class DeviceSweep {
       if (this.bE !== -Infinity) {
         this.busy += this.bE - this.bS;
         if (this.gapN === this.gapBuf.length) {
-          const g = new Float64Array(this.gapN * 2);
-          g.set(this.gapBuf);
-          this.gapBuf = g;
+          if (this.gapN < GAP_PAGE) {
+            const g = new Float64Array(this.gapN * 2);
+            g.set(this.gapBuf);
+            this.gapBuf = g;
+          } else {
+            this.gapPages.push(this.gapBuf);
+            this.gapBuf = new Float64Array(GAP_PAGE);
+            this.gapN = 0;
+          }
         }
         this.gapBuf[this.gapN++] = s - this.bE;
       }
@@ -195,6 +205,24 @@ export class DeviceSweep {
     } else if (e > this.kE) this.kE = e;
   }
 
+  /** All gaps in one array (the pages joined once, at the end; a second call returns the same array). */
+  private gaps(): Float64Array {
+    if (this.gapPages.length === 0) return this.gapBuf.subarray(0, this.gapN);
+    let n = this.gapN;
+    for (const pg of this.gapPages) n += pg.length;
+    const all = new Float64Array(n);
+    let o = 0;
+    for (const pg of this.gapPages) {
+      all.set(pg, o);
+      o += pg.length;
+    }
+    all.set(this.gapBuf.subarray(0, this.gapN), o);
+    this.gapPages = [];
+    this.gapBuf = all;
+    this.gapN = n;
+    return all;
+  }
+
   /** Distinct streams seen. */
   get streams(): number {
     return this.streamLast.size;
@@ -211,7 +239,7 @@ export class DeviceSweep {
       commNs: close(this.cS, this.cE, this.comm),
       computeNs: close(this.pS, this.pE, this.comp),
       kernelNs: close(this.kS, this.kE, this.kern),
-      gaps: this.gapBuf.subarray(0, this.gapN),
+      gaps: this.gaps(),
       late: this.late,
     };
   }
@@ -253,7 +281,11 @@ function selectK(a: Float64Array, k: number, lo: number, hi: number): number {
   return a[k];
 }
 
-/** Gap statistics: nearest-rank p50/p90 by selection (no full sort of what can be millions of gaps). */
+/**
+ * Gap statistics: nearest-rank p50/p90 by selection (no full sort of what can be millions of gaps).
+ * The selection reorders `gaps` in place (a copy would double the largest buffer of a long trace at
+ * the end of the read); callers pass a buffer they no longer need.
+ */
 export function gapStats(gaps: Float64Array): GapStats {
   const n = gaps.length;
   let total = 0;
@@ -280,7 +312,7 @@ export function gapStats(gaps: Float64Array): GapStats {
   let p50 = 0;
   let p90 = 0;
   if (n > 0) {
-    const a = gaps.slice();
+    const a = gaps;
     const k50 = Math.max(1, Math.ceil(0.5 * n)) - 1;
     const k90 = Math.max(1, Math.ceil(0.9 * n)) - 1;
     p50 = selectK(a, k50, 0, n - 1);

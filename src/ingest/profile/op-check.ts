@@ -7,7 +7,7 @@
 // thread gives each op its "deciding" op — itself when an op rule calls it attention/MoE/GEMM/
 // communication, else the nearest enclosing op that is (so `aten::add` inside `vllm::unified_attention`
 // speaks for attention), else itself when it is a known library op (class `other`). Memory: one
-// 4-byte slot per External id (dense array from the first id), nothing per kernel event.
+// 4-byte slot per External id (in 256 KiB pages where ids occur), nothing per kernel event.
 // Kernels replayed from a CUDA graph carry the External id of the op around `cudaGraphLaunch`, which
 // did not launch them: they are counted apart and have no op opinion.
 
@@ -15,6 +15,8 @@ import type { KernelCategory, OpCheckDevice, OpPair } from '../../model/profile.
 import type { KernelClassifier, OpClass } from './classify.js';
 
 const MAX_SPAN = 1 << 23; // External ids kept per trace (32 MiB at most); beyond, kernels count as unlinked
+const PAGE_BITS = 16;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
 
 class OpStack {
   ends = new Float64Array(32);
@@ -24,7 +26,8 @@ class OpStack {
 
 export class OpLinker {
   private base = NaN;
-  private map = new Uint32Array(1 << 14); // deciding op name id + 1 per External id − base (0 = none)
+  /** Deciding op name id + 1 per External id − base (0 = none), in pages allocated where ids occur. */
+  private readonly pages: (Uint32Array | undefined)[] = [];
   private readonly stacks = new Map<number | string, OpStack>();
   private lastTid: number | string | undefined = undefined;
   private lastStack: OpStack | undefined = undefined;
@@ -84,19 +87,22 @@ export class OpLinker {
     if (this.base !== this.base) this.base = extId;
     const i = extId - this.base;
     if (i < 0 || i >= MAX_SPAN) return;
-    if (i >= this.map.length) {
-      const n = new Uint32Array(Math.min(MAX_SPAN, Math.max(i + 1, this.map.length * 2)));
-      n.set(this.map);
-      this.map = n;
+    const k = i >>> PAGE_BITS;
+    let pg = this.pages[k];
+    if (pg === undefined) {
+      while (this.pages.length < k) this.pages.push(undefined);
+      this.pages[k] = pg = new Uint32Array(1 << PAGE_BITS);
     }
-    this.map[i] = decider + 1;
+    pg[i & PAGE_MASK] = decider + 1;
   }
 
   /** Deciding op name id for a kernel's External id, or −1. */
   lookup(extId: number): number {
     if (extId !== extId || this.base !== this.base) return -1;
     const i = extId - this.base;
-    return i >= 0 && i < this.map.length ? this.map[i] - 1 : -1;
+    if (i < 0 || i >= MAX_SPAN) return -1;
+    const pg = this.pages[i >>> PAGE_BITS];
+    return pg === undefined ? -1 : pg[i & PAGE_MASK] - 1;
   }
 
   opClass(nameId: number): OpClass | null {

@@ -5,7 +5,7 @@
 import type { AdapterResult, IngestContext } from '../adapter.js';
 import type { InputSource } from '../source.js';
 import type { Labels } from '../../model/series.js';
-import { InputError } from '../../errors.js';
+import { InputError, withPosition } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
 import { PairScanner } from './pairs.js';
 
@@ -273,7 +273,13 @@ export class PromJsonReader {
     const k = p.k;
     if (k === 0) return;
     const sink = this.ctx.sink;
-    sink.open(name, labels as Labels, k).pushMany(p.st, p.sv, k);
+    let acc;
+    try {
+      acc = sink.open(name, labels as Labels, k);
+    } catch (e) {
+      throw withPosition(e, { byte: atAbs }); // a series or label-length limit, at this series
+    }
+    acc.pushMany(p.st, p.sv, k);
     sink.countSamples(k);
     p.k = 0;
   }

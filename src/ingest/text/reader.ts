@@ -11,7 +11,7 @@
 //   first timestamp decides (> 1e11 is milliseconds: seconds that large are after the year 5000).
 // - samples without timestamps: placed by the scrape clock (scrapes.ts).
 
-import { InputError } from '../../errors.js';
+import { InputError, withPosition } from '../../errors.js';
 import type { FormatId } from '../../model/artifacts.js';
 import type { AdapterResult, IngestContext } from '../adapter.js';
 import type { SeriesAccumulator } from '../sink.js';
@@ -105,7 +105,12 @@ class TextReader {
       if (e instanceof SeriesSyntaxError) throw this.syntax(`${e.message} (in ${JSON.stringify(own.length > 120 ? `${own.slice(0, 120)}…` : own)})`);
       throw e;
     }
-    const acc = this.ctx.sink.open(parsed.name, parsed.labels);
+    let acc: SeriesAccumulator;
+    try {
+      acc = this.ctx.sink.open(parsed.name, parsed.labels);
+    } catch (e) {
+      throw withPosition(e, { line: this.lineNo }); // a series or label-length limit, at this line
+    }
     // Texts that differ only in spelling (`le="1"` / `le="1.0"`, label order) share the scrape bookkeeping.
     let shared = this.byAcc.get(acc);
     if (!shared) this.byAcc.set(acc, (shared = { lastScrape: -1 }));
