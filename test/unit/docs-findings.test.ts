@@ -25,4 +25,9 @@ describe('docs/findings', () => {
     expect(pages.sort()).toEqual([...FINDING_CODES].sort());
     for (const code of FINDING_CODES) expect(FINDING_TITLES[code].length).toBeGreaterThan(10);
   });
+  it("the README's list of finding codes names every code", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const list = /^- \*\*Finding codes\*\*:([\s\S]*?)\n- \*\*/m.exec(readme)?.[1] ?? '';
+    expect(FINDING_CODES.filter((c) => !list.includes(`\`${c}\``))).toEqual([]);
+  });
 });
