@@ -20,6 +20,7 @@ import { resolveSlo } from '../derive/slo.js';
 import { BIN_SECONDS, binsOf, counterBins, deviceGaugeBins, gaugeBins, histogramBins, setBinSeconds, sumNan } from '../derive/bins.js';
 import { finishedBins } from '../derive/demand.js';
 import { histogramQuantile } from '../stats/promql.js';
+import { nanMean } from '../stats/summary.js';
 import { blockLength, blockMeans, welch } from '../stats/regression.js';
 import type { HistogramName } from '../model/metric-catalog.js';
 import { VERSION } from '../version.js';
@@ -57,26 +58,13 @@ function perSecond(view: AnalysisView, scope: Scope, f: (r: Scope) => Float64Arr
 }
 
 function wholeRate(view: AnalysisView, scope: Scope, f: (r: Scope) => Float64Array | null): number | null {
-  const a = perSecond(view, scope, f);
-  if (!a) return null;
-  let s = 0;
-  let n = 0;
-  for (const x of a) if (x === x) {
-    s += x;
-    n++;
-  }
-  return n ? s / n : null;
+  return gaugeMean(perSecond(view, scope, f));
 }
 
+/** Mean of the bins with a value; null when none has one. */
 function gaugeMean(a: Float64Array | null): number | null {
-  if (!a) return null;
-  let s = 0;
-  let n = 0;
-  for (const x of a) if (x === x) {
-    s += x;
-    n++;
-  }
-  return n ? s / n : null;
+  const m = a ? nanMean(a) : NaN;
+  return m === m ? m : null;
 }
 
 /** A gauge per bin of a scope: summed over replicas (`sum`) or averaged (`avg`). */
