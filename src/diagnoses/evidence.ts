@@ -3,6 +3,7 @@
 // Adding a code to model/vocabulary.ts fails to compile until it has an entry in both maps.
 
 import type { FindingCode } from '../model/vocabulary.js';
+import type { LengthDriftEpisode } from '../detectors/evidence.js';
 
 type N = number | null;
 
@@ -107,16 +108,8 @@ export interface AbortEpisode {
   e2eP95Seconds: N;
 }
 
-export interface LengthDriftNumbers {
-  dimension: string;
-  promptPsi: N;
-  outputPsi: N;
-  promptMeanBefore: N;
-  promptMeanDuring: N;
-  outputMeanBefore: N;
-  outputMeanDuring: N;
-  requests: N;
-}
+/** The length-drift detector's episode numbers, as the finding carries them. */
+export type LengthDriftNumbers = LengthDriftEpisode;
 
 /** A configuration group's capacity numbers shared by the two capacity findings (from Result.capacityReview). */
 export interface CapacityNumbers {
