@@ -160,6 +160,30 @@ describe('evaluator vector semantics', () => {
   });
 });
 
+describe('the evaluator memo is a bounded cache', () => {
+  it('with a budget of 1 KB it holds at most the budget plus the last vector, and every result is the same as unbounded', () => {
+    const ts = Array.from({ length: 200 }, (_, i) => T0 + 15 * i);
+    const times = f64(Array.from({ length: 150 }, (_, i) => T0 + 600 + 15 * i));
+    const ms = new MetricSet(Array.from({ length: 12 }, (_, k) => series('c_total', { instance: `r${k}` }, ts, ts.map((_, i) => i * (k + 1)))));
+    const exprs = [60, 120, 300, 600].flatMap((w) => [rangeFn('rate', 'c_total', [], w), agg('sum', [], rangeFn('increase', 'c_total', [], w))]);
+    const small = new Evaluator(ms, times, undefined, 1024);
+    const big = new Evaluator(ms, times);
+    const values = (v: Vec) => [...v.values()].map((el) => [el.labels.instance ?? '', Array.from(el.v, (x, i) => (el.has[i] ? x : null))]);
+    for (const round of [0, 1]) {
+      for (const e of exprs) {
+        const a = small.evaluate(e);
+        expect(values(a), `round ${round}`).toEqual(values(big.evaluate(e)));
+        let last = 0;
+        for (const el of a.values()) last += el.v.byteLength + el.has.byteLength;
+        expect(small.memoBytesHeld).toBeLessThanOrEqual(1024 + last);
+      }
+    }
+    // The unbounded one kept every vector: per window 12 rate series, 12 increase series (the sum's
+    // argument) and the sum, 150 times × (8 + 1) bytes each.
+    expect(big.memoBytesHeld).toBe(4 * (12 + 12 + 1) * 150 * 9);
+  });
+});
+
 describe('alert state: pending → firing after for:, resolved when the expression stops returning it', () => {
   const times = f64(Array.from({ length: 10 }, (_, i) => T0 + 60 * i));
   const vec = (has: number[], v: number[] = has.map((_, i) => i)): Vec =>
