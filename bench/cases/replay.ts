@@ -6,40 +6,14 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { BenchCase } from '../lib.js';
 import { DEFAULT_START, simulateReplica, writeExports } from '../../src/simulate/index.js';
-import { GPUS, MODELS } from '../../src/simulate/presets.js';
+import { chat, replica } from '../../src/simulate/scenarios.js';
 import { ingest } from '../../src/ingest/index.js';
 import { replay } from '../../src/simulate/replay.js';
 import type { ReplicaSpec } from '../../src/simulate/types.js';
 
+/** One busy replica: the scenarios' replica 0 with a steady 10 requests/s of their chat stream. */
 function busyReplica(): ReplicaSpec {
-  return {
-    instance: '10.0.0.11:8000',
-    hostname: 'gpu-node-1',
-    gpu: GPUS['h100-80gb'],
-    model: MODELS['llama-3.1-8b'],
-    tensorParallelSize: 1,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxModelLen: 8192,
-    blockSize: 16,
-    gpuMemoryUtilization: 0.9,
-    enablePrefixCaching: true,
-    enableChunkedPrefill: true,
-    kvCacheDtype: 'auto',
-    streams: [
-      {
-        name: 'chat',
-        rate: { rps: 10 },
-        prompt: { median: 350, sigma: 0.8 },
-        output: { median: 180, sigma: 0.7 },
-        maxTokens: [512, 1024, 1024, 2048],
-        prefix: { share: 0.7, count: 6, length: { median: 600, sigma: 0.3 }, zipf: 1 },
-      },
-    ],
-    faults: [],
-    baseRssBytes: 3.1e9,
-    vllmVersion: '0.11.0',
-  };
+  return replica(0, { streams: [chat(10, { rate: { rps: 10 } })] });
 }
 
 const bench: BenchCase = {

@@ -64,7 +64,8 @@ const MIN = 60;
 const HOUR = 3600;
 
 /** Chat traffic with a handful of popular system prompts. */
-function chat(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
+/** The chat stream the scenarios share (a ±20 % six-hour swing; `extra` overrides any part). */
+export function chat(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
   return {
     name: 'chat',
     rate: { rps, diurnal: { amplitude: 0.2, periodSeconds: 6 * HOUR, phase: 0 } },
@@ -76,7 +77,8 @@ function chat(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
   };
 }
 
-function replica(i: number, over: Partial<ReplicaSpec>): ReplicaSpec {
+/** Replica i of a scenario fleet: Llama-3.1-8B on one H100 with vLLM's usual settings, `over` on top. */
+export function replica(i: number, over: Partial<ReplicaSpec>): ReplicaSpec {
   return {
     instance: `10.0.0.${11 + i}:8000`,
     hostname: `gpu-node-${i + 1}`,

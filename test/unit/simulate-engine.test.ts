@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { simulateReplica, type FinishProbe, type StepProbe } from '../../src/simulate/engine.js';
 import { GPUS, MODELS, planMemory } from '../../src/simulate/presets.js';
+import { replica } from '../../src/simulate/scenarios.js';
 import type { ReplicaSpec, SimOptions, StreamSpec } from '../../src/simulate/types.js';
 import type { ReplicaResult } from '../../src/simulate/engine.js';
 
@@ -22,26 +23,7 @@ function stream(over: Partial<StreamSpec> = {}): StreamSpec {
 }
 
 function spec(over: Partial<ReplicaSpec> = {}): ReplicaSpec {
-  return {
-    instance: '10.0.0.11:8000',
-    hostname: 'gpu-node-1',
-    gpu: GPUS['h100-80gb'],
-    model: MODELS['llama-3.1-8b'],
-    tensorParallelSize: 1,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxModelLen: 8192,
-    blockSize: 16,
-    gpuMemoryUtilization: 0.9,
-    enablePrefixCaching: true,
-    enableChunkedPrefill: true,
-    kvCacheDtype: 'auto',
-    streams: [stream()],
-    faults: [],
-    baseRssBytes: 3e9,
-    vllmVersion: '0.11.0',
-    ...over,
-  };
+  return replica(0, { streams: [stream()], baseRssBytes: 3e9, ...over });
 }
 
 function opts(minutes: number, seed = 7): SimOptions {

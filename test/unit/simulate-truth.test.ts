@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulateReplica, type ReplicaResult } from '../../src/simulate/engine.js';
 import { DEFAULT_START, findScenario, writeExports } from '../../src/simulate/index.js';
-import { GPUS, MODELS } from '../../src/simulate/presets.js';
+import { replica } from '../../src/simulate/scenarios.js';
 import { simulateWithTruth } from '../../src/simulate/truth.js';
 import { Timeline } from '../../src/simulate/timeline.js';
 import type { ReplicaSpec, SimOptions, StreamSpec } from '../../src/simulate/types.js';
@@ -20,26 +20,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const longContext: StreamSpec = { name: 'rag', rate: { rps: 2.2 }, prompt: { median: 3000, sigma: 0.4 }, output: { median: 350, sigma: 0.5 }, maxTokens: [2048] };
 
 function spec(over: Partial<ReplicaSpec> = {}): ReplicaSpec {
-  return {
-    instance: '10.0.0.11:8000',
-    hostname: 'gpu-node-1',
-    gpu: GPUS['h100-80gb'],
-    model: MODELS['llama-3.1-8b'],
-    tensorParallelSize: 1,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxModelLen: 16384,
-    blockSize: 16,
-    gpuMemoryUtilization: 0.9,
-    enablePrefixCaching: true,
-    enableChunkedPrefill: true,
-    kvCacheDtype: 'auto',
-    streams: [longContext],
-    faults: [],
-    baseRssBytes: 3e9,
-    vllmVersion: '0.11.0',
-    ...over,
-  };
+  return replica(0, { maxModelLen: 16384, streams: [longContext], baseRssBytes: 3e9, ...over });
 }
 
 function opts(minutes: number, interval = 10): SimOptions {
