@@ -61,6 +61,8 @@ const bench: BenchCase = {
   id: 'analyze-week',
   title: `full analysis: ${HOURS / 24} days of 10 s data, ${REPLICAS} replicas (ingest + detect + diagnose + render)`,
   targets: { seconds: 10, peakRssMb: 1024 },
+  // The default reads the file with every core (prometheus-json/parallel.ts); the same on one thread:
+  variants: [{ label: 'one thread (VLLM_TUNE_WORKERS=1)', env: { VLLM_TUNE_WORKERS: '1' } }],
   async prepare(outDir) {
     const dir = path.join(outDir, 'analyze-week');
     const file = path.join(dir, `week-${HOURS}h-${REPLICAS}r.json`);

@@ -16,6 +16,8 @@ const benchCase: BenchCase = {
   prepare: (outDir) => preparePromJson(outDir, 'prometheus-query-range-1gb', SPEC),
   run: runPromJson,
   targets: { floorShare: 0.3, peakRssMb: Math.round(2 * retainedMb(SPEC) + 150) },
+  // The default reads the file with every core (prometheus-json/parallel.ts); the same on one thread:
+  variants: [{ label: 'one thread (VLLM_TUNE_WORKERS=1)', env: { VLLM_TUNE_WORKERS: '1' } }],
 };
 
 export default benchCase;

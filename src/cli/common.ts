@@ -19,6 +19,7 @@ export interface InputFlags {
   maxSeries?: string;
   maxLabelLength?: string;
   maxDecompressionRatio?: string;
+  workers?: string;
 }
 
 export function addInputOptions(cmd: Command): Command {
@@ -30,7 +31,8 @@ export function addInputOptions(cmd: Command): Command {
     .option('--client-utc-offset <±HH:MM>', 'UTC offset of the machine that ran a benchmark client whose result has zone-less times (vLLM `date`), e.g. +02:00')
     .option('--max-series <n>', `most distinct series read (default ${DEFAULT_LIMITS.maxSeries}; docs/limits.md)`)
     .option('--max-label-length <n>', `longest metric name, label name or value, in characters (default ${DEFAULT_LIMITS.maxLabelLength})`)
-    .option('--max-decompression-ratio <n>', `most a gzip input may expand, per compressed byte (default ${DEFAULT_LIMITS.maxDecompressionRatio}×, 16 MiB floor)`);
+    .option('--max-decompression-ratio <n>', `most a gzip input may expand, per compressed byte (default ${DEFAULT_LIMITS.maxDecompressionRatio}×, 16 MiB floor)`)
+    .option('--workers <n>', 'threads that read one large query_range JSON file at once; same result with any number (default: the cores available, or VLLM_TUNE_WORKERS; 1: one thread)');
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -68,6 +70,8 @@ export function ingestRequestFrom(inputs: string[], f: InputFlags): IngestReques
   if (f.kernelPatterns) options.kernelPatternsFile = f.kernelPatterns;
   if (f.wallSeconds) options.wallSeconds = parseDurationSeconds(f.wallSeconds, '--wall-seconds');
   if (f.clientUtcOffset !== undefined) options.clientUtcOffsetMinutes = parseUtcOffset(f.clientUtcOffset);
+  const workers = positiveInt(f.workers, '--workers');
+  if (workers !== undefined) options.workers = workers;
   return { inputs, options, set: parseSetFlags(f.set) };
 }
 

@@ -163,18 +163,8 @@ export class SeriesAccumulator {
    */
   pushMany(t: Float64Array, v: Float64Array, n: number): void {
     if (n <= 0) return;
-    let allInt = true;
-    let bad = 0;
-    for (let i = 0; i < n; i++) {
-      const x = v[i];
-      if ((x | 0) !== x || (x === 0 && 1 / x < 0)) {
-        allInt = false;
-        if (x - x !== 0) bad++;
-      }
-      const ti = t[i];
-      if (!(ti >= MIN_TIME_SECONDS && ti <= MAX_TIME_SECONDS)) bad++;
-    }
-    if (bad) {
+    const kind = batchKind(t, v, n);
+    if (kind === BATCH_HAS_BAD) {
       // Some samples are dropped (and counted) by push's rules: batch the others.
       const t2 = new Float64Array(n);
       const v2 = new Float64Array(n);
@@ -195,7 +185,20 @@ export class SeriesAccumulator {
       if (m > 0) this.pushBatch(t2, v2, m);
       return;
     }
-    this.pushBatch(t, v, n, allInt);
+    this.pushBatch(t, v, n, kind === BATCH_INT32);
+  }
+
+  /**
+   * Append a batch already classified by `batchKind` (not BATCH_HAS_BAD) and stored in its block:
+   * an Int32Array for BATCH_INT32, a Float64Array otherwise, of exactly `n` values — the result of
+   * `pushMany(t, v, n)` without the copy (the parallel JSON reader builds blocks on worker threads).
+   */
+  pushBlock(t: Float64Array, block: SampleValues, n: number): void {
+    if (n <= 0) return;
+    this.appendTimes(t, n);
+    this.seal();
+    this.blocks.push(block);
+    this.length += n;
   }
 
   /** A batch of valid samples (`allInt`: every value is an int32, when known). */
@@ -305,6 +308,29 @@ export class SeriesAccumulator {
     this.own = own;
     this.col = null;
   }
+}
+
+/** `batchKind`: some samples are NaN/±Inf or out of the time range (pushMany drops and counts them). */
+export const BATCH_HAS_BAD = 0;
+/** `batchKind`: every value is held exactly by an Int32Array. */
+export const BATCH_INT32 = 1;
+/** `batchKind`: valid samples, some value needs a Float64Array. */
+export const BATCH_FLOAT64 = 2;
+
+/** How `pushMany` stores the first `n` samples of `t`/`v`. */
+export function batchKind(t: Float64Array, v: Float64Array, n: number): number {
+  let allInt = true;
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if ((x | 0) !== x || (x === 0 && 1 / x < 0)) {
+      allInt = false;
+      if (x - x !== 0) bad++;
+    }
+    const ti = t[i];
+    if (!(ti >= MIN_TIME_SECONDS && ti <= MAX_TIME_SECONDS)) bad++;
+  }
+  return bad ? BATCH_HAS_BAD : allInt ? BATCH_INT32 : BATCH_FLOAT64;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface IngestOptions {
   wallSeconds?: number;
   /** UTC offset (minutes) of the machine that wrote zone-less times in benchmark client results. */
   clientUtcOffsetMinutes?: number;
+  /** Threads that read one large file at once (1: the main thread alone); default VLLM_TUNE_WORKERS or the cores available. */
+  workers?: number;
 }
 
 export interface IngestContext {

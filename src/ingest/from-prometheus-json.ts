@@ -5,10 +5,12 @@
 // Read as a stream of 1 MiB chunks by the JSON byte reader (bytes/json-reader.ts): the structure by
 // prometheus-json/reader.ts, label objects parsed one at a time, the `values` arrays — nearly all of
 // the bytes — scanned in place by prometheus-json/pairs.ts with numbers parsed from the bytes
-// (bytes/decimal.ts). Any key order and whitespace; no whole-file string.
+// (bytes/decimal.ts). Any key order and whitespace; no whole-file string. A large plain file is read
+// by several threads at once, with the same result (prometheus-json/parallel.ts).
 
 import type { Adapter } from './adapter.js';
 import { PromJsonReader, UNNAMED_METRIC } from './prometheus-json/reader.js';
+import { planRanges, workerCount } from './prometheus-json/parallel.js';
 
 export { UNNAMED_METRIC };
 
@@ -28,5 +30,14 @@ export const promJsonAdapter: Adapter = {
   id: 'prometheus-json',
   label: 'Prometheus HTTP API JSON (query_range / query)',
   sniff: (_head, headText) => sniffPrometheusJson(headText),
-  read: (src, ctx) => new PromJsonReader(src, ctx).readAll(),
+  async read(src, ctx) {
+    const handoff = await planRanges(src, workerCount(ctx.options.workers));
+    const reader = new PromJsonReader(src, ctx, handoff);
+    try {
+      return await reader.readAll();
+    } finally {
+      await reader.close().catch(() => undefined);
+      await handoff?.close();
+    }
+  },
 };

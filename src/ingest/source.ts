@@ -34,6 +34,8 @@ export interface InputSource {
   readonly headIsWhole: boolean;
   /** Decompressed content as a stream of chunks. */
   chunks(): AsyncIterable<Buffer>;
+  /** The content from byte `offset` on, where the source can seek there (a plain file on disk). */
+  chunksFrom?(offset: number): AsyncIterable<Buffer>;
   /** Whole decompressed content (formats needing random access: Parquet, SQLite). */
   bytes(): Promise<Buffer>;
 }
@@ -63,20 +65,22 @@ function gzipError(display: string, err: unknown, compressedBytes: number): Inpu
 const RING = 3;
 
 /** A file's bytes in chunks of `chunkBytes`, read ahead into reused buffers (see the contract above). */
-export async function* fileChunks(p: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<Buffer> {
+export async function* fileChunks(p: string, chunkBytes = CHUNK_BYTES, start = 0): AsyncGenerator<Buffer> {
   const fh = await fsp.open(p, 'r');
   const ring: Buffer[] = [];
   for (let i = 0; i < RING; i++) ring.push(Buffer.allocUnsafe(chunkBytes));
   let k = 0;
-  let next: Promise<{ bytesRead: number }> | undefined = fh.read(ring[0], 0, chunkBytes, null);
+  let at = start;
+  let next: Promise<{ bytesRead: number }> | undefined = fh.read(ring[0], 0, chunkBytes, at);
   try {
     for (;;) {
       const { bytesRead } = await next;
       next = undefined;
       if (bytesRead === 0) break;
+      at += bytesRead;
       const chunk = ring[k];
       k = (k + 1) % RING;
-      next = fh.read(ring[k], 0, chunkBytes, null);
+      next = fh.read(ring[k], 0, chunkBytes, at);
       yield bytesRead === chunkBytes ? chunk : chunk.subarray(0, bytesRead);
     }
   } finally {
@@ -181,6 +185,7 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
     head,
     headIsWhole: whole,
     chunks: () => (gzip ? gunzipChunks(display, streamChunks(p), st.size) : fileChunks(p)),
+    ...(gzip ? {} : { chunksFrom: (offset: number) => fileChunks(p, CHUNK_BYTES, offset) }),
     bytes: async () => {
       if (!gzip) return fsp.readFile(p);
       const parts: Buffer[] = [];

@@ -59,13 +59,37 @@ export class JsonByteReader {
   /** The chunk whose first BRIDGE_BYTES follow `bridgeCarry` carried bytes in `buf` (a bridge). */
   private pending: Buffer | undefined;
   private bridgeCarry = 0;
-  private readonly it: AsyncIterator<Buffer>;
+  private it: AsyncIterator<Buffer>;
 
+  /** `startAbs`: the offset of the first byte of `chunks` in the whole input (a reader of a range). */
   constructor(
     readonly display: string,
     chunks: AsyncIterable<Buffer>,
+    startAbs = 0,
   ) {
     this.it = chunks[Symbol.asyncIterator]();
+    this.base = startAbs;
+  }
+
+  /**
+   * Continue at offset `abs` of the input, whose bytes from there on `chunks` yields (the parallel
+   * reader skips a range read by a worker). Only between values: no capture may be open.
+   */
+  async seek(abs: number, chunks: AsyncIterable<Buffer>): Promise<void> {
+    if (this.keepAbs >= 0) throw new Error('JsonByteReader.seek inside a capture');
+    await this.close();
+    this.it = chunks[Symbol.asyncIterator]();
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.base = abs;
+    this.ended = false;
+    this.pending = undefined;
+    this.bridgeCarry = 0;
+  }
+
+  /** Stop reading the input (its file is closed); for a reader left before the end. */
+  async close(): Promise<void> {
+    await this.it.return?.();
   }
 
   /** Absolute offset of the read position. */

@@ -4,13 +4,12 @@
 
 import type { AdapterResult, IngestContext } from '../adapter.js';
 import type { InputSource } from '../source.js';
-import type { Labels } from '../../model/series.js';
 import { InputError, withPosition } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
-import { PairScanner } from './pairs.js';
+import { SeriesObjectReader, UNNAMED_METRIC, type SeriesTarget } from './series-object.js';
+import type { RangeHandoff } from './parallel.js';
 
-/** Name given to series whose `metric` has no `__name__` (results of expressions like `rate(…)`). */
-export const UNNAMED_METRIC = '__unnamed__';
+export { UNNAMED_METRIC };
 
 /** A response's `warnings` and `infos`, as warnings of the input (also for series fetched into memory). */
 export function serverWarnings(ctx: IngestContext, file: string, warnings: readonly string[], infos: readonly string[]): void {
@@ -25,12 +24,10 @@ type ResultShape = 'matrix' | 'vector' | 'scalar' | 'string' | 'empty' | 'unknow
 export class PromJsonReader {
   private readonly r: JsonByteReader;
   private readonly file: string;
-  /** The `values` scanner and its scratch arrays (a series is handed to the sink when it ends, so the
-   * sink gets its exact size and `metric` may come after `values`). */
-  private readonly pairs: PairScanner;
-  // Per-file tallies for warnings and the detail line.
-  private unnamed = 0;
-  private nativeHistograms = 0;
+  private readonly src: InputSource;
+  /** Series objects, handed to the sink when each ends. */
+  private readonly objects: SeriesObjectReader;
+  // Per-file tallies for warnings and the detail line (those of series objects are in `objects`).
   private ignoredScalars = 0;
   private emptyResults = 0;
   private responses = 0;
@@ -39,13 +36,21 @@ export class PromJsonReader {
   private readonly promWarnings: string[] = [];
   private readonly promInfos: string[] = [];
 
+  /** `handoff`: ranges of the file read by worker threads (parallel.ts), taken over when reached. */
   constructor(
     src: InputSource,
     private readonly ctx: IngestContext,
+    private readonly handoff?: RangeHandoff,
   ) {
+    this.src = src;
     this.r = new JsonByteReader(src.display, src.chunks());
     this.file = src.display;
-    this.pairs = new PairScanner(this.r, (message, abs) => this.shapeError(message, abs));
+    this.objects = new SeriesObjectReader(this.r, (message, abs) => this.shapeError(message, abs), sinkTarget(ctx));
+  }
+
+  /** Stop reading (closes the file when the walk ended early, on an error). */
+  close(): Promise<void> {
+    return this.r.close();
   }
 
   private shapeError(message: string, abs: number, hint?: string): InputError {
@@ -188,7 +193,20 @@ export class PromJsonReader {
       if (c === 0x7b) {
         if (kind === 'scalar') throw this.shapeError('a result mixes series and plain values', r.offset);
         kind = 'unknown';
-        const s = await this.series();
+        const run = this.handoff?.take(r.offset);
+        if (run) {
+          // A worker read the series objects from here on: theirs, in file order; go on after them.
+          const got = await run;
+          if (got) {
+            matrices += got.matrices;
+            vectors += got.vectors;
+            this.objects.addTallies(got.tallies);
+            this.handoff!.apply(got, this.ctx.sink);
+            await r.seek(got.endAbs, this.src.chunksFrom!(got.endAbs));
+            return;
+          }
+        }
+        const s = await this.objects.read();
         if (s === 'matrix') matrices++;
         else if (s === 'vector') vectors++;
       } else {
@@ -211,89 +229,12 @@ export class PromJsonReader {
     return matrices === 0 && vectors > 0 ? 'vector' : matrices > 0 ? 'matrix' : 'unknown';
   }
 
-  /** One series object: `metric` plus `values` (matrix) or `value` (vector), in any order. */
-  private async series(): Promise<'matrix' | 'vector' | 'histogram' | 'none'> {
-    const r = this.r;
-    const startAbs = r.offset;
-    let metric: Record<string, unknown> | undefined;
-    let kind = 'none' as 'matrix' | 'vector' | 'histogram' | 'none';
-    let hasSamples = false;
-    this.pairs.k = 0;
-    await r.object(async (key) => {
-      switch (key) {
-        case 'metric': {
-          const { value, startAbs: at } = await r.captureJson();
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) throw this.shapeError('"metric" must be an object of label names to values', at);
-          metric = value as Record<string, unknown>;
-          break;
-        }
-        case 'values': {
-          const c = await r.peek();
-          if (c !== 0x5b) throw this.shapeError(`"values" must be an array of [time, "value"] pairs, found ${describeByte(c)}`, r.offset);
-          await this.pairs.read(false);
-          kind = 'matrix';
-          hasSamples = true;
-          break;
-        }
-        case 'value': {
-          const c = await r.peek();
-          if (c !== 0x5b) throw this.shapeError(`"value" must be a [time, "value"] pair, found ${describeByte(c)}`, r.offset);
-          await this.pairs.read(true);
-          if (kind !== 'matrix') kind = 'vector';
-          hasSamples = true;
-          break;
-        }
-        case 'histograms':
-        case 'histogram':
-          await r.skipValue();
-          this.nativeHistograms++;
-          if (kind === 'none') kind = 'histogram';
-          break;
-        default:
-          await r.skipValue();
-      }
-    });
-    if (metric === undefined && !hasSamples && kind !== 'histogram') throw this.shapeError('a series object needs "metric" and "values" (or "value")', startAbs);
-    this.flush(metric ?? {}, startAbs);
-    return kind;
-  }
-
-  /** Hand the scratch samples of the series just read to the sink. */
-  private flush(metric: Record<string, unknown>, atAbs: number): void {
-    let name = UNNAMED_METRIC;
-    const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
-    for (const key of Object.keys(metric)) {
-      const v = metric[key];
-      if (typeof v !== 'string') throw this.shapeError(`label ${JSON.stringify(key)} has a ${v === null ? 'null' : typeof v} value; label values are strings`, atAbs);
-      if (key === '__name__') name = v;
-      else labels[key] = v;
-    }
-    if (name === UNNAMED_METRIC) this.unnamed++;
-    const p = this.pairs;
-    const k = p.k;
-    if (k === 0) return;
-    const sink = this.ctx.sink;
-    let acc;
-    try {
-      acc = sink.open(name, labels as Labels, k);
-    } catch (e) {
-      throw withPosition(e, { byte: atAbs }); // a series or label-length limit, at this series
-    }
-    acc.pushMany(p.st, p.sv, k);
-    sink.countSamples(k);
-    p.k = 0;
-  }
-
-
-
-
-
-
   private emitWarnings(): void {
     const w = (code: string, message: string, count?: number) => this.ctx.warn({ code, message, file: this.file, ...(count !== undefined ? { count } : {}) });
-    if (this.unnamed) w('UNNAMED_SERIES', `${this.unnamed} series have no __name__ (results of an expression such as rate(…)); they were read under the name ${UNNAMED_METRIC} — export the raw metrics to have them recognised`, this.unnamed);
-    if (this.pairs.badValues) w('BAD_SAMPLE_VALUE', `${this.pairs.badValues} sample values were not numbers and were skipped`, this.pairs.badValues);
-    if (this.nativeHistograms) w('NATIVE_HISTOGRAM_SKIPPED', `${this.nativeHistograms} series carry native-histogram samples, which are not read; export classic _bucket series instead`, this.nativeHistograms);
+    const { unnamed, badValues, nativeHistograms } = this.objects.tallies();
+    if (unnamed) w('UNNAMED_SERIES', `${unnamed} series have no __name__ (results of an expression such as rate(…)); they were read under the name ${UNNAMED_METRIC} — export the raw metrics to have them recognised`, unnamed);
+    if (badValues) w('BAD_SAMPLE_VALUE', `${badValues} sample values were not numbers and were skipped`, badValues);
+    if (nativeHistograms) w('NATIVE_HISTOGRAM_SKIPPED', `${nativeHistograms} series carry native-histogram samples, which are not read; export classic _bucket series instead`, nativeHistograms);
     if (this.ignoredScalars) w('SCALAR_RESULT_IGNORED', `${this.ignoredScalars === 1 ? 'a scalar or string result was' : `${this.ignoredScalars} scalar or string results were`} ignored: it has no labels or series to analyse`, this.ignoredScalars);
     if (this.emptyResults) w('EMPTY_RESULT', `${this.emptyResults === 1 ? 'the query returned' : `${this.emptyResults} queries returned`} no series (empty result); check the metric names, labels and time range of the query`, this.emptyResults);
     serverWarnings(this.ctx, this.file, this.promWarnings, this.promInfos);
@@ -315,4 +256,21 @@ export class PromJsonReader {
     if (this.responses > 1) d += `, ${this.responses} responses`;
     return d;
   }
+}
+
+/** The file reader's target: the sample sink (a series or label-length limit errs at the series). */
+function sinkTarget(ctx: IngestContext): SeriesTarget {
+  return {
+    take(name, labels, atAbs, t, v, n) {
+      const sink = ctx.sink;
+      let acc;
+      try {
+        acc = sink.open(name, labels, n);
+      } catch (e) {
+        throw withPosition(e, { byte: atAbs });
+      }
+      acc.pushMany(t, v, n);
+      sink.countSamples(n);
+    },
+  };
 }
