@@ -162,6 +162,104 @@ describe('rate / increase', () => {
   });
 });
 
+/** A seeded PRNG (mulberry32), so a failing case can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * extrapolatedRate written the plain way, one window at a time: drop NaN samples, select the window with
+ * rangeSamples, always run the reset scan. The optimised version (two pointers, reset counts kept as they
+ * move, no scratch arrays) must give the same bits.
+ */
+function referenceRate(t: Float64Array, v: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number, isCounter: boolean, isRate: boolean): Float64Array {
+  const keep = [...v.keys()].filter((i) => !Number.isNaN(v[i]));
+  const tt = Float64Array.from(keep, (i) => t[i]);
+  const vv = Float64Array.from(keep, (i) => v[i]);
+  const ms = (x: number) => Math.round(x * 1000);
+  const rangeMs = ms(rangeSeconds);
+  const rangeSecs = Math.trunc(rangeMs / 1000) + ((rangeMs - Math.trunc(rangeMs / 1000) * 1000) * 1e6) / 1e9;
+  return Float64Array.from(evalTimes, (T) => {
+    const { start, end } = rangeSamples(tt, T, rangeSeconds);
+    if (end - start < 2) return NaN;
+    const first = start;
+    const last = end - 1;
+    let result = vv[last] - vv[first];
+    if (isCounter) for (let i = first + 1; i <= last; i++) if (vv[i] < vv[i - 1]) result += vv[i - 1];
+    const maxt = ms(T);
+    const mint = maxt - rangeMs;
+    let toStart = (ms(tt[first]) - mint) / 1000;
+    const toEnd = (maxt - ms(tt[last])) / 1000;
+    const sampled = (ms(tt[last]) - ms(tt[first])) / 1000;
+    const avg = sampled / (end - start - 1);
+    if (isCounter && result > 0 && vv[first] >= 0) toStart = Math.min(toStart, sampled * (vv[first] / result));
+    let interval = sampled;
+    interval += toStart < avg * 1.1 ? toStart : avg / 2;
+    interval += toEnd < avg * 1.1 ? toEnd : avg / 2;
+    let factor = interval / sampled;
+    if (isRate) factor /= rangeSecs;
+    return result * factor;
+  });
+}
+
+describe('extrapolatedRate against a plain reference', () => {
+  it('gives the same bits on random series with resets, NaN, gaps and unordered eval times', () => {
+    const rnd = prng(20261204);
+    let compared = 0;
+    let withResets = 0;
+    for (let c = 0; c < 400; c++) {
+      const n = Math.floor(rnd() * 120);
+      const ints = rnd() < 0.25;
+      const t = new Float64Array(n);
+      const vals: number[] = [];
+      let time = B + Math.floor(rnd() * 1e6) / 1000;
+      let val = rnd() < 0.5 ? 0 : Math.floor(rnd() * 1000);
+      for (let i = 0; i < n; i++) {
+        // 10 s scrapes with millisecond jitter, now and then a long gap.
+        time += rnd() < 0.05 ? 60 + Math.floor(rnd() * 300) : 10 + Math.floor(rnd() * 200 - 100) / 1000;
+        t[i] = Math.round(time * 1000) / 1000;
+        const r = rnd();
+        if (r < 0.06) val = rnd() < 0.5 ? 0 : Math.floor(val * rnd());
+        else val += ints ? Math.floor(rnd() * 50) : rnd() * 50;
+        vals.push(!ints && rnd() < 0.05 ? NaN : val);
+      }
+      const v = ints ? Int32Array.from(vals) : Float64Array.from(vals);
+      const range = [10, 20, 30.5, 60, 120, 300][Math.floor(rnd() * 6)];
+      const lo = n ? t[0] - 50 : B;
+      const hi = n ? t[n - 1] + 50 : B + 100;
+      const step = [1, 5, 7.5, 10, 33.3][Math.floor(rnd() * 5)];
+      let times = Array.from({ length: Math.max(0, Math.floor((hi - lo) / step)) }, (_, i) => lo + i * step);
+      const order = rnd();
+      if (order < 0.15) times.reverse();
+      else if (order < 0.3) times = times.map((x) => ({ x, k: rnd() })).sort((a, b) => a.k - b.k).map((p) => p.x);
+      else if (order < 0.4) times = times.flatMap((x) => (rnd() < 0.2 ? [x, x] : [x]));
+      const ev = Float64Array.from(times);
+      for (const isCounter of [true, false]) {
+        for (const isRate of [true, false]) {
+          const got = extrapolatedRate(t, v, ev, range, isCounter, isRate);
+          const want = referenceRate(t, v, ev, range, isCounter, isRate);
+          expect(got.length).toBe(want.length);
+          for (let i = 0; i < got.length; i++) {
+            if (!Object.is(got[i], want[i])) expect({ c, i, isCounter, isRate, got: got[i] }).toEqual({ c, i, isCounter, isRate, got: want[i] });
+          }
+          compared += got.length;
+        }
+      }
+      for (let i = 1; i < n; i++) if (vals[i] < vals[i - 1]) withResets++;
+    }
+    // The random cases really exercise what they are meant to.
+    expect(compared).toBeGreaterThan(100_000);
+    expect(withResets).toBeGreaterThan(500);
+  });
+});
+
 describe('sumAligned', () => {
   it('adds present values, NaN only where every series is absent', () => {
     const out = sumAligned([f(1, NaN, NaN), f(2, 3, NaN)]);
