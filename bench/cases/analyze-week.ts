@@ -8,7 +8,7 @@
 
 import { createWriteStream, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { BenchCase } from '../lib.js';
+import type { BenchCase, BenchPrepared, BenchRunResult } from '../lib.js';
 import { runScenario, writeExports } from '../../src/simulate/index.js';
 import { ingest } from '../../src/ingest/index.js';
 import { runAnalysis } from '../../src/engine.js';
@@ -24,7 +24,8 @@ interface PromSeries {
 
 const cumulative = (name: string) => /_(total|bucket|count|sum)$/.test(name);
 
-async function writeWeek(hourFile: string, out: string): Promise<{ samples: number }> {
+/** The hour's export tiled over `hours` hours into `out` (see the header). */
+export async function writeWeek(hourFile: string, out: string, hours = HOURS): Promise<{ samples: number }> {
   const hour = JSON.parse(await fsp.readFile(hourFile, 'utf8')) as { data: { result: PromSeries[] } };
   const ws = createWriteStream(out, { highWaterMark: 1 << 20 });
   const write = (s: string) => (ws.write(s) ? Promise.resolve() : new Promise<void>((r) => ws.once('drain', () => r())));
@@ -40,7 +41,7 @@ async function writeWeek(hourFile: string, out: string): Promise<{ samples: numb
     const perTile = isCum && v.length > 1 ? v[v.length - 1] - v[0] + (v[1] - v[0]) : 0;
     await write(`${si ? ',' : ''}{"metric":${JSON.stringify(s.metric)},"values":[`);
     let first = true;
-    for (let k = 0; k < HOURS; k++) {
+    for (let k = 0; k < hours; k++) {
       const shift = k * perTile;
       let buf = '';
       for (let i = 0; i < v.length; i++) {
@@ -57,36 +58,45 @@ async function writeWeek(hourFile: string, out: string): Promise<{ samples: numb
   return { samples };
 }
 
+/** The tiled export of `hours` hours under bench/out/analyze-week/ (generated once, reused). */
+export async function prepareWeek(outDir: string, hours: number): Promise<BenchPrepared> {
+  const dir = path.join(outDir, 'analyze-week');
+  const file = path.join(dir, `week-${hours}h-${REPLICAS}r.json`);
+  if (!existsSync(file)) {
+    await fsp.mkdir(dir, { recursive: true });
+    let hourFile = path.join(dir, 'hour', 'metrics.json');
+    if (!existsSync(hourFile)) {
+      const run = runScenario('healthy-baseline', { hours: 1, replicas: REPLICAS, seed: 7 });
+      [hourFile] = await writeExports(path.join(dir, 'hour'), run.results, ['json'], run.meta);
+    }
+    const { samples } = await writeWeek(hourFile, `${file}.tmp`, hours);
+    await fsp.rename(`${file}.tmp`, file);
+    await fsp.writeFile(`${file}.samples`, String(samples));
+  }
+  const st = await fsp.stat(file);
+  return { file, bytes: st.size, meta: { samples: Number(await fsp.readFile(`${file}.samples`, 'utf8')), hours, replicas: REPLICAS } };
+}
+
+/** The whole analysis of one prepared export, as `vllm-tune analyze --json` does it (not writing the files). */
+export async function analyzeFile(file: string): Promise<BenchRunResult> {
+  const artifacts = await ingest({ inputs: [file] });
+  const result = runAnalysis(artifacts, { name: 'week' });
+  const files = renderReport(result, artifacts, { charts: true, json: true, outDir: 'reports' });
+  return {
+    items: artifacts.metrics.sampleCount,
+    itemName: 'samples',
+    check: { samples: artifacts.metrics.sampleCount, findings: result.findings.map((f) => f.code).join('+') || 'none', reportBytes: files.reduce((n, f) => n + f.content.length, 0) },
+  };
+}
+
 const bench: BenchCase = {
   id: 'analyze-week',
   title: `full analysis: ${HOURS / 24} days of 10 s data, ${REPLICAS} replicas (ingest + detect + diagnose + render)`,
   targets: { seconds: 10, peakRssMb: 1024 },
   // The default reads the file with every core (prometheus-json/parallel.ts); the same on one thread:
   variants: [{ label: 'one thread (VLLM_TUNE_WORKERS=1)', env: { VLLM_TUNE_WORKERS: '1' } }],
-  async prepare(outDir) {
-    const dir = path.join(outDir, 'analyze-week');
-    const file = path.join(dir, `week-${HOURS}h-${REPLICAS}r.json`);
-    if (!existsSync(file)) {
-      await fsp.mkdir(dir, { recursive: true });
-      const run = runScenario('healthy-baseline', { hours: 1, replicas: REPLICAS, seed: 7 });
-      const [hourFile] = await writeExports(path.join(dir, 'hour'), run.results, ['json'], run.meta);
-      const { samples } = await writeWeek(hourFile, `${file}.tmp`);
-      await fsp.rename(`${file}.tmp`, file);
-      await fsp.writeFile(`${file}.samples`, String(samples));
-    }
-    const st = await fsp.stat(file);
-    return { file, bytes: st.size, meta: { samples: Number(await fsp.readFile(`${file}.samples`, 'utf8')), hours: HOURS, replicas: REPLICAS } };
-  },
-  async run(p) {
-    const artifacts = await ingest({ inputs: [p.file] });
-    const result = runAnalysis(artifacts, { name: 'week' });
-    const files = renderReport(result, artifacts, { charts: true, json: true, outDir: 'reports' });
-    return {
-      items: artifacts.metrics.sampleCount,
-      itemName: 'samples',
-      check: { samples: artifacts.metrics.sampleCount, findings: result.findings.map((f) => f.code).join('+') || 'none', reportBytes: files.reduce((n, f) => n + f.content.length, 0) },
-    };
-  },
+  prepare: (outDir) => prepareWeek(outDir, HOURS),
+  run: (p) => analyzeFile(p.file),
 };
 
 export default bench;
