@@ -145,6 +145,21 @@ describe('parallel query_range reader: same result with 1 or N threads', () => {
     expect(five.taken).toBeGreaterThan(0); // the ranges before the error were handed over
   });
 
+  it('an error in the first series of a worker range: the worker hands back nothing, the main thread meets the error', async () => {
+    const items = fleet(4, 40);
+    const whole = response(items);
+    // With 2 threads the cut is the first series object after the middle byte: break that one.
+    const mid = Math.floor(whole.length / 2);
+    const k = items.findIndex((_, i) => whole.indexOf(items[i]) > mid);
+    items[k] = items[k].replace(/\[(\d+),"/, '[$1,,"');
+    const f = write('broken-first.json', response(items));
+    const one = await read(f, 1);
+    const two = await read(f, 2);
+    expect(one.error).toMatch(/^(?:JSON_SYNTAX|NOT_PROMETHEUS_RESPONSE): /);
+    expect(two.error).toBe(one.error);
+    expect(two.taken).toBe(0);
+  });
+
   it('a series-like object that is not a result element (inside an unknown key) is not taken as a cut', async () => {
     const items = fleet(4, 40);
     // `,{"metric":` inside a value the reader skips: a byte search finds it, the walk never stops there.

@@ -197,7 +197,7 @@ export class PromJsonReader {
         if (run) {
           // A worker read the series objects from here on: theirs, in file order; go on after them.
           const got = await run;
-          if (got) {
+          if (got && got.endAbs > r.offset) {
             matrices += got.matrices;
             vectors += got.vectors;
             this.objects.addTallies(got.tallies);
