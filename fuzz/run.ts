@@ -20,7 +20,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bufferSource } from '../src/ingest/source.js';
-import { detectAdapter } from '../src/ingest/index.js';
+import { detectAdapter, ingest } from '../src/ingest/index.js';
+import { InputError } from '../src/errors.js';
+import { parallelStats } from '../src/ingest/prometheus-json/parallel.js';
 import { Rng, mutate } from './mutate.js';
 import type { Outcome } from './pipeline.js';
 
@@ -32,6 +34,9 @@ const STATE = path.join(ROOT, '.tmp', 'fuzz');
 const BIN = path.join(ROOT, 'bin', 'vllm-tune');
 /** Seed files larger than this are skipped: the harness is about many cases, not big ones. */
 const MAX_SEED_BYTES = 300_000;
+/** After one query_range case in this many, a mutated large query_range seed is read from a file by one
+ * and by three threads, and the two compared. */
+const PARALLEL_EVERY = 8;
 
 interface Options {
   seconds: number;
@@ -229,6 +234,42 @@ function cliCheck(bytes: Buffer, caseMs: number): Promise<string | null> {
   });
 }
 
+/** What ingest makes of a file: a digest of every stored series, warning and input summary, or the error. */
+async function ingestOutcome(file: string, workers: number): Promise<string> {
+  try {
+    const a = await ingest({ inputs: [file], options: { workers } });
+    const h = createHash('sha256');
+    for (const s of a.metrics.series) {
+      h.update(JSON.stringify([s.name, s.labels, s.v.constructor.name]));
+      h.update(Buffer.from(s.t.buffer, s.t.byteOffset, s.t.byteLength));
+      h.update(Buffer.from(s.v.buffer, s.v.byteOffset, s.v.byteLength));
+    }
+    h.update(JSON.stringify([a.inputs, a.warnings]));
+    return `ok ${h.digest('hex')}`;
+  } catch (e) {
+    return e instanceof InputError ? `input error ${e.code}: ${e.message} @${JSON.stringify(e.position ?? null)}` : `crash ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/**
+ * The parallel query_range reader on one case (src/ingest/prometheus-json/parallel.ts): read with one
+ * thread and with three over ranges of 64 bytes (VLLM_TUNE_PARALLEL_MIN_BYTES, set by the fuzzing
+ * process), it must store the same series or fail with the same error at the same byte. Resolves to
+ * the difference, or null.
+ */
+async function parallelCheck(bytes: Buffer): Promise<string | null> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vllm-tune-fuzz-par-'));
+  const input = path.join(dir, 'case.json');
+  writeFileSync(input, bytes);
+  try {
+    const one = await ingestOutcome(input, 1);
+    const three = await ingestOutcome(input, 3);
+    return one === three ? null : `one thread: ${one.slice(0, 200)}; three threads: ${three.slice(0, 200)}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The fuzzing process
 
@@ -278,6 +319,10 @@ async function child(o: Options): Promise<void> {
   let cli = 0;
   let cliFailed = 0;
   let cliBusy: Promise<void> | null = null;
+  let parallelChecks = 0;
+  let promCases = 0;
+  process.env.VLLM_TUNE_PARALLEL_MIN_BYTES = '64';
+  const bigJsonSeeds = (seeds.get('prometheus-json') ?? []).filter((x) => x.bytes.length >= 8192);
   const lastCase = o.cases || Infinity;
   for (let k = o.startCase; k < lastCase && Date.now() < deadline && formats.length; k++) {
     const format = formats[k % formats.length];
@@ -297,6 +342,19 @@ async function child(o: Options): Promise<void> {
       st.failed++;
       const note: CrasherNote = { format, kind: r.outcome.kind, message: r.outcome.message, seedFile: seed.file, ops, seed: o.seed, case: k };
       report(saveCrasher(bytes, note), note);
+    }
+    // One query_range case in PARALLEL_EVERY: the same result with one and three reader threads.
+    // Its input: a mutation of a seed with many series objects (a small one has nothing to cut).
+    if (format === 'prometheus-json' && promCases++ % PARALLEL_EVERY === 0 && bigJsonSeeds.length) {
+      parallelChecks++;
+      const big = bigJsonSeeds[rng.int(bigJsonSeeds.length)];
+      const par = mutate(big.bytes, rng, [big.bytes]);
+      const bad = await parallelCheck(par.bytes);
+      if (bad) {
+        const note: CrasherNote = { format, kind: 'parallel', message: bad, seedFile: big.file, ops: par.ops, seed: o.seed, case: k };
+        st.failed++;
+        report(saveCrasher(par.bytes, note), note);
+      }
     }
     // The CLI sample runs beside the in-process cases (one at a time; a sample due while one runs is skipped).
     if (o.cliEvery > 0 && k % o.cliEvery === 0 && !cliBusy && r.outcome.kind !== 'timeout' && r.outcome.kind !== 'memory') {
@@ -323,7 +381,7 @@ async function child(o: Options): Promise<void> {
     const rate = s.ms > 0 ? (s.cases / (s.ms / 1000)).toFixed(1) : '–';
     process.stdout.write(`fuzz: ${f.padEnd(16)} ${String(s.cases).padStart(6)} cases, ${rate.padStart(7)} cases/s of pipeline time (ok ${s.ok}, input error ${s.input}, failed ${s.failed}; ${seeds.get(f)!.length} seeds)\n`);
   }
-  process.stdout.write(`fuzz: CLI sample: ${cli} runs, ${cliFailed} failed\n`);
+  process.stdout.write(`fuzz: CLI sample: ${cli} runs, ${cliFailed} failed; query_range read by 1 and by 3 threads: ${parallelChecks} cases (${parallelStats.rangesTaken} worker ranges taken)\n`);
   writeFileSync(path.join(STATE, 'result.json'), JSON.stringify({ total, failures, lastCase: o.startCase + total }));
   process.exitCode = failures.length ? 1 : 0;
 }
