@@ -29,9 +29,10 @@ export default defineDiagnosis({
     for (const s of allSignals('batch-plateau')) {
       const e = s.episodes.find((x) => (x.numbers.kvMeanRatio ?? 1) < 0.8);
       if (!e) continue;
+      // One replica's cap and KV usage in the finding; with several, each is quoted under its own recommendation.
+      capRequests = capped.length ? null : e.numbers.capRequests;
+      kvMean = capped.length ? null : e.numbers.kvMeanRatio;
       capped.push(s.scope);
-      capRequests = e.numbers.capRequests;
-      kvMean = e.numbers.kvMeanRatio;
       const fit = kvFitBetween(view, s.scope, e.startSeconds, e.endSeconds);
       if (fit && e.numbers.capRequests !== null) {
         const to = Math.min(fit.fits, SAFE_RANGES.max_num_seqs!.max);

@@ -58,7 +58,11 @@ export function mergeRecommendations(recs: Recommendation[]): Recommendation[] {
     const agreeing = list.filter((r) => String(r.to) === String(chosen.to));
     const overruled = list.filter((r) => String(r.to) !== String(chosen.to));
     const confidence = agreeing.reduce((c, r) => (CONF[r.confidence] < CONF[c] ? r.confidence : c), chosen.confidence);
-    const merged: Recommendation = { ...chosen, confidence, findings: [...new Set(list.flatMap((r) => r.findings))] };
+    // Agreeing proposals of the same reason keep what each adds: GEMM_BOUND's profile share joins
+    // GPU_UNDERUTILIZED's pool arithmetic (the chosen proposal's own numbers win where both have one).
+    const extra = Object.assign({}, ...agreeing.filter((r) => r !== chosen && r.reason.kind === chosen.reason.kind).map((r) => r.reason.numbers));
+    const reason = Object.keys(extra).some((k) => !(k in chosen.reason.numbers)) ? { ...chosen.reason, numbers: { ...extra, ...chosen.reason.numbers } } : chosen.reason;
+    const merged: Recommendation = { ...chosen, reason, confidence, findings: [...new Set(list.flatMap((r) => r.findings))] };
     if (overruled.length) merged.overruled = overruled.map((r) => ({ to: r.to, findings: r.findings }));
     out.push(merged);
   }

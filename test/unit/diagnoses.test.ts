@@ -1143,6 +1143,11 @@ describe('GPU profile diagnoses', () => {
     expect(f.evidence).toMatchObject({ gemmShare: 0.7, capReachedReplicas: R, capRequests: 40, kvMeanRatio: 0.5 });
     expect(f.proposals.map((p) => [p.setting, p.to, p.direction, p.confidence, p.replica])).toEqual([['max_num_seqs', 28, 'raise', 'medium', R]]);
     expect(f.proposals[0].reason.numbers).toMatchObject({ poolTokens: POOL, tokensPerSequence: 1000, sequencesThatFit: 28, result: 28, gemmShare: 0.7 });
+    // Two replicas at their caps: both named, one proposal each with its own numbers, and no single replica's cap quoted for both.
+    const both = [sig('batch-plateau', 'issue', [INCIDENT], {}, { runningMean: 40, capRequests: 40, kvMeanRatio: 0.5 }, undefined, R), sig('batch-plateau', 'issue', [INCIDENT], {}, { runningMean: 16, capRequests: 16, kvMeanRatio: 0.2 }, undefined, P)];
+    const g = one(gpuRun('GEMM_BOUND', attention(0.3), {}, undefined, both, v));
+    expect(g.evidence).toMatchObject({ capReachedReplicas: `${R}, ${P}`, capRequests: null, kvMeanRatio: null });
+    expect(g.proposals.map((p) => [p.replica, p.reason.numbers.capRequests, p.reason.numbers.kvMeanRatio])).toEqual([[R, 40, 0.5], [P, 16, 0.2]]);
   });
 
   it('COMMUNICATION_BOUND: collectives ≥ 20%; fewer TP ranks as an alternative, medium confidence only when no KV pool ran past half', () => {

@@ -33,6 +33,15 @@ describe('mergeRecommendations: one value per replica, setting and role', () => 
     expect(out.map(pick)).toEqual([['max_num_seqs', ['a:8000'], 96, 'primary', 'medium', ['GPU_UNDERUTILIZED@a', 'KV_CACHE_THRASHING@a', 'KV_SWAPPING@a'], [{ to: 358, findings: ['GPU_UNDERUTILIZED@a'] }]]]);
   });
 
+  it('agreeing proposals of one reason keep what each adds (a profile\'s GEMM share joins the pool arithmetic); the chosen one\'s numbers win', () => {
+    const pool = { kind: 'kv-fit-raise' as const, numbers: { capRequests: 32, poolTokens: 1000, result: 64 } };
+    const [m] = mergeRecommendations([rec('max_num_seqs', 64, 'GPU_UNDERUTILIZED@a', { reason: pool }), rec('max_num_seqs', 64, 'GEMM_BOUND@rank 0', { reason: { kind: 'kv-fit-raise', numbers: { capRequests: 31, poolTokens: 999, result: 64, gemmShare: 0.77 } } })]);
+    expect(m.reason).toEqual({ kind: 'kv-fit-raise', numbers: { capRequests: 32, poolTokens: 1000, result: 64, gemmShare: 0.77 } });
+    // An overruled value, or another reason, adds nothing.
+    const [o] = mergeRecommendations([rec('max_num_seqs', 64, 'A', { reason: pool }), rec('max_num_seqs', 128, 'B', { reason: { kind: 'kv-fit-raise', numbers: { gemmShare: 0.77 } } }), rec('max_num_seqs', 64, 'C', { reason: { kind: 'kv-fit', numbers: { other: 1 } } })]);
+    expect(o.reason).toEqual(pool);
+  });
+
   it('max_num_batched_tokens: the smallest value wins too (a latency limit binds; a throughput wish does not)', () => {
     expect(mergeRecommendations([rec('max_num_batched_tokens', 8192, 'A'), rec('max_num_batched_tokens', 4096, 'B')]).map((r) => r.to)).toEqual([4096]);
   });
