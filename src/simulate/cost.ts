@@ -3,7 +3,7 @@
 // batch touches, for MoE) + the KV of every scheduled context at a share of peak bandwidth; plus a
 // fixed CPU overhead and TP all-reduces. Constants and sources: docs/simulator.md, COST in presets.ts.
 
-import { COST, type MemoryPlan } from './presets.js';
+import { COST, weightBytes, type MemoryPlan } from './presets.js';
 import type { Req } from './request.js';
 import type { ReplicaSpec } from './types.js';
 
@@ -21,8 +21,6 @@ export class StepCost {
   private readonly flopsPeak: number;
   private readonly bw: number;
   private readonly tpOverhead: number;
-  private readonly moeShared: number = 0;
-  private readonly moeExpert: number = 0;
   /** Factors on the compute and memory terms (1 = the roofline as is); replay calibrates them to the step times measured in a window. */
   computeScale = 1;
   memoryScale = 1;
@@ -43,11 +41,6 @@ export class StepCost {
     this.flopsPeak = spec.gpu.bf16Flops * COST.mfu; // per GPU; the work is divided by tp below
     this.bw = spec.gpu.memBandwidth * COST.bandwidthEfficiency;
     this.tpOverhead = tp > 1 ? 2 * m.layers * COST.allReduceSeconds : 0;
-    if (m.experts) {
-      // params = shared + count × expert; active = shared + topK × expert.
-      this.moeExpert = (m.params - m.activeParams) / (m.experts.count - m.experts.topK);
-      this.moeShared = m.params - m.experts.count * this.moeExpert;
-    }
   }
 
   /** Time of a step that computes `ns[j]` tokens of `reqs[j]` (`tokens` in all) at SM clock factor `clock`; sets the fields, returns `dt`. */
@@ -63,7 +56,8 @@ export class StepCost {
       kvRead += ctx + n;
     }
     let wBytes = this.weightBytes;
-    if (m.experts) wBytes = (this.moeShared + m.experts.count * this.moeExpert * (1 - Math.pow(1 - m.experts.topK / m.experts.count, tokens))) * 2 / tp;
+    // params = shared + count × expert, active = shared + topK × expert: a batch reads the experts its tokens touch.
+    if (m.experts) wBytes = weightBytes(m, tp, 1 - Math.pow(1 - m.experts.topK / m.experts.count, tokens));
     let compute = flops / tp / (this.flopsPeak * clock);
     let memory = (wBytes + kvRead * this.kvBpt) / (this.bw * (0.5 + 0.5 * clock));
     if (this.computeScale !== 1) compute *= this.computeScale;

@@ -124,6 +124,7 @@ export interface WindowFacts {
   ttftMeanSeconds: number;
   itlMeanSeconds: number;
   prefixHitRatio: number;
+  /** NaN where the replica has no DCGM series (an AMD GPU). */
   gpuUtilMeanPercent: number;
   rssMaxGB: number;
 }
@@ -166,8 +167,10 @@ export function windowFacts(r: ReplicaResult, interval: number, windows: number)
         kvMax = Math.max(kvMax, r.data[kv * n + k]);
         rssMax = Math.max(rssMax, r.data[rss * n + k]);
       }
-      uSum += r.data[util * n + k];
-      uN++;
+      if (util >= 0) {
+        uSum += r.data[util * n + k];
+        uN++;
+      }
     }
     const inc = (s: number) => increaseBetween(r, s, a, b);
     const secs = (b - a) * interval;
@@ -182,7 +185,7 @@ export function windowFacts(r: ReplicaResult, interval: number, windows: number)
       ttftMeanSeconds: inc(ttftS) / Math.max(1, inc(ttftC)),
       itlMeanSeconds: inc(itlS) / Math.max(1, inc(itlC)),
       prefixHitRatio: inc(h) / Math.max(1, inc(q)),
-      gpuUtilMeanPercent: uN ? uSum / uN : 0,
+      gpuUtilMeanPercent: uN ? uSum / uN : NaN,
       rssMaxGB: rssMax / 1e9,
     });
   }

@@ -13,6 +13,11 @@ export interface GpuPreset {
   memBandwidth: number;
   /** Max (boost) SM clock, MHz. */
   smClockMHz: number;
+  /**
+   * Who made it (default NVIDIA). An AMD GPU has no dcgm-exporter series (AMD's own exporter has other
+   * names, which the analyzer does not read) and its vLLM log says `platform rocm`.
+   */
+  vendor?: 'nvidia' | 'amd';
 }
 
 export const GPUS: Record<string, GpuPreset> = {
@@ -20,6 +25,8 @@ export const GPUS: Record<string, GpuPreset> = {
   'a100-80gb': { id: 'a100-80gb', modelName: 'NVIDIA A100-SXM4-80GB', memoryMiB: 81920, bf16Flops: 312e12, memBandwidth: 2.039e12, smClockMHz: 1410 },
   l4: { id: 'l4', modelName: 'NVIDIA L4', memoryMiB: 23034, bf16Flops: 121e12, memBandwidth: 300e9, smClockMHz: 2040 },
   h200: { id: 'h200', modelName: 'NVIDIA H200', memoryMiB: 143771, bf16Flops: 989e12, memBandwidth: 4.8e12, smClockMHz: 1980 },
+  // Memory: totalGlobalMem of the MI300X Kineto trace in test/fixtures/real/traces (206,141,652,992 bytes).
+  mi300x: { id: 'mi300x', modelName: 'AMD Instinct MI300X', memoryMiB: 196592, bf16Flops: 1307.4e12, memBandwidth: 5.3e12, smClockMHz: 2100, vendor: 'amd' },
 };
 
 export interface ModelPreset {
@@ -41,6 +48,12 @@ export interface ModelPreset {
   experts?: { count: number; topK: number };
   /** `max_position_embeddings` of config.json. */
   maxPosition: number;
+  /** `architectures[0]` of config.json, as vLLM's log names it (default: Llama/Qwen2/Mixtral by the other fields). */
+  architecture?: string;
+  /** The checkpoint's `quantization_config.quant_method`, as vLLM's log states it (default none). */
+  quantization?: string;
+  /** Bytes per expert weight in the checkpoint (default 2, BF16); dense weights are always BF16 here. */
+  expertWeightBytes?: number;
 }
 
 export const MODELS: Record<string, ModelPreset> = {
@@ -49,7 +62,19 @@ export const MODELS: Record<string, ModelPreset> = {
   'llama-3.2-3b': { id: 'llama-3.2-3b', hfId: 'meta-llama/Llama-3.2-3B-Instruct', layers: 28, hidden: 3072, heads: 24, kvHeads: 8, headDim: 128, intermediate: 8192, vocab: 128256, params: 3.21e9, activeParams: 3.21e9, maxPosition: 131072 },
   'qwen2.5-7b': { id: 'qwen2.5-7b', hfId: 'Qwen/Qwen2.5-7B-Instruct', layers: 28, hidden: 3584, heads: 28, kvHeads: 4, headDim: 128, intermediate: 18944, vocab: 152064, params: 7.62e9, activeParams: 7.62e9, maxPosition: 32768 },
   'mixtral-8x7b': { id: 'mixtral-8x7b', hfId: 'mistralai/Mixtral-8x7B-Instruct-v0.1', layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, intermediate: 14336, vocab: 32000, params: 46.7e9, activeParams: 12.9e9, experts: { count: 8, topK: 2 }, maxPosition: 32768 },
+  // MoE experts in MXFP4 (4-bit values + one 8-bit scale per 32: 4.25 bits); attention, router, embeddings
+  // and lm_head stay BF16 (config.json quantization_config.modules_to_not_convert). Every other layer is
+  // sliding-window (128) attention; the KV model here counts all 24 layers as full attention (docs/simulator.md).
+  'gpt-oss-20b': { id: 'gpt-oss-20b', hfId: 'openai/gpt-oss-20b', layers: 24, hidden: 2880, heads: 64, kvHeads: 8, headDim: 64, intermediate: 2880, vocab: 201088, params: 21e9, activeParams: 3.6e9, experts: { count: 32, topK: 4 }, maxPosition: 131072, architecture: 'GptOssForCausalLM', quantization: 'mxfp4', expertWeightBytes: 4.25 / 8 },
 };
+
+/** Weight bytes of a model on one GPU: dense weights in BF16, experts at `expertWeightBytes` (all of them, or the share `touched`). */
+export function weightBytes(m: ModelPreset, tp: number, touched = 1): number {
+  if (!m.experts) return (m.params * 2) / tp;
+  const expert = (m.params - m.activeParams) / (m.experts.count - m.experts.topK);
+  const shared = m.params - m.experts.count * expert;
+  return (shared * 2 + m.experts.count * expert * touched * (m.expertWeightBytes ?? 2)) / tp;
+}
 
 /** Cost-model constants (judgement calls, stated in docs/simulator.md). */
 export const COST = {
@@ -90,7 +115,7 @@ export interface MemoryPlan {
  */
 export function planMemory(gpu: GpuPreset, m: ModelPreset, opts: { tp: number; gpuMemoryUtilization: number; maxNumBatchedTokens: number; blockSize: number; kvCacheDtype: string }): MemoryPlan {
   const totalBytes = gpu.memoryMiB * 1024 * 1024;
-  const weightBytesPerGpu = (m.params * 2) / opts.tp;
+  const weightBytesPerGpu = weightBytes(m, opts.tp);
   // Activations of one profiling pass: about 10 hidden-sized and 3 intermediate-sized bf16 tensors per token.
   const activationBytes = (opts.maxNumBatchedTokens * (10 * m.hidden + 3 * m.intermediate) * 2) / opts.tp;
   const kvBytesPerToken = kvBytesPerTokenPerGpu(m, opts.kvCacheDtype, opts.tp);

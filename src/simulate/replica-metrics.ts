@@ -152,13 +152,15 @@ export class ReplicaMetrics {
     for (let g = 0; g < tp; g++) this.gpuUuids.push(`GPU-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`);
     const dcgmInstance = `${spec.instance.replace(/:\d+$/, '')}:9400`;
     const dcgmLabels = (g: number) => ({ DCGM_FI_DRIVER_VERSION: '550.90.07', Hostname: spec.hostname, UUID: this.gpuUuids[g], device: `nvidia${g}`, gpu: String(g), instance: dcgmInstance, job: 'dcgm-exporter', modelName: spec.gpu.modelName });
-    for (let g = 0; g < tp; g++) this.dUtil.push(reg.gauge('DCGM_FI_DEV_GPU_UTIL', 'GPU utilization (in %).', dcgmLabels(g)));
-    for (let g = 0; g < tp; g++) this.dUsed.push(reg.gauge('DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', dcgmLabels(g)));
-    for (let g = 0; g < tp; g++) this.dFree.push(reg.gauge('DCGM_FI_DEV_FB_FREE', 'Framebuffer memory free (in MiB).', dcgmLabels(g)));
-    for (let g = 0; g < tp; g++) this.dSm.push(reg.gauge('DCGM_FI_PROF_SM_ACTIVE', 'The ratio of cycles an SM has at least 1 warp assigned (in %).', dcgmLabels(g)));
-    for (let g = 0; g < tp; g++) this.dClock.push(reg.gauge('DCGM_FI_DEV_SM_CLOCK', 'SM clock frequency (in MHz).', dcgmLabels(g)));
+    // An AMD GPU has no dcgm-exporter: no GPU series at all (firstDcgm past the last series).
+    const gpus = spec.gpu.vendor === 'amd' ? 0 : tp;
+    for (let g = 0; g < gpus; g++) this.dUtil.push(reg.gauge('DCGM_FI_DEV_GPU_UTIL', 'GPU utilization (in %).', dcgmLabels(g)));
+    for (let g = 0; g < gpus; g++) this.dUsed.push(reg.gauge('DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', dcgmLabels(g)));
+    for (let g = 0; g < gpus; g++) this.dFree.push(reg.gauge('DCGM_FI_DEV_FB_FREE', 'Framebuffer memory free (in MiB).', dcgmLabels(g)));
+    for (let g = 0; g < gpus; g++) this.dSm.push(reg.gauge('DCGM_FI_PROF_SM_ACTIVE', 'The ratio of cycles an SM has at least 1 warp assigned (in %).', dcgmLabels(g)));
+    for (let g = 0; g < gpus; g++) this.dClock.push(reg.gauge('DCGM_FI_DEV_SM_CLOCK', 'SM clock frequency (in MHz).', dcgmLabels(g)));
     reg.seal();
-    this.firstDcgm = this.dUtil[0];
+    this.firstDcgm = gpus ? this.dUtil[0] : reg.series.length;
   }
 
   /** A request's first token: TTFT from its arrival. */

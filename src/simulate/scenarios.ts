@@ -2,7 +2,7 @@
 // one pathology follows from the mechanism. Their READMEs say what happens and what a correct
 // diagnosis says; the numbers in them are measured from the run itself (see readme.ts).
 
-import { GPUS, MODELS } from './presets.js';
+import { COST, GPUS, MODELS, kvBytesPerTokenPerGpu, weightBytes } from './presets.js';
 import type { FaultSpec, RedeploySettings, ReplicaSpec, SimOptions, StreamSpec } from './types.js';
 
 /** An incident the scenario causes on purpose: its ground truth is measured from the engine (truth.ts). */
@@ -58,7 +58,17 @@ export interface Scenario {
   capacity?: { replica: number; targets: { ttftP95Seconds: number; tbtP95Seconds: number } };
   /** One half of a before/after pair: the same requests, the other scenario's settings. */
   pair?: { name: string; role: 'before' | 'after'; peer: string };
+  /** Real files kept in the dataset directory next to the generated ones (not written by the simulator; listed in its README). */
+  companions?: { file: string; what: string }[];
 }
+
+/**
+ * The real decode step `gemm-bound-capped` pairs with:
+ * test/fixtures/real/traces/inference__vllm_decode_full__graph_execution.json.gz (vLLM, GPT-OSS-20B on an
+ * MI300X, CUDA/HIP graphs). Its annotation `execute_32_context_0(…)_generation_32(sq32sk55086…)` says 32
+ * decode sequences holding 55,086 KV tokens in all; its profiled GPU span is 10.74 ms (`vllm-tune analyze`).
+ */
+export const MI300X_DECODE_STEP = { sequences: 32, kvTokens: 55086, gpuSeconds: 10.74e-3 };
 
 const MIN = 60;
 const HOUR = 3600;
@@ -682,7 +692,80 @@ const NEW_SCENARIOS: Scenario[] = [
   ...pairScenarios(),
 ];
 
-SCENARIOS.push(...NEW_SCENARIOS);
+SCENARIOS.push(...NEW_SCENARIOS, ...profileJoinScenarios());
+
+
+/** Issue 12 §4: metrics of the deployment whose decode step a real trace shows, generated to agree with it. */
+function profileJoinScenarios(): Scenario[] {
+  const gpu = GPUS.mi300x;
+  const model = MODELS['gpt-oss-20b'];
+  // Chat with longer prompts and answers than the other scenarios, so that a running request's context is
+  // near the trace's 55,086 / 32 ≈ 1,721 tokens.
+  const stream = (rps: number) => chat(rps, { prompt: { median: 800, sigma: 0.8 }, output: { median: 250, sigma: 0.7 } });
+  // Calibrate the memory term of the step-time model so that the trace's step (32 sequences, 55,086 KV
+  // tokens) takes the trace's GPU time.
+  const step = MI300X_DECODE_STEP;
+  const batch = step.sequences;
+  const touched = 1 - Math.pow(1 - model.experts!.topK / model.experts!.count, batch);
+  const modelled = (weightBytes(model, 1, touched) + step.kvTokens * kvBytesPerTokenPerGpu(model, 'auto', 1)) / (gpu.memBandwidth * COST.bandwidthEfficiency);
+  const memoryScale = Math.round((step.gpuSeconds / modelled) * 1000) / 1000;
+  const spec = (i: number, rps: number) =>
+    replica(i, { gpu, model, maxNumSeqs: batch, maxModelLen: model.maxPosition, streams: [stream(rps)], stepTimeScale: { compute: 1, memory: memoryScale }, baseRssBytes: 3.4e9 + i * 0.07e9 });
+  return [
+    {
+      name: 'gemm-bound-capped',
+      summary: 'A real MI300X decode trace (GPT-OSS-20B, 32 sequences, MoE GEMMs 66 % of GPU time) with metrics generated to match: one replica sits at max_num_seqs 32 with a queue and an empty KV pool',
+      defaultHours: 1,
+      defaultReplicas: 2,
+      story:
+        'Two replicas of openai/gpt-oss-20b (MXFP4 experts), each on one AMD Instinct MI300X, both started with max_num_seqs 32 ' +
+        "and vLLM's other defaults, serve chat with prompts of about 1,500 tokens and answers of about 300. The router pins a heavy " +
+        'tenant to the first replica (10.0.0.11:8000): about 8 requests/s arrive there, more than 32 running sequences serve, so ' +
+        'num_requests_running sits at 32 from the first minutes with a queue behind it that grows to about 1,400, while the KV pool ' +
+        '(3.5 million tokens) stays under 2 % full. The second replica (10.0.0.12:8000) gets about 3.3 requests/s and runs 9–11 ' +
+        'sequences: it never reaches the cap.\n\n' +
+        '**What is real and what is generated.** `vllm-decode-mi300x.trace.json.gz` is real: a torch-profiler (Kineto) trace of ' +
+        'one vLLM decode step of GPT-OSS-20B on an MI300X, from the TraceLens project (a byte copy of ' +
+        '`test/fixtures/real/traces/inference__vllm_decode_full__graph_execution.json.gz`; provenance and MIT license in ' +
+        '`test/fixtures/real/SOURCES.md`). What the trace itself shows: 32 decode sequences holding 55,086 KV tokens (its ' +
+        'annotation `execute_32_context_0(…)_generation_32(sq32sk55086…)`), GPT-OSS-20B shapes (hidden 2,880, vocabulary 201,088), ' +
+        '24 layers of kernels, MXFP4 MoE GEMMs (`_matmul_ogs_*_bf16xbf16xmxfp4*`), CUDA/HIP graphs, a GPU of 192 GiB with 304 ' +
+        'compute units (gfx 9.4, an MI300X), world size 1 — and input buffers of 1,024 rows, so the engine that was profiled ran ' +
+        'with a larger cap than 32: its batch was 32 because 32 requests were running, not because of a cap. Everything else is ' +
+        'generated by the simulator: the metrics, the server log and truth.json, with the same model, GPU and tensor parallelism, ' +
+        "a running batch of 32, and the step-time model's memory term scaled ×" + `${memoryScale} so that the trace's step ` +
+        `(32 sequences, 55,086 KV tokens) takes the trace's ${(step.gpuSeconds * 1000).toFixed(2)} ms of GPU time (the roofline ` +
+        `alone gives ${(modelled * 1000).toFixed(2)} ms): inter-token latency on the capped replica is that plus the 2 ms step overhead. ` +
+        'So the pair is what a user would hold had the trace been captured on 10.0.0.11:8000. An AMD GPU has no dcgm-exporter: ' +
+        'there are no DCGM series. The KV pool is the simulator\'s: it counts all 24 layers as full attention, where vLLM\'s ' +
+        'hybrid KV cache manager keeps only a 128-token window for the 12 sliding-window layers, so a real pool of this size ' +
+        'holds more tokens still; the recommendation below (capped at 1,024) would not change.',
+      diagnosis:
+        "- GEMM_BOUND (warning) on the trace's GPU (rank 0): dense + MoE grouped GEMMs 77.1 % of GPU time (MoE 65.6 %), joined " +
+        'with the metrics: the running batch of 10.0.0.11:8000 sat at its cap of 32 with KV usage about 1 %. Raise max_num_seqs ' +
+        "on that replica, sized from its own KV pool: 0.9 × 3,479,968 tokens ÷ about 1,840 tokens per request ≈ 1,700 requests, " +
+        "capped at 1,024 (vLLM's largest default). The finding and the recommendation show the GEMM share from the trace next " +
+        'to the cap, the KV usage and the pool arithmetic from the metrics. Nothing is proposed for 10.0.0.12:8000.\n' +
+        '- GPU_UNDERUTILIZED, config-bound, on 10.0.0.11:8000 (the same cap seen from the metrics alone), with the QUEUE_BUILDUP ' +
+        'and LATENCY_SLO_BREACH it causes; GPU_UNDERUTILIZED demand-bound (info) on 10.0.0.12:8000.\n' +
+        '- The trace alone (no metrics) gives GEMM_BOUND with no setting to change: whether the batch can grow depends on the ' +
+        'running cap and the KV pool, which only metrics show.',
+      expectedWarnings: [],
+      companions: [{ file: 'vllm-decode-mi300x.trace.json.gz', what: 'real Kineto trace of one vLLM decode step of GPT-OSS-20B at batch 32 on an MI300X (TraceLens, MIT; see test/fixtures/real/SOURCES.md), not written by the simulator' }],
+      build: (p) => Array.from({ length: p.replicas }, (_, i) => spec(i, i === 0 ? 7.5 : 3)),
+      incidents: (specs, opts) => [
+        {
+          replica: 0,
+          pathology: 'GPU_UNDERUTILIZED',
+          mechanism: 'max_num_seqs 32 caps the batch: requests queue behind a full running set while the KV pool is almost empty',
+          causes: [{ start: 0, end: opts.durationSeconds }],
+          signal: 'queue' as const,
+          min: 5,
+        },
+      ],
+    },
+  ];
+}
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -83,7 +83,6 @@ export class Scraper {
     const interval = opts.scrapeIntervalSeconds;
     const nScrapes = this.nScrapes;
     const k = this.k;
-    const tp = spec.tensorParallelSize;
     // GPU activity over the interval that ends at ts (DCGM averages over its sample period).
     let busy = this.busyCum;
     let sm = this.smCum;
@@ -99,7 +98,7 @@ export class Scraper {
     // Boost clock (scaled by a throttling fault) while kernels run, an idle clock otherwise.
     const clock = util > 0 ? Math.round(spec.gpu.smClockMHz * this.clockAt(ts)) : 345;
     const used = down ? FB_IDLE_MIB : this.fbUsedMiB;
-    for (let g = 0; g < tp; g++) {
+    for (let g = 0; g < metrics.dUtil.length; g++) {
       cur[metrics.dUtil[g]] = util;
       cur[metrics.dUsed[g]] = used;
       cur[metrics.dFree[g]] = spec.gpu.memoryMiB - used;

@@ -11,7 +11,7 @@ import { renderReport } from '../../src/report/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const SCENARIOS = ['healthy-baseline', 'kv-cache-thrashing', 'prefill-starvation', 'underutilized-demand', 'underutilized-config', 'memory-leak', 'prefix-cache-misses', 'replica-restart', 'fleet-one-degraded', 'profile-h200'];
+const SCENARIOS = ['healthy-baseline', 'kv-cache-thrashing', 'prefill-starvation', 'underutilized-demand', 'underutilized-config', 'memory-leak', 'prefix-cache-misses', 'replica-restart', 'fleet-one-degraded', 'profile-h200', 'gemm-bound-capped'];
 
 function check(file: string, actual: string): void {
   const p = path.join(here, file);

@@ -39,6 +39,8 @@ export const EXPECTED: Record<string, string[]> = {
   'fix-max-num-seqs-after': [],
   // Issue 15 §2: quality signals (a client release lowers max_tokens on B; a longer system prompt on A).
   'quality-regression': [`TRUNCATION_RISE@${B}`, `LENGTH_DRIFT@${A}`],
+  // Issue 12 §4: a real MI300X decode trace with metrics generated to match; the profile finding joins A's running cap.
+  'gemm-bound-capped': [`GPU_UNDERUTILIZED@${A}`, `QUEUE_BUILDUP@${A}<GPU_UNDERUTILIZED`, `LATENCY_SLO_BREACH@${A}<GPU_UNDERUTILIZED`, 'GEMM_BOUND@rank 0 (datasets/gemm-bound-capped/vllm-decode-mi300x.trace.json.gz)', `GPU_UNDERUTILIZED@${B}`],
 };
 
 const cache = new Map<string, Result>();

@@ -61,6 +61,10 @@ describe('bundled datasets', () => {
       const shipped = truth.replicas.map((r) => r.logFile).filter((f): f is string => f !== null);
       const logsOnDisk = readdirSync(path.join(DATASETS, d)).filter((f) => f.endsWith('.log')).sort();
       expect([...new Set(shipped)].sort()).toEqual(logsOnDisk);
+      // Real files kept next to the generated ones: listed by the scenario, present, and nothing else unlisted.
+      const scenario = SCENARIOS.find((s) => s.name === d)!;
+      const generated = new Set(['metrics.json.gz', 'truth.json', 'README.md', ...shipped]);
+      expect(readdirSync(path.join(DATASETS, d)).filter((f) => !generated.has(f)).sort()).toEqual((scenario.companions ?? []).map((c) => c.file).sort());
       for (const e of truth.episodes) {
         const r = truth.replicas.find((x) => x.instance === e.replica)!;
         expect(e.kvPoolTokens).toBe(r.processes[e.process].kvPoolTokens);
