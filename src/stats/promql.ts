@@ -66,6 +66,21 @@ function lowerBoundMs(t: Float64Array, targetMs: number, lo: number, hi: number)
 }
 
 /**
+ * First index i in [from, n] with toMs(t[i]) ≥ targetMs, given that none before `from` qualifies and
+ * `t` is ascending: starts at from + guess, walks back while the previous sample still qualifies, then
+ * forward while this one does not. The same index a forward scan from `from` finds, with fewer looks
+ * when the guess is close.
+ */
+function seekMs(t: Float64Array, from: number, n: number, targetMs: number, guess: number): number {
+  if (targetMs !== targetMs) return from; // a NaN eval time: no sample qualifies, stay (as a scan would)
+  let j = from + guess;
+  if (j > n) j = n;
+  while (j > from && toMs(t[j - 1]) >= targetMs) j--;
+  while (j < n && toMs(t[j]) < targetMs) j++;
+  return j;
+}
+
+/**
  * Indices [start, end) of the samples a range selector `x[rangeSeconds]` sees when evaluated at
  * `evalTime`: Prometheus 2.42 keeps evalTime − range ≤ t ≤ evalTime (both ends closed).
  * `t` must be ascending (Unix seconds). NaN values inside the slice are the caller's to skip.
@@ -122,39 +137,41 @@ export function extrapolatedRate(
   const rangeMs = toMs(rangeSeconds);
   const rangeSecs = durationSeconds(rangeMs);
 
-  // No per-call arrays: integer-ms times are computed as the pointers pass them, and the counter resets
-  // inside the window are counted as the pointers move (rHi = resets at indices 1..hi−1, rLo = resets at
-  // 1..lo), so a window without one skips the reset scan (that scan only adds to resultValue when a reset
-  // exists, so skipping it changes no bit). A week × 8 replicas analysis makes ~2,500 calls over 60k-sample
-  // series: the two scratch arrays per call were ~1.8 GB of garbage.
+  // Counter resets (indices i with v[i] < v[i−1]), found in one pass: usually none, so a short list.
+  // A window's reset correction adds v[i−1] for each reset i inside it, in index order (what a scan of
+  // the window adds, and nothing when it holds none).
+  const resets: number[] = [];
+  if (isCounter) for (let i = 1; i < n; i++) if (v[i] < v[i - 1]) resets.push(i);
+  const nResets = resets.length;
+
+  // The window [mint, maxt] is samples lo..hi−1: lo the first with ms ≥ mint, hi the first with
+  // ms > maxt. Eval times are normally ascending, so both only move forward; each seeks from where it
+  // was, guessing it moves as far as last time (regular scrapes and a regular grid: usually exact), then
+  // correcting one sample at a time, so only ~2 timestamps are looked at per pointer and eval time
+  // instead of every sample. No per-call arrays: a week × 8 replicas analysis makes ~2,500 calls over
+  // 60k-sample series.
   let lo = 0;
   let hi = 0;
-  let rLo = 0;
-  let rHi = 0;
+  let stepLo = 0;
+  let stepHi = 0;
+  let rp = 0;
   let prevMaxt = -Infinity;
   for (let k = 0; k < evalTimes.length; k++) {
     const maxt = toMs(evalTimes[k]);
     const mint = maxt - rangeMs;
-    // Eval times are normally ascending: advance the two pointers; otherwise restart the search.
+    // Not ascending: restart from the first sample.
     if (maxt < prevMaxt) {
       lo = 0;
       hi = 0;
-      rLo = 0;
-      rHi = 0;
+      rp = 0;
     }
     prevMaxt = maxt;
-    while (lo < n && toMs(t[lo]) < mint) {
-      lo++;
-      if (lo < n && v[lo] < v[lo - 1]) rLo++;
-    }
-    while (hi < lo) {
-      if (hi > 0 && v[hi] < v[hi - 1]) rHi++;
-      hi++;
-    }
-    while (hi < n && toMs(t[hi]) <= maxt) {
-      if (hi > 0 && v[hi] < v[hi - 1]) rHi++;
-      hi++;
-    }
+    const newLo = seekMs(t, lo, n, mint, stepLo);
+    stepLo = newLo - lo;
+    lo = newLo;
+    const newHi = seekMs(t, hi, n, maxt + 1, stepHi);
+    stepHi = newHi - hi;
+    hi = newHi;
     const count = hi - lo;
     if (count < 2) {
       out[k] = NaN;
@@ -164,13 +181,9 @@ export function extrapolatedRate(
     const last = hi - 1;
 
     let resultValue = v[last] - v[first];
-    if (isCounter && rHi - rLo > 0) {
-      let prev = v[first];
-      for (let i = first + 1; i <= last; i++) {
-        const cur = v[i];
-        if (cur < prev) resultValue += prev;
-        prev = cur;
-      }
+    if (nResets > 0) {
+      while (rp < nResets && resets[rp] <= first) rp++;
+      for (let r = rp; r < nResets && resets[r] <= last; r++) resultValue += v[resets[r] - 1];
     }
 
     const firstMs = toMs(t[first]);
