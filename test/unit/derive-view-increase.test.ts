@@ -1,0 +1,41 @@
+// windowIncrease takes a four-way path for Int32 values (exact integer sums, so any order gives the
+// same number): it must equal the one-running-sum path the same values take as Float64.
+import { describe, expect, it } from 'vitest';
+import { windowIncrease } from '../../src/derive/view.js';
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('windowIncrease on Int32 values', () => {
+  it('hand example: 3, 7, 2, 6, 0, 5 → 4 + 2 + 4 + 0 + 5 = 15', () => {
+    expect(windowIncrease(Int32Array.from([3, 7, 2, 6, 0, 5]))).toBe(15);
+    expect(windowIncrease(Int32Array.from([5]))).toBe(0);
+    expect(windowIncrease(new Int32Array(0))).toBe(0);
+  });
+
+  it('equals the sequential Float64 sum on random counters with resets, negative values and the int32 extremes', () => {
+    const rnd = prng(7);
+    for (let c = 0; c < 300; c++) {
+      const n = c < 40 ? c : Math.floor(rnd() * 5000);
+      const v = new Int32Array(n);
+      let x = Math.floor(rnd() * 1000);
+      for (let i = 0; i < n; i++) {
+        const r = rnd();
+        if (r < 0.03) x = Math.floor(rnd() * 100) - 50; // reset, sometimes below zero
+        else if (r < 0.04) x = rnd() < 0.5 ? 2 ** 31 - 1 : -(2 ** 31);
+        else x = Math.min(2 ** 31 - 1, x + Math.floor(rnd() * 1e6));
+        v[i] = x;
+      }
+      const seq = windowIncrease(Float64Array.from(v));
+      expect(Object.is(windowIncrease(v), seq)).toBe(true);
+    }
+  });
+});
