@@ -127,6 +127,8 @@ export const Effect = z.discriminatedUnion('status', [
     meetsTargets: z.boolean(),
     /** Settings the replay had to assume (not stated by the inputs). */
     assumed: z.array(z.string()),
+    /** Why the replay's GPU was assumed (no DCGM series for the host, or no preset for its model); absent when read from the inputs. */
+    assumedGpu: z.string().optional(),
   }),
   z.object({ status: z.literal('not-evaluated'), replica: z.string(), reason: z.string() }),
 ]);

@@ -214,6 +214,7 @@ function evaluate(input: WhatIfInput, replica: string, recs: Recommendation[], f
     targets,
     ...judgeEffect(before, after, targets),
     assumed,
+    ...(x.gpuAssumed ? { assumedGpu: x.gpuAssumed } : {}),
   };
 }
 

@@ -75,7 +75,7 @@ export function effectLines(b: ServeBlock): string[] {
     out.push(
       `Predicted effect on ${code(e.replica)} (replay of ${time(e.startSeconds)} → ${time(e.endSeconds)}: the measured traffic at the current settings, then with these flags): ${arrows(e).join('; ')}. ${verdictText(e)}`,
       '',
-      `${fidelity(e)}${e.assumed.length ? ` Assumed, not in the inputs: ${e.assumed.map((k) => code(k)).join(', ')}.` : ''}`,
+      `${fidelity(e)}${e.assumed.length ? ` Assumed, not in the inputs: ${e.assumed.map((k) => code(k)).join(', ')}.` : ''}${e.assumedGpu ? ` The GPU: ${e.assumedGpu}.` : ''}`,
       '',
     );
   }

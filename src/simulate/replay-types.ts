@@ -65,6 +65,8 @@ export interface ReplayReplica {
   measured: Measures;
   replayed: Measures;
   whatIf?: { set: RedeploySettings; settings: ReplayConfig['settings']; measures: Measures };
+  /** Why the GPU was assumed (no DCGM series for the host, or a model with no preset); null when read. */
+  gpuAssumed: string | null;
   warnings: string[];
 }
 

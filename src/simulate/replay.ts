@@ -345,6 +345,7 @@ export function replay(a: Artifacts, o: ReplayOptions = {}): ReplayResult {
       calibration: { computeScale: round3(cs), memoryScale: round3(ms), lengthCorrelation: round3(rho), rounds, windowSeconds: win.to - win.from },
       measured,
       replayed: replayedMeasures,
+      gpuAssumed: g.note ?? null,
       warnings: [...warnings, ...(procs.length > 1 ? [`${procs.length} processes in the window (restart or redeploy): replayed with the same process changes`] : []), ...configs.flatMap((c) => c.notes)],
     };
     const runEntry: ReplayResult['runs'][number] = { replica, replayed };
