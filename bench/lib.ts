@@ -18,6 +18,8 @@ export interface BenchRunResult {
   check?: Record<string, number | string>;
   /** Measured figures (ratios, times) that vary between runs: the runner prints each one's median over the runs. */
   figures?: Record<string, number>;
+  /** How the run went (e.g. threads used), printed after the timing of the first run. */
+  notes?: string;
 }
 
 export interface BenchCase {

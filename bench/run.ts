@@ -133,7 +133,8 @@ async function measure(c: BenchCase, f: string, prepared: BenchPrepared, label =
   console.log(
     `${label}: ${timing(run, RUNS)}${mb > 0 ? `, ${fmt(mb / run.seconds)} MB/s` : ''}${floor ? `, ${fmt((100 * floor.seconds) / run.seconds)}% of the floor's speed` : ''}` +
       `; CPU user ${fmt(run.userSeconds, 2)} s, system ${fmt(run.systemSeconds, 2)} s; peak RSS ${fmt(run.peakRssMb)} MB` +
-      (items ? `; ${fmt(items / run.seconds / 1e6, 2)} M ${runs[0].result?.itemName ?? 'items'}/s` : ''),
+      (items ? `; ${fmt(items / run.seconds / 1e6, 2)} M ${runs[0].result?.itemName ?? 'items'}/s` : '') +
+      (runs[0].result?.notes ? ` (${runs[0].result.notes})` : ''),
   );
   return { run, floor, results: runs.map((r) => r.result ?? {}) };
 }

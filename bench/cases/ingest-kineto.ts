@@ -1,7 +1,13 @@
 // 1 GB synthetic Kineto trace (seeded; not committed): cpu_op with args, cuda_runtime launches and
 // kernels with realistic vLLM names on two streams. The check compares the adapter's kernel count
 // and total kernel ns with what the generator wrote. BENCH_KINETO_MB overrides the size while developing.
+// The default run reads the file as `analyze` does: on os.availableParallelism() worker threads
+// (VLLM_TUNE_WORKERS unset). Variants, each against the floor in the same run: 1 thread (the sequential
+// reader), 2 and 4 worker threads (those that differ from the default), and the op cross-check off on the
+// default threads and on one (its cost: compare with the default run and with VLLM_TUNE_WORKERS=1).
 
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import { closeSync, existsSync, openSync, statSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchCase } from '../lib.js';
@@ -90,8 +96,13 @@ function generate(file: string, targetBytes: number): { kernels: number; kernelN
 
 const benchCase: BenchCase = {
   id: 'ingest-kineto',
-  title: `Kineto trace (${TARGET_MB} MB synthetic): streaming scanner → per-kernel totals and device timeline`,
+  title: `Kineto trace (${TARGET_MB} MB synthetic): streaming scanner → per-kernel totals, device timeline, op cross-check; default run on os.availableParallelism() = ${os.availableParallelism()} worker threads`,
   targets: { floorShare: 0.4, peakRssMb: 128 },
+  variants: [
+    ...[1, 2, 4].filter((n) => n !== os.availableParallelism()).map((n) => ({ label: `VLLM_TUNE_WORKERS=${n}`, env: { VLLM_TUNE_WORKERS: String(n) } })),
+    { label: 'op cross-check off', env: { BENCH_KINETO_OPCHECK: '0' } },
+    { label: 'op cross-check off, VLLM_TUNE_WORKERS=1', env: { BENCH_KINETO_OPCHECK: '0', VLLM_TUNE_WORKERS: '1' } },
+  ],
   async prepare(outDir) {
     const file = path.join(outDir, `kineto-${TARGET_MB}mb-v2.json`);
     const metaFile = `${file}.meta.json`;
@@ -103,7 +114,7 @@ const benchCase: BenchCase = {
     return { file, bytes: statSync(file).size, meta };
   },
   async run(prepared) {
-    const { profile, events } = await readKinetoProfile(await fileSource(prepared.file), new KernelClassifier(), { opCheck: OP_CHECK });
+    const { profile, events, scanThreads, rescannedBlocks } = await readKinetoProfile(await fileSource(prepared.file), new KernelClassifier(), { opCheck: OP_CHECK });
     let kernels = 0;
     let kernelNs = 0;
     for (const k of profile.kernels) {
@@ -111,7 +122,10 @@ const benchCase: BenchCase = {
       kernelNs += k.totalNs;
     }
     const oc = profile.opCheck?.[0];
-    return { items: events, itemName: 'events', check: { kernels, kernelNs, expectedKernels: prepared.meta?.kernels ?? '?', expectedKernelNs: prepared.meta?.kernelNs ?? '?', opCheck: oc ? `${oc.linkedKernels} linked, agree ${(oc.agreeNs / Math.max(1, oc.linkedNs)).toFixed(3)}` : 'off' } };
+    const notes = scanThreads > 1 ? `${scanThreads} worker threads scanned, ${rescannedBlocks} ranges re-scanned by the main thread` : 'one thread scanned';
+    // the whole profile's digest: 1 and N threads must give the same bytes (the runner flags a difference)
+    const digest = createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
+    return { items: events, itemName: 'events', notes, check: { profile: digest, kernels, kernelNs, expectedKernels: prepared.meta?.kernels ?? '?', expectedKernelNs: prepared.meta?.kernelNs ?? '?', opCheck: oc ? `${oc.linkedKernels} linked, agree ${(oc.agreeNs / Math.max(1, oc.linkedNs)).toFixed(3)}` : 'off' } };
   },
 };
 

@@ -118,6 +118,9 @@ export interface OpTally {
   byOp: Map<number, [number, number]>;
   graphCount: number;
   graphNs: number;
+  /** The entry of byOp used last (its op id, −2 none), so a run of one op costs no Map lookup. */
+  lastOp: number;
+  lastCounts: [number, number] | undefined;
 }
 
 export type Verdict = 'agree' | 'conflict' | 'attributed' | 'no-opinion';

@@ -119,3 +119,27 @@ function decodeLenient(text: string): string {
   }
   return out;
 }
+
+/**
+ * The names an aggregation speaks of, by small integer ids in first-seen order: the ids the stats caches
+ * and the op linker are keyed by. The interned ids above are per thread and per byte spelling; these
+ * are per decoded name, so a trace read by several threads gets the same ids in the same order.
+ */
+export class NameTable {
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+
+  idOf(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(name);
+    }
+    return id;
+  }
+
+  nameOf(id: number): string {
+    return this.names[id];
+  }
+}

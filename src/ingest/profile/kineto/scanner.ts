@@ -19,11 +19,27 @@ export interface ScanHeader {
 /** Bytes of the next chunk copied behind a straddling event's tail (events are far smaller). */
 const CARRY_HEAD = 64 * 1024;
 
+/** Scanner states: 0 start, 1 top-level keys, 2 in traceEvents, 3 done, 4 in a bare array of events, 5 stopped. */
+export type ScanState = 0 | 1 | 2 | 3 | 4 | 5;
+
+export interface ScanRange {
+  /** State at the first byte pushed: 0 (the start of the trace, the default), or 2 / 4 when the scan starts at an
+   *  event of `traceEvents` / of a bare array (a byte range of a trace read on its own, see parallel.ts). */
+  state?: 0 | 2 | 4;
+  /** Absolute offset of the first byte pushed (for positions in messages and for `stopAt`). */
+  base?: number;
+  /** Stop before the first event that starts at or after this absolute offset (`stoppedAt` says where). */
+  stopAt?: number;
+}
+
 export class KinetoScanner extends EventReader {
   /** While scanning a carry buffer: return to push() once the position reaches this index. */
   private switchAt = Infinity;
-  private state: 0 | 1 | 2 | 3 | 4 = 0; // 0 start, 1 top-level keys, 2 in events, 3 done, 4 bare array
-  private sawEvents = false;
+  private state: ScanState;
+  private sawEvents: boolean;
+  private readonly stopAt: number;
+  /** Absolute offset of the event the scan stopped before (state 5), else −1. */
+  stoppedAt = -1;
   readonly header: ScanHeader = {};
   eventCount = 0;
 
@@ -32,12 +48,22 @@ export class KinetoScanner extends EventReader {
     display: string,
     private readonly onEvent: (ev: ScannedEvent) => void,
     cpuOps = false,
+    range: ScanRange = {},
   ) {
     super(display, cpuOps);
+    this.state = range.state ?? 0;
+    this.sawEvents = this.state !== 0;
+    this.base = range.base ?? 0;
+    this.stopAt = range.stopAt ?? Infinity;
   }
 
-  /** Feed the next chunk. */
+  get stopped(): boolean {
+    return this.state === 5;
+  }
+
+  /** Feed the next chunk (ignored once the scan has stopped). */
   push(chunk: Buffer): void {
+    if (this.state === 5) return;
     const tail = this.end - this.p;
     if (tail <= 0) {
       this.base += this.end;
@@ -60,6 +86,7 @@ export class KinetoScanner extends EventReader {
       } finally {
         this.switchAt = Infinity;
       }
+      if (this.stopped) return;
       if (this.p >= tail) {
         this.base += tail;
         const p = this.p - tail;
@@ -172,11 +199,16 @@ export class KinetoScanner extends EventReader {
           if (c !== Ch.LBrace) {
             throw new InputError({ code: 'TRACE_SHAPE', file: this.display, position: { byte: this.base + this.p }, message: 'a trace event is not an object', hint: 'every element of traceEvents must be {…}' });
           }
+          if (this.base + this.p >= this.stopAt) {
+            this.stoppedAt = this.base + this.p;
+            this.state = 5;
+            return;
+          }
           this.parseEvent();
           this.eventCount++;
           this.onEvent(this.ev);
         } else {
-          return; // done: trailing whitespace is checked in finish()
+          return; // done (trailing whitespace is checked in finish()) or stopped
         }
       } catch (e) {
         if (e === NEED_MORE) {
