@@ -11,13 +11,9 @@ import { toMs } from './promql.js';
 
 export type OverTimeFn = 'resets' | 'changes' | 'avg_over_time' | 'min_over_time' | 'max_over_time';
 
-/** Neumaier-compensated increment, as Prometheus's kahanSumInc. */
-function kahanInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
-}
+// Compensated sums are Neumaier's, as Prometheus's kahanSumInc: t = sum + inc; c += (sum − t) + inc when
+// |sum| ≥ |inc|, else (inc − t) + sum; sum = t. Written out where used (a helper returning the pair
+// allocated one per sample in the hot loops).
 
 /** Clean (t in ms, v) arrays without NaN samples. */
 function clean(t: Float64Array, v: Float64Array | Int32Array): { tMs: Float64Array; v: Float64Array | Int32Array } {
@@ -99,7 +95,12 @@ export function overTime(fn: OverTimeFn, tIn: Float64Array, vIn: Float64Array | 
         let count = 0;
         for (let i = lo; i < hi; i++) {
           count++;
-          [mean, c] = kahanInc(v[i] / count - mean / count, mean, c);
+          // kahanInc(v[i] / count − mean / count, mean, c), written out: no pair allocated per sample.
+          const inc = v[i] / count - mean / count;
+          const t = mean + inc;
+          if (Math.abs(mean) >= Math.abs(inc)) c += mean - t + inc;
+          else c += inc - t + mean;
+          mean = t;
         }
         out[k] = mean + c;
         return;
@@ -130,10 +131,25 @@ export function linearRegression(tMs: Float64Array, v: Float64Array | Int32Array
     if (constY && i > lo && y !== initY) constY = false;
     n += 1;
     const x = (tMs[i] - interceptMs) / 1e3;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(y, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+    // Four kahanInc steps written out (the same operations, no pair allocated per sample).
+    let t = sumX + x;
+    if (Math.abs(sumX) >= Math.abs(x)) cX += sumX - t + x;
+    else cX += x - t + sumX;
+    sumX = t;
+    t = sumY + y;
+    if (Math.abs(sumY) >= Math.abs(y)) cY += sumY - t + y;
+    else cY += y - t + sumY;
+    sumY = t;
+    const xy = x * y;
+    t = sumXY + xy;
+    if (Math.abs(sumXY) >= Math.abs(xy)) cXY += sumXY - t + xy;
+    else cXY += xy - t + sumXY;
+    sumXY = t;
+    const x2 = x * x;
+    t = sumX2 + x2;
+    if (Math.abs(sumX2) >= Math.abs(x2)) cX2 += sumX2 - t + x2;
+    else cX2 += x2 - t + sumX2;
+    sumX2 = t;
   }
   if (constY) return Number.isFinite(initY) ? { slope: 0, intercept: initY } : { slope: NaN, intercept: NaN };
   sumX += cX;
