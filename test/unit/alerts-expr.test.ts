@@ -184,6 +184,26 @@ describe('the evaluator memo is a bounded cache', () => {
   });
 });
 
+describe('the evaluator memo evicts the least recently used vector', () => {
+  it('past the budget the oldest unused vector goes, a recently used one stays', () => {
+    const ts = Array.from({ length: 40 }, (_, i) => T0 + 15 * i);
+    const times = f64(Array.from({ length: 20 }, (_, i) => T0 + 300 + 15 * i));
+    const ms = new MetricSet([series('c_total', { instance: 'a' }, ts, ts.map((_, i) => i))]);
+    const [A, B, C] = [60, 120, 180].map((w) => rangeFn('rate', 'c_total', [], w));
+    const one = 20 * 9; // one series, 20 times × (8 + 1) bytes
+    const ev = new Evaluator(ms, times, undefined, 2 * one);
+    const a = ev.evaluate(A);
+    const b = ev.evaluate(B);
+    expect(ev.evaluate(A)).toBe(a); // a hit, and now the most recently used
+    ev.evaluate(C); // over the budget: B (least recently used) goes, A stays
+    expect(ev.memoBytesHeld).toBe(2 * one);
+    expect(ev.evaluate(A)).toBe(a);
+    const b2 = ev.evaluate(B);
+    expect(b2).not.toBe(b); // recomputed, with the same values
+    expect([...b2.values()].map((el) => Array.from(el.v))).toEqual([...b.values()].map((el) => Array.from(el.v)));
+  });
+});
+
 describe('alert state: pending → firing after for:, resolved when the expression stops returning it', () => {
   const times = f64(Array.from({ length: 10 }, (_, i) => T0 + 60 * i));
   const vec = (has: number[], v: number[] = has.map((_, i) => i)): Vec =>
