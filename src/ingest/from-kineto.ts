@@ -36,7 +36,7 @@ export interface KinetoReadOptions {
   parallelMinBytes?: number;
   /** Size of the byte ranges handed to the scanning threads (default 4 MiB). */
   blockBytes?: number;
-  /** The worker script (tests run it from a transpiled copy of the sources; default: the compiled worker.js). */
+  /** The worker script (the test compiles one from src/ into a temporary directory; default: the compiled worker.js next to parallel.js). */
   workerUrl?: URL;
 }
 
@@ -48,7 +48,7 @@ const BLOCK_BYTES = 4 << 20;
 /**
  * Threads that scan a large trace: VLLM_TUNE_WORKERS when set (a whole number ≥ 1; 1 = this thread
  * only), else the CPUs this process may use (os.availableParallelism()). The result is the same
- * whatever the number; each worker adds about 15 MB of memory.
+ * whatever the number; each worker adds 15–25 MB of memory (docs/performance.md).
  */
 export function kinetoWorkers(): number {
   return positiveInt(process.env.VLLM_TUNE_WORKERS, 'VLLM_TUNE_WORKERS') ?? os.availableParallelism();
