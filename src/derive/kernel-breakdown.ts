@@ -67,6 +67,7 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
   const tl = device !== null ? p.devices?.find((d) => d.device === device) : p.devices?.length === 1 ? p.devices[0] : undefined;
   let idle: DeviceBreakdown['idle'] = null;
   let overlap: DeviceBreakdown['overlap'] = null;
+  let exposedMemory: DeviceBreakdown['exposedMemory'];
   if (tl) {
     idle = { source: 'timeline', spanNs: tl.spanNs, busyNs: tl.busyNs, idleNs: tl.idleNs, idleShare: tl.spanNs > 0 ? tl.idleNs / tl.spanNs : 0, gaps: tl.gaps ?? null };
     if (tl.commNs !== undefined && tl.commNs > 0) {
@@ -74,6 +75,8 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
       // exposed communication (HTA, TraceLens): communication time during which no compute kernel runs
       overlap = { commNs: tl.commNs, computeNs: tl.computeNs ?? 0, overlapNs: ov, overlapShareOfComm: ov / tl.commNs, exposedCommNs: tl.commNs - ov };
     }
+    // exposed memcpy (TraceLens): memory copies and sets during which no kernel runs
+    if (tl.memoryNs !== undefined && tl.exposedMemoryNs !== undefined) exposedMemory = { memoryNs: tl.memoryNs, exposedNs: tl.exposedMemoryNs, exposedShareOfSpan: tl.spanNs > 0 ? tl.exposedMemoryNs / tl.spanNs : 0 };
   } else {
     const wallNs = p.wallNs ?? (opts.wallSeconds !== undefined ? Math.round(opts.wallSeconds * 1e9) : undefined);
     if (wallNs !== undefined && wallNs > 0) {
@@ -123,6 +126,7 @@ function deviceBreakdown(p: KernelProfile, device: string | null, kernels: Kerne
     memoryByDirectionNs,
     idle,
     overlap,
+    ...(exposedMemory ? { exposedMemory } : {}),
     launch: {
       kernels: kernelCount,
       shortKernels: sk ? sk.count : null,

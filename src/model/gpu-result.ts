@@ -100,6 +100,8 @@ export const DeviceBreakdown = z.object({
   overlap: z
     .object({ commNs: z.number(), computeNs: z.number(), overlapNs: z.number(), overlapShareOfComm: z.number(), exposedCommNs: z.number() })
     .nullable(),
+  /** From a timeline with memory copies/sets: their union, and the part with no kernel running (exposed). */
+  exposedMemory: z.object({ memoryNs: z.number(), exposedNs: z.number(), exposedShareOfSpan: z.number() }).optional(),
   launch: z.object({
     kernels: z.number(),
     shortKernels: z.number().nullable(),

@@ -45,6 +45,10 @@ export interface DeviceTimeline {
   commNs?: number;
   computeNs?: number;
   commComputeOverlapNs?: number;
+  /** Union of memcpy/memset intervals, and the part of it during which no kernel runs (TraceLens's
+   *  exposed memcpy; memsets counted with the copies). Absent when the device has none. */
+  memoryNs?: number;
+  exposedMemoryNs?: number;
   /** Distinct streams seen on the device. */
   streams?: number;
   /** Intervals that arrived too late for the streaming union (see src/ingest/profile/intervals.ts). */

@@ -87,6 +87,7 @@ function device(d: DeviceBreakdown): string[] {
     out.push(`Idle gaps: ${g.count}, median ${fmtNs(g.p50Ns)}, p90 ${fmtNs(g.p90Ns)}, longest ${fmtNs(g.maxNs)}; ${fmtNs(g.totalOverNs['1000000'] ?? 0)} of idle in gaps over 1 ms (${g.countOver['1000000'] ?? 0} gaps).`);
   }
   if (d.overlap) out.push(`Communication ${fmtNs(d.overlap.commNs)}, of which ${pct(d.overlap.overlapShareOfComm)} overlapped with compute; exposed communication ${fmtNs(d.overlap.exposedCommNs)}.`);
+  if (d.exposedMemory) out.push(`Memory copies and sets ${fmtNs(d.exposedMemory.memoryNs)} (their union on the timeline); exposed, with no kernel running: ${fmtNs(d.exposedMemory.exposedNs)} (${pct(d.exposedMemory.exposedShareOfSpan)} of the span).`);
   const l = d.launch;
   const launchBits: string[] = [`${l.kernels} kernels`];
   if (l.shortKernels !== null && l.shortShare !== null) launchBits.push(`${l.shortKernels} (${pct(l.shortShare)}) shorter than ${fmtNs(l.thresholdNs)}`);

@@ -11,6 +11,7 @@ import { KernelClassifier } from '../../src/ingest/profile/classify.js';
 import { bufferSource, fileSource } from '../../src/ingest/source.js';
 import { InputError } from '../../src/errors.js';
 import type { KernelProfile } from '../../src/model/profile.js';
+import { kernelBreakdown } from '../../src/derive/kernel-breakdown.js';
 import { REAL_TRACES } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -208,6 +209,26 @@ describe('idle time on a hand-checked synthetic trace', () => {
     // comm 105–120 overlaps compute 100–110 for 5 µs
     expect([d.commNs, d.computeNs, d.commComputeOverlapNs]).toEqual([15_000, 10_500, 5_000]);
     expect(profile.shortKernels).toEqual({ thresholdNs: 5_000, count: 1, totalNs: 500 });
+    // the memcpy 130–135 runs while no kernel does: all of it exposed
+    expect([d.memoryNs, d.exposedMemoryNs]).toEqual([5_000, 5_000]);
+  });
+  it('exposed memory time: copies and sets while no kernel runs (TraceLens exposed memcpy)', async () => {
+    // memcpy 100–130 (stream 9) under kernel 110–120 (stream 7), memset 140–145, memcpy 150–160 under
+    // kernels 148–152 and 155–165: memory union 30 + 5 + 10 = 45 µs; kernels 10 + 4 + 10 = 24 µs;
+    // busy [100,130) ∪ [140,145) ∪ [148,165) = 52 µs, so exposed = 52 − 24 = 28 µs (20 + 5 + 3).
+    const t = synth([
+      ['gpu_memcpy', 'Memcpy DtoD (Device -> Device)', 0, 9, '1700000000100', 30],
+      ['kernel', 'ampere_bf16_s16816gemm_bf16_128x128_ldg8_f2f_stages_32x5_tn', 0, 7, '1700000000110', 10],
+      ['gpu_memset', 'Memset (Device)', 0, 9, '1700000000140', 5],
+      ['kernel', 'void vllm::rms_norm_kernel<c10::BFloat16>(c10::BFloat16*)', 0, 7, '1700000000148', 4],
+      ['gpu_memcpy', 'Memcpy HtoD (Pinned -> Device)', 0, 9, '1700000000150', 10],
+      ['kernel', 'ampere_bf16_s16816gemm_bf16_128x128_ldg8_f2f_stages_32x5_tn', 0, 7, '1700000000155', 10],
+    ]);
+    const { profile } = await readKinetoProfile(bufferSource(t, 'memory.json'), classifier);
+    const d = profile.devices![0];
+    expect([d.busyNs, d.memoryNs, d.exposedMemoryNs]).toEqual([52_000, 45_000, 28_000]);
+    const b = kernelBreakdown([profile]).devices[0];
+    expect(b.exposedMemory).toEqual({ memoryNs: 45_000, exposedNs: 28_000, exposedShareOfSpan: 28_000 / 65_000 });
   });
   it('same result when the input is gzip-compressed and split across chunk boundaries', async () => {
     const gz = gzipSync(trace);

@@ -170,6 +170,11 @@ export class ProfileBuilder {
           commComputeOverlapNs: overlap,
           streams: d.sweep.streams,
         };
+        if (r.memoryNs > 0) {
+          t.memoryNs = r.memoryNs;
+          // busy = memory ∪ kernels, so the memory time with no kernel running is busy − |kernels|
+          t.exposedMemoryNs = Math.max(0, r.busyNs - r.kernelNs);
+        }
         if (r.late) t.lateIntervals = r.late;
         devices.push(t);
       }

@@ -1,9 +1,10 @@
 // Per-device timeline in one sorted sweep. Every GPU activity is an interval [start, end) with a
-// class (memory, communication kernel, compute kernel). Sweeping the intervals in start order, four
+// class (memory, communication kernel, compute kernel). Sweeping the intervals in start order, five
 // running unions are kept at once — all activity (busy, with the idle gaps between its merged
-// pieces), communication kernels, compute kernels, and kernels of either kind — each as one open
-// [start, end) plus a running total, so the comm/compute overlap is |comm| + |compute| − |comm ∪ compute|
-// with no extra pass and no interval kept once swept.
+// pieces), memory copies/sets, communication kernels, compute kernels, and kernels of either kind —
+// each as one open [start, end) plus a running total, so the comm/compute overlap is
+// |comm| + |compute| − |comm ∪ compute| and the exposed memory time (copies and sets while no kernel
+// runs) is |busy| − |kernels|, with no extra pass and no interval kept once swept.
 //
 // Input order: a source that delivers intervals sorted by start (the SQLite export, read with
 // ORDER BY start) sweeps each interval as it arrives (`sorted = true`). A trace only promises that
@@ -29,6 +30,8 @@ export interface SweepResult {
   firstNs: number;
   lastNs: number;
   busyNs: number;
+  /** Union of memcpy/memset intervals. */
+  memoryNs: number;
   commNs: number;
   computeNs: number;
   kernelNs: number;
@@ -48,6 +51,9 @@ export class DeviceSweep {
   private bS = 0;
   private bE = -Infinity;
   private busy = 0;
+  private mS = 0;
+  private mE = -Infinity;
+  private mem = 0;
   private cS = 0;
   private cE = -Infinity;
   private comm = 0;
@@ -186,7 +192,14 @@ export class DeviceSweep {
       this.bS = s;
       this.bE = e;
     } else if (e > this.bE) this.bE = e;
-    if (cls === Cls.Memory) return;
+    if (cls === Cls.Memory) {
+      if (s > this.mE) {
+        if (this.mE !== -Infinity) this.mem += this.mE - this.mS;
+        this.mS = s;
+        this.mE = e;
+      } else if (e > this.mE) this.mE = e;
+      return;
+    }
     if (cls === Cls.Comm) {
       if (s > this.cE) {
         if (this.cE !== -Infinity) this.comm += this.cE - this.cS;
@@ -236,6 +249,7 @@ export class DeviceSweep {
       firstNs: this.first,
       lastNs: this.last,
       busyNs: close(this.bS, this.bE, this.busy),
+      memoryNs: close(this.mS, this.mE, this.mem),
       commNs: close(this.cS, this.cE, this.comm),
       computeNs: close(this.pS, this.pE, this.comp),
       kernelNs: close(this.kS, this.kE, this.kern),
