@@ -22,6 +22,35 @@ export function typicalStep(series: readonly Series[]): number | null {
   return deltas[Math.floor(deltas.length / 2)];
 }
 
+const extent = new Float64Array(3);
+
+/** min, max and running sum continued over `v` (returned in a shared scratch array). */
+function extentInt32(v: Int32Array, min: number, max: number, sum: number): Float64Array {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+  }
+  extent[0] = min;
+  extent[1] = max;
+  extent[2] = sum;
+  return extent;
+}
+
+function extentFloat64(v: Float64Array, min: number, max: number, sum: number): Float64Array {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+  }
+  extent[0] = min;
+  extent[1] = max;
+  extent[2] = sum;
+  return extent;
+}
+
 export function replicaIdOf(labels: Readonly<Record<string, string>>): string {
   return labels.instance ?? labels.pod ?? (labels.engine !== undefined ? `engine ${labels.engine}` : 'default');
 }
@@ -36,13 +65,11 @@ export function buildInventory(a: Artifacts): Inventory {
     let sum = 0;
     for (const s of list) {
       samples += s.v.length;
-      const v = s.v;
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i];
-        if (x < min) min = x;
-        if (x > max) max = x;
-        sum += x;
-      }
+      // One loop per storage type, so each stays monomorphic (the same additions in the same order).
+      const r = s.v instanceof Int32Array ? extentInt32(s.v, min, max, sum) : extentFloat64(s.v as Float64Array, min, max, sum);
+      min = r[0];
+      max = r[1];
+      sum = r[2];
     }
     const entry = catalogEntry(name);
     const finite = samples > 0 && Number.isFinite(min) && Number.isFinite(max);
