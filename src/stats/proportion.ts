@@ -20,11 +20,7 @@ export function twoProportionZ(k1: number, n1: number, k0: number, n0: number): 
 
 /** Proportions of a vector of counts (NaN and negative counts as 0); null when the total is 0. */
 export function proportions(counts: ArrayLike<number>): Float64Array | null {
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i];
-    if (c > 0) total += c;
-  }
+  const total = positiveTotal(counts);
   if (!(total > 0)) return null;
   const out = new Float64Array(counts.length);
   for (let i = 0; i < counts.length; i++) out[i] = counts[i] > 0 ? counts[i] / total : 0;
@@ -43,17 +39,31 @@ export function proportions(counts: ArrayLike<number>): Float64Array | null {
  */
 export function psi(expected: ArrayLike<number>, actual: ArrayLike<number>, epsilon = 1e-4): number {
   if (expected.length !== actual.length) throw new Error(`psi: ${expected.length} vs ${actual.length} buckets`);
-  const e = proportions(expected);
-  const a = proportions(actual);
-  if (!e || !a) return NaN;
+  // The proportions as `proportions` computes them, one at a time: no arrays (the length-drift scan
+  // calls this at every grid point of every scope).
+  const te = positiveTotal(expected);
+  const ta = positiveTotal(actual);
+  if (!(te > 0) || !(ta > 0)) return NaN;
   let s = 0;
-  for (let i = 0; i < e.length; i++) {
-    if (e[i] === 0 && a[i] === 0) continue;
-    const pe = Math.max(e[i], epsilon);
-    const pa = Math.max(a[i], epsilon);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i] > 0 ? expected[i] / te : 0;
+    const a = actual[i] > 0 ? actual[i] / ta : 0;
+    if (e === 0 && a === 0) continue;
+    const pe = Math.max(e, epsilon);
+    const pa = Math.max(a, epsilon);
     s += (pa - pe) * Math.log(pa / pe);
   }
   return s;
+}
+
+/** Sum of the positive counts (NaN and negative counts as 0), as `proportions` totals them. */
+function positiveTotal(counts: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    if (c > 0) total += c;
+  }
+  return total;
 }
 
 /** The PSI two samples of n_e and n_a observations over `buckets` occupied buckets show under no change: (B − 1)(1/n_a + 1/n_e). */

@@ -42,6 +42,32 @@ describe('psi', () => {
     // baseline all in bucket 0; window all in bucket 1: 2 × (1 − 1e-4) ln(1 / 1e-4)
     expect(psi([10, 0], [0, 10])).toBeCloseTo(2 * (1 - 1e-4) * Math.log(1e4), 10);
   });
+  it('equals Σ (a − e) ln(a / e) over the arrays `proportions` returns, bit for bit (random counts with zeros, NaN, negatives)', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const count = () => {
+      const r = rnd();
+      return r < 0.2 ? 0 : r < 0.25 ? NaN : r < 0.3 ? -rnd() * 10 : r < 0.6 ? Math.floor(rnd() * 1000) : rnd() * 1e6;
+    };
+    for (let c = 0; c < 500; c++) {
+      const B = 1 + Math.floor(rnd() * 30);
+      const e = Array.from({ length: B }, count);
+      const a = Array.from({ length: B }, count);
+      const pe = proportions(e);
+      const pa = proportions(a);
+      let want = NaN;
+      if (pe && pa) {
+        want = 0;
+        for (let i = 0; i < B; i++) {
+          if (pe[i] === 0 && pa[i] === 0) continue;
+          const x = Math.max(pe[i], 1e-4);
+          const y = Math.max(pa[i], 1e-4);
+          want += (y - x) * Math.log(y / x);
+        }
+      }
+      expect(Object.is(psi(e, a), want)).toBe(true);
+    }
+  });
   it('NaN when either side has no observation; length mismatch throws', () => {
     expect(psi([0, 0], [1, 1])).toBeNaN();
     expect(psi([1, 1], [0, 0])).toBeNaN();
