@@ -5,7 +5,7 @@
 import type { MetricSet, Series } from '../model/series.js';
 import type { ServingConfig } from '../model/serving-config.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { evalGrid, histogramQuantile, histogramQuantileDetail, rate, sumAligned } from '../stats/promql.js';
+import { evalGrid, histogramQuantileDetail, histogramQuantileSeries, rate, sumAligned } from '../stats/promql.js';
 import { alignToGrid } from '../stats/resample.js';
 import { replicaIdOf, typicalStep } from './inventory.js';
 import { SLO_PROFILES, type SloTargets } from './slo.js';
@@ -237,17 +237,17 @@ export class AnalysisView {
       const rates = this.summedBucketRates(base, scope);
       if (!rates) return null;
       const { les, summed } = rates;
-      const out = new Float64Array(this.grid.length);
-      const counts = new Float64Array(les.length);
-      for (let i = 0; i < out.length; i++) {
-        let ok = true;
-        for (let j = 0; j < les.length; j++) {
-          counts[j] = summed[j][i];
-          if (Number.isNaN(counts[j])) ok = false;
-        }
-        out[i] = ok && counts[les.length - 1] > 0 ? histogramQuantile(q, les, counts) : NaN;
+      if (!les.length) return new Float64Array(this.grid.length).fill(NaN);
+      // One pass with reused scratch buffers (histogramQuantile per point allocated two arrays each
+      // time), then NaN where a bucket is absent or nothing was observed, as in centredQuantile.
+      const { value } = histogramQuantileSeries(q, les, summed);
+      const last = summed[les.length - 1];
+      for (let i = 0; i < value.length; i++) {
+        let ok = last[i] > 0;
+        for (let j = 0; ok && j < les.length; j++) if (summed[j][i] !== summed[j][i]) ok = false;
+        if (!ok) value[i] = NaN;
       }
-      return out;
+      return value;
     });
   }
 

@@ -66,6 +66,31 @@ describe('fleet windows from the replicas', () => {
     }
   });
 
+  it('quantileSeries (trailing rate window) equals histogram_quantile at each point, NaN where nothing was observed', () => {
+    const nans: number[] = [];
+    for (const scope of [FLEET, 'b:8000']) {
+      const q = view.quantileSeries(TTFT, 0.95, scope)!;
+      // sum by (le) of each bucket series' rate, in series order, as the view sums them
+      const buckets = view.series(`${TTFT}_bucket`, scope);
+      const les = [...new Set(buckets.map((s) => parseLe(s.labels.le)))].sort((a, b) => a - b);
+      const summed = les.map((le) => combine(buckets.filter((s) => parseLe(s.labels.le) === le).map((s) => rate(s.t, s.v, view.grid, view.rateWindow)), 'sum'));
+      let nan = 0;
+      expect(q.length).toBe(view.grid.length);
+      for (let i = 0; i < q.length; i++) {
+        const counts = summed.map((r) => r[i]);
+        const ok = counts.every((c) => !Number.isNaN(c)) && counts[counts.length - 1] > 0;
+        if (!ok) {
+          nan++;
+          expect(Number.isNaN(q[i])).toBe(true);
+        } else expect(q[i]).toBe(histogramQuantile(0.95, les, counts));
+      }
+      nans.push(nan);
+    }
+    // the window's first point has no rate anywhere; replica b's 10-minute gap is NaN only for b
+    expect(nans[0]).toBeGreaterThan(0);
+    expect(nans[1]).toBeGreaterThan(nans[0] + 30);
+  });
+
   it('centredQuantile equals histogram_quantile at each point, NaN where nothing was observed', () => {
     for (const scope of [FLEET, 'b:8000']) {
       const q = centredQuantile(view, TTFT, 0.95, scope, W)!;
