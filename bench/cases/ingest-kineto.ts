@@ -14,6 +14,7 @@ import type { BenchCase } from '../lib.js';
 import { readKinetoProfile } from '../../src/ingest/from-kineto.js';
 import { KernelClassifier } from '../../src/ingest/profile/classify.js';
 import { fileSource } from '../../src/ingest/source.js';
+import { mulberry32 as rng } from '../../src/stats/prng.js';
 
 const TARGET_MB = Number(process.env.BENCH_KINETO_MB ?? 1000);
 /** The op cross-check (kernel ↔ launching CPU op) runs unless BENCH_KINETO_OPCHECK=0. */
@@ -32,17 +33,6 @@ const KERNELS = [
   'fused_moe_kernel',
   'void vllm::act_and_mul_kernel<c10::BFloat16, &(c10::BFloat16 vllm::silu_kernel<c10::BFloat16>(c10::BFloat16 const&)), true>(c10::BFloat16*, c10::BFloat16 const*, int)',
 ];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(file: string, targetBytes: number): { kernels: number; kernelNs: number; events: number } {
   const r = rng(42);

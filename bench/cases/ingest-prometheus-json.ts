@@ -8,21 +8,12 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, wr
 import path from 'node:path';
 import type { BenchCase, BenchPrepared, BenchRunResult } from '../lib.js';
 import { ingest } from '../../src/ingest/index.js';
+import { mulberry32 } from '../../src/stats/prng.js';
 
 export interface PromJsonBenchSpec {
   replicas: number;
   samplesPerSeries: number;
   seed: number;
-}
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Kind = 'bucket' | 'sum' | 'count' | 'counter' | 'int-gauge' | 'ratio' | 'ratio6' | 'watts' | 'mib';

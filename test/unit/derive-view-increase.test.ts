@@ -1,18 +1,8 @@
 // windowIncrease takes a four-way path for Int32 values (exact integer sums, so any order gives the
 // same number): it must equal the one-running-sum path the same values take as Float64.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as prng } from '../../src/stats/prng.js';
 import { windowIncrease } from '../../src/derive/view.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('windowIncrease on Int32 values', () => {
   it('hand example: 3, 7, 2, 6, 0, 5 → 4 + 2 + 4 + 0 + 5 = 15', () => {

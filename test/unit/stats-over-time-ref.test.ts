@@ -2,19 +2,9 @@
 // compensated sums through a helper returning the (sum, compensation) pair, as Prometheus's kahanSumInc.
 // The implementation writes those steps out in its loops; it must give the same bits.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as prng } from '../../src/stats/prng.js';
 import { overTime, predictLinear } from '../../src/stats/promql-over-time.js';
 import { rangeSamples } from '../../src/stats/promql.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function kahanInc(inc: number, sum: number, c: number): [number, number] {
   const t = sum + inc;

@@ -1,5 +1,6 @@
 // Hand-computed PromQL results (Prometheus 2.42 semantics). Each expectation's arithmetic is in the comment.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as prng } from '../../src/stats/prng.js';
 import {
   bucketFractionBelow,
   evalGrid,
@@ -161,18 +162,6 @@ describe('rate / increase', () => {
     expect(() => rate(at(0, 1), f(1), f(B), 10)).toThrow(/samples/);
   });
 });
-
-/** A seeded PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * extrapolatedRate written the plain way, one window at a time: drop NaN samples, select the window with
