@@ -6,9 +6,8 @@
 // GPU events: pid = device (args.device when present), tid = stream (args.stream when present).
 // A trace without GPU events is a CPU-only trace: a profile that says "no GPU activity".
 
-import os from 'node:os';
 import { InputError } from '../errors.js';
-import { positiveInt } from '../limits.js';
+import { readerThreads } from './threads.js';
 import type { KernelProfile } from '../model/profile.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
@@ -46,12 +45,11 @@ export const PARALLEL_MIN_BYTES = 64 << 20;
 const BLOCK_BYTES = 4 << 20;
 
 /**
- * Threads that scan a large trace: VLLM_TUNE_WORKERS when set (a whole number ≥ 1; 1 = this thread
- * only), else the CPUs this process may use (os.availableParallelism()). The result is the same
- * whatever the number; each worker adds 15–25 MB of memory (docs/performance.md).
+ * Threads that scan a large trace (src/ingest/threads.ts: `--workers`, VLLM_TUNE_WORKERS, else the
+ * CPUs). The result is the same whatever the number; each worker adds 15–25 MB (docs/performance.md).
  */
-export function kinetoWorkers(): number {
-  return positiveInt(process.env.VLLM_TUNE_WORKERS, 'VLLM_TUNE_WORKERS') ?? os.availableParallelism();
+export function kinetoWorkers(requested?: number): number {
+  return readerThreads(requested);
 }
 
 /** Read one trace into a KernelProfile (exported for tests and the bench). */
@@ -89,7 +87,7 @@ export const kinetoAdapter: Adapter = {
   },
   read: async (src: InputSource, ctx: IngestContext): Promise<AdapterResult> => {
     const classifier = KernelClassifier.fromOptions(ctx.options);
-    const { profile, events } = await readKinetoProfile(src, classifier);
+    const { profile, events } = await readKinetoProfile(src, classifier, ctx.options.workers !== undefined ? { workers: ctx.options.workers } : {});
     ctx.addProfile(profile);
     for (const d of profile.devices ?? []) {
       if (d.lateIntervals) {

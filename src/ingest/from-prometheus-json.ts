@@ -10,7 +10,8 @@
 
 import type { Adapter } from './adapter.js';
 import { PromJsonReader, UNNAMED_METRIC } from './prometheus-json/reader.js';
-import { planRanges, workerCount } from './prometheus-json/parallel.js';
+import { planRanges } from './prometheus-json/parallel.js';
+import { readerThreads } from './threads.js';
 
 export { UNNAMED_METRIC };
 
@@ -31,7 +32,7 @@ export const promJsonAdapter: Adapter = {
   label: 'Prometheus HTTP API JSON (query_range / query)',
   sniff: (_head, headText) => sniffPrometheusJson(headText),
   async read(src, ctx) {
-    const handoff = await planRanges(src, workerCount(ctx.options.workers));
+    const handoff = await planRanges(src, readerThreads(ctx.options.workers));
     const reader = new PromJsonReader(src, ctx, handoff);
     try {
       return await reader.readAll();

@@ -206,6 +206,23 @@ describe('parallel query_range reader: same result with 1 or N threads', () => {
     expect(gz.fp!.digest).toBe(plain.fp!.digest);
   });
 
+  it('the thread count: --workers wins over VLLM_TUNE_WORKERS; a bad VLLM_TUNE_WORKERS is BAD_OPTION', async () => {
+    const f = write('threads.json', response(fleet(4, 40)));
+    const prev = process.env.VLLM_TUNE_WORKERS;
+    try {
+      process.env.VLLM_TUNE_WORKERS = '1';
+      expect((await read(f, 3)).taken).toBe(2); // workers: 3 given → 3 threads, 2 worker ranges
+      const envOnly = await ingest({ inputs: [f] }).then(() => 'ok', (e: any) => e.code);
+      expect(envOnly).toBe('ok');
+      process.env.VLLM_TUNE_WORKERS = 'two';
+      const bad = await ingest({ inputs: [f] }).then(() => 'ok', (e: any) => `${e.code}: ${e.message}`);
+      expect(bad).toMatch(/^BAD_OPTION: VLLM_TUNE_WORKERS "two": expected a whole number/);
+    } finally {
+      if (prev === undefined) delete process.env.VLLM_TUNE_WORKERS;
+      else process.env.VLLM_TUNE_WORKERS = prev;
+    }
+  });
+
   it('a file too small for two ranges is not cut', async () => {
     const small = await read(write('small.json', response(fleet(1, 4))), 4);
     expect(small.taken).toBe(0);

@@ -16,7 +16,6 @@
 //   as `pushMany` stores them (the worker classifies each batch with the same `batchKind`).
 
 import { existsSync, promises as fsp } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SampleValues } from '../../model/series.js';
@@ -72,12 +71,6 @@ export interface RunResult {
 /** Ranges handed over by workers in this process so far (tests check that the parallel path ran). */
 export const parallelStats = { rangesTaken: 0, seriesTaken: 0 };
 
-/** Worker count: `workers` as given, else VLLM_TUNE_WORKERS, else the cores available. */
-export function workerCount(requested?: number): number {
-  const env = process.env.VLLM_TUNE_WORKERS;
-  const n = requested ?? (env !== undefined && env !== '' ? Number(env) : os.availableParallelism());
-  return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1;
-}
 
 function minRangeBytes(): number {
   const env = Number(process.env.VLLM_TUNE_PARALLEL_MIN_BYTES);
