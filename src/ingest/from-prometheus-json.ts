@@ -32,7 +32,9 @@ export const promJsonAdapter: Adapter = {
   label: 'Prometheus HTTP API JSON (query_range / query)',
   sniff: (_head, headText) => sniffPrometheusJson(headText),
   async read(src, ctx) {
-    const handoff = await planRanges(src, readerThreads(ctx.options.workers));
+    const threads = readerThreads(ctx.options.workers);
+    // Planning is an optimisation: if it fails (a read error while looking for cuts), read on one thread.
+    const handoff = await planRanges(src, threads).catch(() => undefined);
     const reader = new PromJsonReader(src, ctx, handoff);
     try {
       return await reader.readAll();

@@ -111,7 +111,12 @@ export class RangeHandoff {
 
   constructor(jobs: RangeJob[]) {
     for (const job of jobs) {
-      const w = new Worker(WORKER_URL, { workerData: job });
+      let w: Worker;
+      try {
+        w = new Worker(WORKER_URL, { workerData: job });
+      } catch {
+        continue; // no thread for this range (resource limits): the main thread reads it
+      }
       this.workers.push(w);
       this.jobs.set(
         job.start,
@@ -122,7 +127,7 @@ export class RangeHandoff {
         }),
       );
     }
-    this.threads = jobs.length + 1;
+    this.threads = this.workers.length + 1;
   }
 
   /** The result of the range that starts at `abs`, if a worker read one (each is taken once). */
