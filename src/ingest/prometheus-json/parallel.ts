@@ -19,10 +19,10 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SampleValues } from '../../model/series.js';
-import { withPosition } from '../../errors.js';
 import type { SampleSink } from '../sink.js';
 import type { InputSource } from '../source.js';
 import type { SeriesTallies } from './series-object.js';
+import { openAt } from './reader.js';
 
 /** Smallest range worth a worker: below it, thread start-up and the hand-over cost more than they save. */
 export const DEFAULT_MIN_RANGE_BYTES = 32 * 1024 * 1024;
@@ -144,12 +144,7 @@ export class RangeHandoff {
     for (const s of run.series) {
       const labels: Record<string, string> = Object.create(null);
       for (let i = 0; i < s.labels.length; i += 2) labels[s.labels[i]] = s.labels[i + 1];
-      let acc;
-      try {
-        acc = sink.open(s.name, labels, s.n);
-      } catch (e) {
-        throw withPosition(e, { byte: s.atAbs });
-      }
+      const acc = openAt(sink, s.name, labels, s.n, s.atAbs);
       if (s.block) acc.pushBlock(run.cols[s.col].subarray(0, s.n), s.block, s.n);
       else acc.pushMany(s.rawT!, s.rawV!, s.n);
       sink.countSamples(s.n);

@@ -8,6 +8,9 @@ import { InputError, withPosition } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
 import { SeriesObjectReader, UNNAMED_METRIC, type SeriesTarget } from './series-object.js';
 import type { RangeHandoff } from './parallel.js';
+import type { Labels } from '../../model/series.js';
+import type { SampleSink } from '../sink.js';
+import type { SeriesAccumulator } from '../accumulator.js';
 
 export { UNNAMED_METRIC };
 
@@ -258,19 +261,21 @@ export class PromJsonReader {
   }
 }
 
-/** The file reader's target: the sample sink (a series or label-length limit errs at the series). */
+/** The series of the object at `atAbs` in the sink (a series or label-length limit errs at that object). */
+export function openAt(sink: SampleSink, name: string, labels: Labels, n: number, atAbs: number): SeriesAccumulator {
+  try {
+    return sink.open(name, labels, n);
+  } catch (e) {
+    throw withPosition(e, { byte: atAbs });
+  }
+}
+
+/** The file reader's target: the sample sink. */
 function sinkTarget(ctx: IngestContext): SeriesTarget {
   return {
     take(name, labels, atAbs, t, v, n) {
-      const sink = ctx.sink;
-      let acc;
-      try {
-        acc = sink.open(name, labels, n);
-      } catch (e) {
-        throw withPosition(e, { byte: atAbs });
-      }
-      acc.pushMany(t, v, n);
-      sink.countSamples(n);
+      openAt(ctx.sink, name, labels, n, atAbs).pushMany(t, v, n);
+      ctx.sink.countSamples(n);
     },
   };
 }
