@@ -2,120 +2,15 @@
 // one pathology follows from the mechanism. Their READMEs say what happens and what a correct
 // diagnosis says; the numbers in them are measured from the run itself (see readme.ts).
 
-import { COST, GPUS, MODELS, kvBytesPerTokenPerGpu, weightBytes } from './presets.js';
-import type { FaultSpec, RedeploySettings, ReplicaSpec, SimOptions, StreamSpec } from './types.js';
 
-/** An incident the scenario causes on purpose: its ground truth is measured from the engine (truth.ts). */
-export interface IncidentSpec {
-  /** Replica index. */
-  replica: number;
-  /** Finding code in the analysis vocabulary (KV_CACHE_THRASHING, PREFILL_STARVATION, …). */
-  pathology: string;
-  /** One sentence: what goes wrong and why. */
-  mechanism: string;
-  /** The generator's cause windows, offsets in seconds (a burst, the window after a redeploy …); one episode each. */
-  causes: { start: number; end: number }[];
-  /** Engine state that marks a time bin as affected. */
-  signal: 'preemptions' | 'ttft-over-target' | 'queue';
-  /** For 'queue': requests waiting at least this many (default 1). */
-  min?: number;
-  /** For 'ttft-over-target': the TTFT p95 target in seconds (default 0.5, the chat target). */
-  ttftTargetSeconds?: number;
-}
+import { GPUS, MODELS } from './presets.js';
+import type { FaultSpec } from './types.js';
+import { chat, fleet, rag, recurring, replica, HOUR, MIN, type Scenario, type WhatIfSpec } from './scenario-kit.js';
+import { pairScenarios } from './scenarios-pairs.js';
+import { MI300X_DECODE_STEP, profileJoinScenarios } from './scenarios-profile.js';
 
-/** A counterfactual run of one replica with other settings on the same requests (truth.json `whatIf`). */
-export interface WhatIfSpec {
-  replica: number;
-  label: string;
-  set: RedeploySettings;
-}
-
-export interface ScenarioParams {
-  hours: number;
-  replicas: number;
-}
-
-export interface Scenario {
-  name: string;
-  /** One line, for `--list`. */
-  summary: string;
-  defaultHours: number;
-  defaultReplicas: number;
-  /** What happens and when (Markdown paragraphs); `{T}` placeholders are not used: times are stated in minutes. */
-  story: string;
-  /** What a correct diagnosis says (Markdown bullet list). */
-  diagnosis: string;
-  /** Input warnings the scenario causes on purpose (ingest warning codes). */
-  expectedWarnings: string[];
-  /** Scrape interval of the dataset (default 10 s); long windows use a coarser one to stay small. */
-  defaultIntervalSeconds?: number;
-  build(p: ScenarioParams): ReplicaSpec[];
-  /** Incidents caused on purpose, for the ground truth. */
-  incidents?(specs: ReplicaSpec[], opts: SimOptions): IncidentSpec[];
-  /** Counterfactual runs recorded in the ground truth. */
-  whatIf?(specs: ReplicaSpec[]): WhatIfSpec[];
-  /** Capacity of a replica at these targets (truth.json `capacity`, `demand`, `saturation`). */
-  capacity?: { replica: number; targets: { ttftP95Seconds: number; tbtP95Seconds: number } };
-  /** One half of a before/after pair: the same requests, the other scenario's settings. */
-  pair?: { name: string; role: 'before' | 'after'; peer: string };
-  /** Real files kept in the dataset directory next to the generated ones (not written by the simulator; listed in its README). */
-  companions?: { file: string; what: string }[];
-}
-
-/**
- * The real decode step `gemm-bound-capped` pairs with:
- * test/fixtures/real/traces/inference__vllm_decode_full__graph_execution.json.gz (vLLM, GPT-OSS-20B on an
- * MI300X, CUDA/HIP graphs). Its annotation `execute_32_context_0(…)_generation_32(sq32sk55086…)` says 32
- * decode sequences holding 55,086 KV tokens in all; its profiled GPU span is 10.74 ms (`vllm-tune analyze`).
- */
-export const MI300X_DECODE_STEP = { sequences: 32, kvTokens: 55086, gpuSeconds: 10.74e-3 };
-
-const MIN = 60;
-const HOUR = 3600;
-
-/** Chat traffic with a handful of popular system prompts. */
-/** The chat stream the scenarios share (a ±20 % six-hour swing; `extra` overrides any part). */
-export function chat(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
-  return {
-    name: 'chat',
-    rate: { rps, diurnal: { amplitude: 0.2, periodSeconds: 6 * HOUR, phase: 0 } },
-    prompt: { median: 350, sigma: 0.8 },
-    output: { median: 180, sigma: 0.7 },
-    maxTokens: [512, 1024, 1024, 2048],
-    prefix: { share: 0.7, count: 6, length: { median: 600, sigma: 0.3 }, zipf: 1 },
-    ...extra,
-  };
-}
-
-/** Replica i of a scenario fleet: Llama-3.1-8B on one H100 with vLLM's usual settings, `over` on top. */
-export function replica(i: number, over: Partial<ReplicaSpec>): ReplicaSpec {
-  return {
-    instance: `10.0.0.${11 + i}:8000`,
-    hostname: `gpu-node-${i + 1}`,
-    gpu: GPUS['h100-80gb'],
-    model: MODELS['llama-3.1-8b'],
-    tensorParallelSize: 1,
-    maxNumSeqs: 256,
-    maxNumBatchedTokens: 8192,
-    maxModelLen: 8192,
-    blockSize: 16,
-    gpuMemoryUtilization: 0.9,
-    enablePrefixCaching: true,
-    enableChunkedPrefill: true,
-    kvCacheDtype: 'auto',
-    streams: [chat(5)],
-    faults: [],
-    baseRssBytes: 3.1e9 + i * 0.07e9,
-    vllmVersion: '0.11.0',
-    ...over,
-  };
-}
-
-function fleet(n: number, make: (i: number) => Partial<ReplicaSpec>): ReplicaSpec[] {
-  const out: ReplicaSpec[] = [];
-  for (let i = 0; i < n; i++) out.push(replica(i, make(i)));
-  return out;
-}
+export type { IncidentSpec, Scenario, ScenarioParams, WhatIfSpec } from './scenario-kit.js';
+export { chat, replica, MI300X_DECODE_STEP };
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -352,88 +247,6 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 
-/** Retrieval-augmented requests: long prompts (a few thousand tokens), answers of a few hundred. */
-function rag(rps: number, extra: Partial<StreamSpec> = {}): StreamSpec {
-  return {
-    name: 'rag',
-    rate: { rps },
-    prompt: { median: 3000, sigma: 0.45 },
-    output: { median: 350, sigma: 0.5 },
-    maxTokens: [1024, 2048],
-    prefix: { share: 0.5, count: 3, length: { median: 500, sigma: 0.2 }, zipf: 1 },
-    ...extra,
-  };
-}
-
-/** Window offsets (s) of a burst every `everyHours` hours starting at `firstHour`, `minutes` long, within `hours`. */
-function recurring(hours: number, firstHour: number, everyHours: number, minutes: number[]): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  for (let h = firstHour, i = 0; h * HOUR < hours * HOUR; h += everyHours, i++) {
-    const start = h * HOUR;
-    out.push({ start, end: Math.min(hours * HOUR, start + minutes[i % minutes.length] * MIN) });
-  }
-  return out;
-}
-
-/** A misconfiguration and its fix on the very same requests (same seed, same streams): two datasets. */
-function pairScenarios(): Scenario[] {
-  const kv = (gpuMemoryUtilization: number) => (p: ScenarioParams) =>
-    fleet(p.replicas, () => ({ gpuMemoryUtilization, maxModelLen: 16384, streams: [chat(3), rag(2.2)] }));
-  const seqs = (maxNumSeqs: number) => (p: ScenarioParams) => fleet(p.replicas, () => ({ maxNumSeqs, streams: [chat(3.7)] }));
-  const kvStory =
-    'Two replicas of Llama-3.1-8B-Instruct on H100 serve chat plus retrieval-augmented requests (≈ 3,000-token prompts) for an hour. ';
-  const seqsStory = 'Two replicas of Llama-3.1-8B-Instruct on H100 serve about 3.7 chat requests/s each for an hour. ';
-  return [
-    {
-      name: 'fix-kv-pool-before',
-      summary: 'Before/after pair, before: gpu_memory_utilization 0.31 under a long-prompt mix — KV thrashing on both replicas',
-      defaultHours: 1,
-      defaultReplicas: 2,
-      story: `${kvStory}Both run gpu_memory_utilization 0.31: a 61k-token pool for a mix that needs more; they preempt and recompute all hour, the queue grows and TTFT climbs to tens of seconds. fix-kv-pool-after is the same hour, the same requests, with 0.9.`,
-      diagnosis: '- KV_CACHE_THRASHING on both replicas (the fleet), with queue build-up and TTFT breach as consequences.\n- Compared with fix-kv-pool-after: preemptions and the queue vanish, TTFT p95 drops by two orders of magnitude.',
-      expectedWarnings: [],
-      build: kv(0.31),
-      incidents: (specs, opts) =>
-        specs.map((_, i) => ({ replica: i, pathology: 'KV_CACHE_THRASHING', mechanism: 'a 61k-token pool holds fewer long-prompt sequences than max_num_seqs 256 admits', causes: [{ start: 0, end: opts.durationSeconds }], signal: 'preemptions' as const })),
-      pair: { name: 'fix-kv-pool', role: 'before', peer: 'fix-kv-pool-after' },
-    },
-    {
-      name: 'fix-kv-pool-after',
-      summary: 'Before/after pair, after: the same hour and requests with gpu_memory_utilization 0.9 — no preemption',
-      defaultHours: 1,
-      defaultReplicas: 2,
-      story: `${kvStory}Both run gpu_memory_utilization 0.9 (a 446k-token pool): no preemption, no queue. fix-kv-pool-before is the same hour, the same requests, with 0.31.`,
-      diagnosis: '- No preemption, no queue; end-to-end p95 near the chat profile\'s 10 s target (RAG answers are long).\n- Compared with fix-kv-pool-before: the fix worked — preemptions gone, TTFT p95 down by two orders of magnitude, throughput the same (same requests).',
-      expectedWarnings: [],
-      build: kv(0.9),
-      pair: { name: 'fix-kv-pool', role: 'after', peer: 'fix-kv-pool-before' },
-    },
-    {
-      name: 'fix-max-num-seqs-before',
-      summary: 'Before/after pair, before: max_num_seqs 8 — running pinned at 8, a queue, TTFT dominated by waiting',
-      defaultHours: 1,
-      defaultReplicas: 2,
-      story: `${seqsStory}Both run max_num_seqs 8: running is pinned at 8, a queue forms and TTFT is mostly waiting while the GPU has room. fix-max-num-seqs-after is the same hour, the same requests, with max_num_seqs 64.`,
-      diagnosis: '- GPU_UNDERUTILIZED (config-bound) on the fleet, with QUEUE_BUILDUP and a TTFT breach.\n- Compared with fix-max-num-seqs-after: the queue vanishes, TTFT p95 drops to a prefill.',
-      expectedWarnings: [],
-      build: seqs(8),
-      incidents: (specs, opts) =>
-        specs.map((_, i) => ({ replica: i, pathology: 'GPU_UNDERUTILIZED', mechanism: 'max_num_seqs 8 caps the batch: requests queue behind a full running set while the GPU has room', causes: [{ start: 0, end: opts.durationSeconds }], signal: 'queue' as const, min: 5 })),
-      pair: { name: 'fix-max-num-seqs', role: 'before', peer: 'fix-max-num-seqs-after' },
-    },
-    {
-      name: 'fix-max-num-seqs-after',
-      summary: 'Before/after pair, after: the same hour and requests with max_num_seqs 64 — no queue',
-      defaultHours: 1,
-      defaultReplicas: 2,
-      story: `${seqsStory}Both run max_num_seqs 64: batches grow with the load, nothing waits. fix-max-num-seqs-before is the same hour, the same requests, with max_num_seqs 8.`,
-      diagnosis: '- No finding above info.\n- Compared with fix-max-num-seqs-before: the fix worked — queue gone, TTFT p95 from seconds to tens of milliseconds; inter-token latency a little higher (bigger batches), throughput the same.',
-      expectedWarnings: [],
-      build: seqs(64),
-      pair: { name: 'fix-max-num-seqs', role: 'after', peer: 'fix-max-num-seqs-before' },
-    },
-  ];
-}
 
 const NEW_SCENARIOS: Scenario[] = [
   {
@@ -693,79 +506,6 @@ const NEW_SCENARIOS: Scenario[] = [
 ];
 
 SCENARIOS.push(...NEW_SCENARIOS, ...profileJoinScenarios());
-
-
-/** Issue 12 §4: metrics of the deployment whose decode step a real trace shows, generated to agree with it. */
-function profileJoinScenarios(): Scenario[] {
-  const gpu = GPUS.mi300x;
-  const model = MODELS['gpt-oss-20b'];
-  // Chat with longer prompts and answers than the other scenarios, so that a running request's context is
-  // near the trace's 55,086 / 32 ≈ 1,721 tokens.
-  const stream = (rps: number) => chat(rps, { prompt: { median: 800, sigma: 0.8 }, output: { median: 250, sigma: 0.7 } });
-  // Calibrate the memory term of the step-time model so that the trace's step (32 sequences, 55,086 KV
-  // tokens) takes the trace's GPU time.
-  const step = MI300X_DECODE_STEP;
-  const batch = step.sequences;
-  const touched = 1 - Math.pow(1 - model.experts!.topK / model.experts!.count, batch);
-  const modelled = (weightBytes(model, 1, touched) + step.kvTokens * kvBytesPerTokenPerGpu(model, 'auto', 1)) / (gpu.memBandwidth * COST.bandwidthEfficiency);
-  const memoryScale = Math.round((step.gpuSeconds / modelled) * 1000) / 1000;
-  const spec = (i: number, rps: number) =>
-    replica(i, { gpu, model, maxNumSeqs: batch, maxModelLen: model.maxPosition, streams: [stream(rps)], stepTimeScale: { compute: 1, memory: memoryScale }, baseRssBytes: 3.4e9 + i * 0.07e9 });
-  return [
-    {
-      name: 'gemm-bound-capped',
-      summary: 'A real MI300X decode trace (GPT-OSS-20B, 32 sequences, MoE GEMMs 66 % of GPU time) with metrics generated to match: one replica sits at max_num_seqs 32 with a queue and an empty KV pool',
-      defaultHours: 1,
-      defaultReplicas: 2,
-      story:
-        'Two replicas of openai/gpt-oss-20b (MXFP4 experts), each on one AMD Instinct MI300X, both started with max_num_seqs 32 ' +
-        "and vLLM's other defaults, serve chat with prompts of about 1,500 tokens and answers of about 300. The router pins a heavy " +
-        'tenant to the first replica (10.0.0.11:8000): about 8 requests/s arrive there, more than 32 running sequences serve, so ' +
-        'num_requests_running sits at 32 from the first minutes with a queue behind it that grows to about 1,400, while the KV pool ' +
-        '(3.5 million tokens) stays under 2 % full. The second replica (10.0.0.12:8000) gets about 3.3 requests/s and runs 9–11 ' +
-        'sequences: it never reaches the cap.\n\n' +
-        '**What is real and what is generated.** `vllm-decode-mi300x.trace.json.gz` is real: a torch-profiler (Kineto) trace of ' +
-        'one vLLM decode step of GPT-OSS-20B on an MI300X, from the TraceLens project (a byte copy of ' +
-        '`test/fixtures/real/traces/inference__vllm_decode_full__graph_execution.json.gz`; provenance and MIT license in ' +
-        '`test/fixtures/real/SOURCES.md`). What the trace itself shows: 32 decode sequences holding 55,086 KV tokens (its ' +
-        'annotation `execute_32_context_0(…)_generation_32(sq32sk55086…)`), GPT-OSS-20B shapes (hidden 2,880, vocabulary 201,088), ' +
-        '24 layers of kernels, MXFP4 MoE GEMMs (`_matmul_ogs_*_bf16xbf16xmxfp4*`), CUDA/HIP graphs, a GPU of 192 GiB with 304 ' +
-        'compute units (gfx 9.4, an MI300X), world size 1 — and input buffers of 1,024 rows, so the engine that was profiled ran ' +
-        'with a larger cap than 32: its batch was 32 because 32 requests were running, not because of a cap. Everything else is ' +
-        'generated by the simulator: the metrics, the server log and truth.json, with the same model, GPU and tensor parallelism, ' +
-        "a running batch of 32, and the step-time model's memory term scaled ×" + `${memoryScale} so that the trace's step ` +
-        `(32 sequences, 55,086 KV tokens) takes the trace's ${(step.gpuSeconds * 1000).toFixed(2)} ms of GPU time (the roofline ` +
-        `alone gives ${(modelled * 1000).toFixed(2)} ms): inter-token latency on the capped replica is that plus the 2 ms step overhead. ` +
-        'So the pair is what a user would hold had the trace been captured on 10.0.0.11:8000. An AMD GPU has no dcgm-exporter: ' +
-        'there are no DCGM series. The KV pool is the simulator\'s: it counts all 24 layers as full attention, where vLLM\'s ' +
-        'hybrid KV cache manager keeps only a 128-token window for the 12 sliding-window layers, so a real pool of this size ' +
-        'holds more tokens still; the recommendation below (capped at 1,024) would not change.',
-      diagnosis:
-        "- GEMM_BOUND (warning) on the trace's GPU (rank 0): dense + MoE grouped GEMMs 77.1 % of GPU time (MoE 65.6 %), joined " +
-        'with the metrics: the running batch of 10.0.0.11:8000 sat at its cap of 32 with KV usage about 1 %. Raise max_num_seqs ' +
-        "on that replica, sized from its own KV pool: 0.9 × 3,479,968 tokens ÷ about 1,840 tokens per request ≈ 1,700 requests, " +
-        "capped at 1,024 (vLLM's largest default). The finding and the recommendation show the GEMM share from the trace next " +
-        'to the cap, the KV usage and the pool arithmetic from the metrics. Nothing is proposed for 10.0.0.12:8000.\n' +
-        '- GPU_UNDERUTILIZED, config-bound, on 10.0.0.11:8000 (the same cap seen from the metrics alone), with the QUEUE_BUILDUP ' +
-        'and LATENCY_SLO_BREACH it causes; GPU_UNDERUTILIZED demand-bound (info) on 10.0.0.12:8000.\n' +
-        '- The trace alone (no metrics) gives GEMM_BOUND with no setting to change: whether the batch can grow depends on the ' +
-        'running cap and the KV pool, which only metrics show.',
-      expectedWarnings: [],
-      companions: [{ file: 'vllm-decode-mi300x.trace.json.gz', what: 'real Kineto trace of one vLLM decode step of GPT-OSS-20B at batch 32 on an MI300X (TraceLens, MIT; see test/fixtures/real/SOURCES.md), not written by the simulator' }],
-      build: (p) => Array.from({ length: p.replicas }, (_, i) => spec(i, i === 0 ? 7.5 : 3)),
-      incidents: (specs, opts) => [
-        {
-          replica: 0,
-          pathology: 'GPU_UNDERUTILIZED',
-          mechanism: 'max_num_seqs 32 caps the batch: requests queue behind a full running set while the KV pool is almost empty',
-          causes: [{ start: 0, end: opts.durationSeconds }],
-          signal: 'queue' as const,
-          min: 5,
-        },
-      ],
-    },
-  ];
-}
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
