@@ -3,6 +3,7 @@
 
 import type { Resolved } from '../model/metric-catalog.js';
 import type { Labels, SampleValues } from '../model/series.js';
+import { sharedFloat64, sharedInt32 } from '../model/shared-memory.js';
 
 const EMPTY = new Float64Array(0);
 
@@ -209,7 +210,7 @@ export class SeriesAccumulator {
     }
     this.appendTimes(t, n);
     this.seal();
-    const block = allInt ? new Int32Array(n) : new Float64Array(n);
+    const block = allInt ? sharedInt32(n) : sharedFloat64(n);
     block.set(n === v.length ? v : v.subarray(0, n));
     this.blocks.push(block);
     this.length += n;
@@ -267,14 +268,14 @@ export class SeriesAccumulator {
   private startBlock(): void {
     const size = Math.max(this.nextBlock, Math.ceil(this.length * (GROWTH - 1)), 64);
     this.nextBlock = size;
-    this.cur = new Int32Array(size);
+    this.cur = sharedInt32(size);
     this.curInt = true;
     this.curLen = 0;
   }
 
   /** The block being filled holds a value int32 cannot: make it float64 (earlier blocks stay as they are). */
   private curToFloat(): void {
-    const f = new Float64Array(this.cur.length);
+    const f = sharedFloat64(this.cur.length);
     f.set(this.cur.subarray(0, this.curLen));
     this.cur = f;
     this.curInt = false;
@@ -291,7 +292,7 @@ export class SeriesAccumulator {
     if (blocks.length === 1) return { t, v: blocks[0] };
     let allInt = true;
     for (const b of blocks) if (!(b instanceof Int32Array)) allInt = false;
-    const v = allInt ? new Int32Array(this.length) : new Float64Array(this.length);
+    const v = allInt ? sharedInt32(this.length) : sharedFloat64(this.length);
     let k = 0;
     for (const b of blocks) {
       v.set(b, k);

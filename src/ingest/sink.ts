@@ -5,6 +5,7 @@
 import { limitError, limits } from '../limits.js';
 import { resolveMetricName } from '../model/metric-catalog.js';
 import { canonicalLabels, labelsKey, type InputWarning, type Labels, type SampleValues, type Series } from '../model/series.js';
+import { sharedCopy, sharedFloat64, sharedInt32 } from '../model/shared-memory.js';
 import { SeriesAccumulator, TimePool } from './accumulator.js';
 
 // The per-series storage lives in accumulator.ts; importers of sink.js keep finding it here.
@@ -137,7 +138,7 @@ export class SampleSink {
       // Copy out of over-allocated buffers so memory matches what is kept; exact blocks (a series
       // read in one batch, or joined by take()) are handed over without a copy.
       const exact = v.byteLength === v.buffer.byteLength;
-      const series: Series = { name: acc.resolved.name, labels: acc.labels, t: acc.unordered ? times.intern(t, false) : times.internPrefix(t), v: exact ? v : v.slice() };
+      const series: Series = { name: acc.resolved.name, labels: acc.labels, t: acc.unordered ? times.intern(t, false) : times.internPrefix(t), v: exact ? v : sharedCopy(v) };
       out.push(acc.rawName !== acc.resolved.name ? { ...series, rawName: acc.rawName } : series);
       acc.release();
     }
@@ -200,7 +201,7 @@ class TimeInterner {
     let list = this.byKey.get(key);
     if (!list) this.byKey.set(key, (list = []));
     for (const c of list) if (sameArray(c, t)) return c;
-    const own = copy ? t.slice() : t;
+    const own = copy ? sharedCopy(t) : t;
     if (list.length < 8) list.push(own);
     return own;
   }
@@ -220,8 +221,8 @@ function sortDedup(t: Float64Array, v: SampleValues): { t: Float64Array; v: Samp
   let reordered = false;
   for (let i = 1; i < n; i++) if (t[i] < t[i - 1]) { reordered = true; break; }
   if (reordered) idx.sort((a, b) => t[a] - t[b] || a - b);
-  const ot = new Float64Array(n);
-  const ov = v instanceof Int32Array ? new Int32Array(n) : new Float64Array(n);
+  const ot = sharedFloat64(n);
+  const ov = v instanceof Int32Array ? sharedInt32(n) : sharedFloat64(n);
   let m = 0;
   let duplicates = 0;
   for (let k = 0; k < n; k++) {

@@ -10,6 +10,7 @@ import { InputError } from '../../errors.js';
 import { BATCH_HAS_BAD, BATCH_INT32, batchKind } from '../accumulator.js';
 import { JsonByteReader } from '../bytes/json-reader.js';
 import { CHUNK_BYTES, fileChunks } from '../source.js';
+import { sharedFloat64, sharedInt32 } from '../../model/shared-memory.js';
 import type { RangeJob, RunResult, RunSeries } from './parallel.js';
 import { SeriesObjectReader, type SeriesTarget } from './series-object.js';
 
@@ -37,9 +38,9 @@ class RunCollector implements SeriesTarget {
       this.series.push({ name, labels: flat, atAbs, n, col: -1, rawT, rawV });
       return;
     }
-    const block: SampleValues = kind === BATCH_INT32 ? new Int32Array(n) : new Float64Array(n);
+    // Shared memory: the block is the stored series, which analysis workers later read without a copy.
+    const block: SampleValues = kind === BATCH_INT32 ? sharedInt32(n) : sharedFloat64(n);
     block.set(v.subarray(0, n));
-    this.transfer.push(block.buffer as ArrayBuffer);
     this.series.push({ name, labels: flat, atAbs, n, col: this.column(t, n), block });
   }
 
