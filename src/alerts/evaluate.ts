@@ -7,7 +7,7 @@
 
 import type { Labels, MetricSet, Series } from '../model/series.js';
 import { labelsKey } from '../model/series.js';
-import { extrapolatedRate } from '../stats/promql.js';
+import { RateWindowCache } from '../stats/promql.js';
 import { overTime, predictLinear } from '../stats/promql-over-time.js';
 import { alignToGrid } from '../stats/resample.js';
 import { render, type Expr, type Matcher } from './expr.js';
@@ -37,6 +37,8 @@ export class Evaluator {
   /** Bytes the memo holds; past the budget the least recently used go (a cache: results are the same). */
   private memoBytes = 0;
   private readonly regexCache = new Map<string, RegExp>();
+  /** Sample windows per (timestamps, range) at the evaluation times, shared by series on one scrape grid. */
+  private readonly rateWindows = new RateWindowCache();
 
   constructor(
     metrics: MetricSet,
@@ -143,7 +145,7 @@ export class Evaluator {
         if (this.fullWindowsFrom !== undefined && (!n || this.times[n - 1] - e.rangeSeconds < this.fullWindowsFrom - 1e-9)) return out;
         for (const s of this.select(e.metric, e.matchers)) {
           let v: Float64Array;
-          if (e.fn === 'rate' || e.fn === 'increase') v = extrapolatedRate(s.t, s.v, this.times, e.rangeSeconds, true, e.fn === 'rate');
+          if (e.fn === 'rate' || e.fn === 'increase') v = this.rateWindows.rate(s.t, s.v, this.times, e.rangeSeconds, true, e.fn === 'rate');
           else if (e.fn === 'predict_linear') v = predictLinear(s.t, s.v, this.times, e.rangeSeconds, e.aheadSeconds ?? 0);
           else v = overTime(e.fn, s.t, s.v, this.times, e.rangeSeconds);
           if (this.fullWindowsFrom !== undefined) {

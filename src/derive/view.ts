@@ -5,7 +5,7 @@
 import type { MetricSet, Series } from '../model/series.js';
 import type { ServingConfig } from '../model/serving-config.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { evalGrid, histogramQuantileDetail, histogramQuantileSeries, rate, sumAligned } from '../stats/promql.js';
+import { evalGrid, histogramQuantileDetail, histogramQuantileSeries, RateWindowCache, sumAligned } from '../stats/promql.js';
 import { alignToGrid } from '../stats/resample.js';
 import { replicaIdOf, typicalStep } from './inventory.js';
 import { SLO_PROFILES, type SloTargets } from './slo.js';
@@ -51,13 +51,14 @@ export class AnalysisView {
   readonly end: number;
   readonly replicas: Scope[];
   private readonly cache = new Map<string, unknown>();
-  /** Per-series values on the grid, computed once whatever asks (see seriesRate / aligned). */
-  private readonly rates = new WeakMap<Series, Float64Array>();
+  /** Per-series gauge values on the grid, computed once whatever asks (see aligned). */
   private readonly alignedBySeries = new WeakMap<Series, Float64Array>();
   /** Per-series increase over the window: each bucket is asked for by its replica and by the fleet. */
   private readonly increases = new WeakMap<Series, number>();
   /** A histogram's bucket rates summed by `le` per scope, shared by every quantile of it. */
   private readonly bucketRates = new Map<string, { les: number[]; summed: Float64Array[] } | null>();
+  /** Rate windows per (timestamps, eval times, range): the series of one scrape grid share them. */
+  private readonly rateWindows = new RateWindowCache();
 
   constructor(
     readonly metrics: MetricSet,
@@ -156,13 +157,15 @@ export class AnalysisView {
   }
 
   /**
-   * One series' per-second rate on the grid (PromQL rate over `rateWindow`), computed once: a
-   * histogram bucket's rate serves every percentile, its replica and the fleet.
+   * PromQL `sum(rate(x[rangeSeconds]))` over `list` at each of `at`: each series' rate added in list
+   * order as sumAligned adds (NaN where no series has a value), without an array per series. `at` must
+   * not change afterwards: the sample windows found for it are kept and shared by every series on the
+   * same timestamps (one scrape grid: found once, not once per series).
    */
-  private seriesRate(s: Series): Float64Array {
-    let r = this.rates.get(s);
-    if (!r) this.rates.set(s, (r = rate(s.t, s.v, this.grid, this.rateWindow)));
-    return r;
+  rateSum(list: readonly Series[], at: Float64Array, rangeSeconds: number): Float64Array {
+    const sum = new Float64Array(at.length).fill(NaN);
+    for (const s of list) this.rateWindows.addRate(sum, s.t, s.v, at, rangeSeconds, true, true);
+    return sum;
   }
 
   /** A gauge on the grid: summed or averaged across the scope's series (NaN where none is current). */
@@ -179,7 +182,7 @@ export class AnalysisView {
     return this.memo(`rate:${name}:${scope}:${JSON.stringify(match ?? {})}`, () => {
       const list = this.series(name, scope, match);
       if (!list.length || this.grid.length === 0) return null;
-      return combine(list.map((s) => this.seriesRate(s)), 'sum');
+      return this.rateSum(list, this.grid, this.rateWindow);
     });
   }
 
@@ -258,16 +261,16 @@ export class AnalysisView {
     let out: { les: number[]; summed: Float64Array[] } | null = null;
     const buckets = this.series(histogramParts(base).bucket, scope);
     if (buckets.length && this.grid.length) {
-      const byLe = new Map<number, Float64Array[]>();
+      const byLe = new Map<number, Series[]>();
       for (const s of buckets) {
         const le = parseLe(s.labels.le);
         if (Number.isNaN(le)) continue;
         let l = byLe.get(le);
         if (!l) byLe.set(le, (l = []));
-        l.push(this.seriesRate(s));
+        l.push(s);
       }
       const les = [...byLe.keys()].sort((a, b) => a - b);
-      out = { les, summed: les.map((le) => combine(byLe.get(le)!, 'sum')) };
+      out = { les, summed: les.map((le) => this.rateSum(byLe.get(le)!, this.grid, this.rateWindow)) };
     }
     this.bucketRates.set(key, out);
     return out;

@@ -5,7 +5,7 @@
 import type { Series } from '../model/series.js';
 import type { QuantileBucket } from '../model/result.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { histogramQuantile, histogramQuantileDetail, histogramQuantileSeries, rate } from '../stats/promql.js';
+import { histogramQuantile, histogramQuantileDetail, histogramQuantileSeries } from '../stats/promql.js';
 import { nanSummary } from '../stats/summary.js';
 import { combine, FLEET, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
 
@@ -143,8 +143,7 @@ export function centredRate(view: AnalysisView, name: SeriesName, scope: Scope, 
     const list = view.series(name, scope, match);
     if (!list.length || view.grid.length === 0) return null;
     if (fromReplicas(view, name, scope, match)) return sumOf(view.replicas.map((r) => centredRate(view, name, r, windowSeconds, match)));
-    const at = shifted(view.grid, windowSeconds / 2);
-    return combine(list.map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum');
+    return view.rateSum(list, shiftedGrid(view, windowSeconds / 2), windowSeconds);
   });
 }
 
@@ -178,9 +177,9 @@ export function centredBucketRates(view: AnalysisView, base: HistogramName, scop
       if (!les.length || les[les.length - 1] !== Infinity) return null;
       return { les, rates: les.map((le) => sumOf(parts.map((p) => p.rates[p.les.indexOf(le)] ?? null))!) };
     }
-    const at = shifted(view.grid, windowSeconds / 2);
-    const b = bucketsByLe(list, (s) => rate(s.t, s.v, at, windowSeconds));
-    return b && { les: b.les, rates: b.les.map((le) => combine(b.byLe.get(le)!, 'sum')) };
+    const at = shiftedGrid(view, windowSeconds / 2);
+    const b = bucketsByLe(list, (s) => s);
+    return b && { les: b.les, rates: b.les.map((le) => view.rateSum(b.byLe.get(le)!, at, windowSeconds)) };
   });
 }
 
@@ -260,8 +259,8 @@ function leRate(view: AnalysisView, base: HistogramName, le: number, scope: Scop
     const list = view.series(name, scope).filter((s) => parseLe(s.labels.le) === le);
     if (!list.length) return null;
     if (fromReplicas(view, name, scope)) return sumOf(view.replicas.map((r) => leRate(view, base, le, r, windowSeconds, align)));
-    const at = align === 'centred' ? shifted(view.grid, windowSeconds / 2) : view.grid;
-    return combine(list.map((s) => rate(s.t, s.v, at, windowSeconds)), 'sum');
+    const at = align === 'centred' ? shiftedGrid(view, windowSeconds / 2) : view.grid;
+    return view.rateSum(list, at, windowSeconds);
   });
 }
 
@@ -354,6 +353,11 @@ export function centredGauge(view: AnalysisView, name: MetricName, scope: Scope,
     if (!g) return null;
     return rollingMean(g, Math.max(1, Math.round(windowSeconds / view.step)));
   });
+}
+
+/** The grid moved later by `by` seconds: one array per shift, so rates on it share their sample windows. */
+function shiftedGrid(view: AnalysisView, by: number): Float64Array {
+  return view.memo(`shifted-grid:${by}`, () => shifted(view.grid, by));
 }
 
 function shifted(grid: Float64Array, by: number): Float64Array {

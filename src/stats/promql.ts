@@ -102,6 +102,8 @@ function durationSeconds(ms: number): number {
 
 /** Drop NaN samples (staleness markers) once, so the hot loop needs no checks. Returns inputs when clean. */
 function withoutNaN(t: Float64Array, v: Float64Array | Int32Array): { t: Float64Array; v: Float64Array | Int32Array } {
+  // An Int32Array holds no NaN: nothing to look at.
+  if (v instanceof Int32Array) return { t, v };
   let nan = 0;
   for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) nan++;
   if (nan === 0) return { t, v };
@@ -117,10 +119,227 @@ function withoutNaN(t: Float64Array, v: Float64Array | Int32Array): { t: Float64
   return { t: tt, v: vv };
 }
 
+/** Indices i with v[i] < v[i−1], appended to `out` (one loop per storage type, each monomorphic). */
+function resetsInt32(v: Int32Array, out: number[]): void {
+  const n = v.length;
+  if (n < 2) return;
+  let prev = v[0];
+  for (let i = 1; i < n; i++) {
+    const x = v[i];
+    if (x < prev) out.push(i);
+    prev = x;
+  }
+}
+
+function resetsFloat64(v: Float64Array, out: number[]): void {
+  const n = v.length;
+  if (n < 2) return;
+  let prev = v[0];
+  for (let i = 1; i < n; i++) {
+    const x = v[i];
+    if (x < prev) out.push(i);
+    prev = x;
+  }
+}
+
+/**
+ * The sample windows of a range selector `x[rangeSeconds]` at each of `evalTimes` over timestamps `t`,
+ * and everything of Prometheus's extrapolation that depends only on the timestamps. Series that share
+ * a scrape grid (the same `t` array) share these: computing them once and then `extrapolatedRateIn`
+ * per series gives the same numbers as `extrapolatedRate` per series (which is exactly that).
+ * Valid for values without NaN (a series with NaN values is cleaned and windowed on its own).
+ */
+export interface RateWindows {
+  readonly t: Float64Array;
+  readonly evalTimes: Float64Array;
+  readonly rangeSeconds: number;
+  /** First and last sample index of each window; first = −1 where it holds fewer than 2 samples. */
+  readonly first: Int32Array;
+  readonly last: Int32Array;
+  /** (first sample − window start) and (last − first sample), seconds, as extrapolatedRate computes them. */
+  readonly durationToStart: Float64Array;
+  readonly sampledInterval: Float64Array;
+  /** The extrapolation factor when the counter's zero point does not shorten the start ([0]: increase, [1]: rate). */
+  readonly factor: [Float64Array | null, Float64Array | null];
+}
+
+/** The windows of `x[rangeSeconds]` at each eval time over timestamps `t` (see RateWindows). */
+export function rateWindows(t: Float64Array, evalTimes: Float64Array, rangeSeconds: number): RateWindows {
+  const n = t.length;
+  const m = evalTimes.length;
+  const first = new Int32Array(m);
+  const last = new Int32Array(m);
+  const durationToStart = new Float64Array(m);
+  const sampledInterval = new Float64Array(m);
+  const rangeMs = toMs(rangeSeconds);
+  // The window [mint, maxt] is samples lo..hi−1: lo the first with ms ≥ mint, hi the first with
+  // ms > maxt. Eval times are normally ascending, so both only move forward; each seeks from where it
+  // was, guessing it moves as far as last time (regular scrapes and a regular grid: usually exact), then
+  // correcting one sample at a time, so only ~2 timestamps are looked at per pointer and eval time
+  // instead of every sample.
+  let lo = 0;
+  let hi = 0;
+  let stepLo = 0;
+  let stepHi = 0;
+  let prevMaxt = -Infinity;
+  for (let k = 0; k < m; k++) {
+    const maxt = toMs(evalTimes[k]);
+    const mint = maxt - rangeMs;
+    // Not ascending: restart from the first sample.
+    if (maxt < prevMaxt) {
+      lo = 0;
+      hi = 0;
+    }
+    prevMaxt = maxt;
+    const newLo = seekMs(t, lo, n, mint, stepLo);
+    stepLo = newLo - lo;
+    lo = newLo;
+    const newHi = seekMs(t, hi, n, maxt + 1, stepHi);
+    stepHi = newHi - hi;
+    hi = newHi;
+    if (hi - lo < 2) {
+      first[k] = -1;
+      last[k] = -1;
+      continue;
+    }
+    first[k] = lo;
+    last[k] = hi - 1;
+    const firstMs = toMs(t[lo]);
+    const lastMs = toMs(t[hi - 1]);
+    durationToStart[k] = (firstMs - mint) / 1000;
+    sampledInterval[k] = (lastMs - firstMs) / 1000;
+  }
+  return { t, evalTimes, rangeSeconds, first, last, durationToStart, sampledInterval, factor: [null, null] };
+}
+
+/**
+ * Prometheus's extrapolation factor for window k of `w` once the start distance is known: the sampled
+ * interval extended to each window edge when the edge is within 1.1 average sample spacings, else by
+ * half a spacing; divided by the range for a rate. The operations of promql/functions.go, in its order.
+ */
+function extrapolationFactor(w: RateWindows, k: number, durationToStart: number, isRate: boolean, rangeSecs: number): number {
+  const count = w.last[k] - w.first[k] + 1;
+  const sampledInterval = w.sampledInterval[k];
+  const durationToEnd = (toMs(w.evalTimes[k]) - toMs(w.t[w.last[k]])) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / (count - 1);
+  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+  let extrapolateToInterval = sampledInterval;
+  if (durationToStart < extrapolationThreshold) extrapolateToInterval += durationToStart;
+  else extrapolateToInterval += averageDurationBetweenSamples / 2;
+  if (durationToEnd < extrapolationThreshold) extrapolateToInterval += durationToEnd;
+  else extrapolateToInterval += averageDurationBetweenSamples / 2;
+  let factor = extrapolateToInterval / sampledInterval;
+  if (isRate) factor /= rangeSecs;
+  return factor;
+}
+
+/** The factors of every window when the start distance is the sampled one (computed once per kind). */
+function factorsOf(w: RateWindows, isRate: boolean, rangeSecs: number): Float64Array {
+  const i = isRate ? 1 : 0;
+  let f = w.factor[i];
+  if (!f) {
+    f = new Float64Array(w.first.length);
+    for (let k = 0; k < f.length; k++) f[k] = w.first[k] < 0 ? NaN : extrapolationFactor(w, k, w.durationToStart[k], isRate, rangeSecs);
+    w.factor[i] = f;
+  }
+  return f;
+}
+
+/** Indices i with v[i] < v[i−1] (counter resets), in order: usually none. One loop per storage type. */
+function resetsOf(v: Float64Array | Int32Array): number[] {
+  const out: number[] = [];
+  if (v instanceof Int32Array) resetsInt32(v, out);
+  else resetsFloat64(v, out);
+  return out;
+}
+
+function hasNaN(v: Float64Array | Int32Array): boolean {
+  if (v instanceof Int32Array) return false;
+  for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) return true;
+  return false;
+}
+
+/**
+ * extrapolatedRate of values `v` (sampled at `w.t`) over the windows `w`: the same numbers as
+ * `extrapolatedRate(w.t, v, w.evalTimes, w.rangeSeconds, …)`, without finding the windows again.
+ */
+export function extrapolatedRateIn(w: RateWindows, v: Float64Array | Int32Array, isCounter: boolean, isRate: boolean, resets?: readonly number[]): Float64Array {
+  if (w.t.length !== v.length) throw new Error(`extrapolatedRate: t has ${w.t.length} samples, v has ${v.length}`);
+  // NaN samples are dropped before windowing: such a series gets windows of its own.
+  if (hasNaN(v)) return extrapolatedRate(w.t, v, w.evalTimes, w.rangeSeconds, isCounter, isRate);
+  return applyWindows(w, v, isCounter, isRate, null, resets);
+}
+
+/**
+ * Adds extrapolatedRate's values of `v` over the windows `w` into `sum` the way `sumAligned` adds a
+ * series (a NaN value is absent and skipped; a NaN slot of `sum` takes the value): rating each series
+ * of a group into one sum gives the bits of `sumAligned` over their rates, without an array per series.
+ */
+export function addExtrapolatedRateIn(sum: Float64Array, w: RateWindows, v: Float64Array | Int32Array, isCounter: boolean, isRate: boolean, resets?: readonly number[]): void {
+  if (w.t.length !== v.length) throw new Error(`extrapolatedRate: t has ${w.t.length} samples, v has ${v.length}`);
+  if (sum.length !== w.first.length) throw new Error(`extrapolatedRate: sum has ${sum.length} points, windows ${w.first.length}`);
+  if (hasNaN(v)) addAligned(sum, extrapolatedRate(w.t, v, w.evalTimes, w.rangeSeconds, isCounter, isRate));
+  else applyWindows(w, v, isCounter, isRate, sum, resets);
+}
+
+/** `sum` += `x` point-wise as sumAligned adds one series (NaN in x skipped, NaN in sum replaced). */
+function addAligned(sum: Float64Array, x: Float64Array): void {
+  if (x.length !== sum.length) throw new Error(`sumAligned: series lengths differ (${x.length} vs ${sum.length})`);
+  for (let i = 0; i < sum.length; i++) {
+    const y = x[i];
+    if (y !== y) continue;
+    sum[i] = sum[i] !== sum[i] ? y : sum[i] + y;
+  }
+}
+
+/**
+ * The values over the windows into a new array, or (`into` set) added into `into` as addAligned adds.
+ * `knownResets`: resetsOf(v) when the caller has it.
+ */
+function applyWindows(w: RateWindows, v: Float64Array | Int32Array, isCounter: boolean, isRate: boolean, into: Float64Array | null, knownResets?: readonly number[]): Float64Array {
+  const m = w.first.length;
+  const out = into ?? new Float64Array(m);
+  const rangeSecs = durationSeconds(toMs(w.rangeSeconds));
+  const factors = factorsOf(w, isRate, rangeSecs);
+  const { first: firsts, last: lasts, durationToStart: starts, sampledInterval: intervals } = w;
+  // A window's reset correction adds v[i−1] for each reset i inside it, in index order (what a scan of
+  // the window adds, and nothing when it holds none).
+  const resets = !isCounter ? [] : (knownResets ?? resetsOf(v));
+  const nResets = resets.length;
+  let rp = 0;
+  let prevFirst = -1;
+  for (let k = 0; k < m; k++) {
+    const first = firsts[k];
+    if (first < 0) {
+      if (!into) out[k] = NaN;
+      continue;
+    }
+    const last = lasts[k];
+    let resultValue = v[last] - v[first];
+    if (nResets > 0) {
+      if (first < prevFirst) rp = 0;
+      prevFirst = first;
+      while (rp < nResets && resets[rp] <= first) rp++;
+      for (let r = rp; r < nResets && resets[r] <= last; r++) resultValue += v[resets[r] - 1];
+    }
+    let factor = factors[k];
+    if (isCounter && resultValue > 0 && v[first] >= 0) {
+      // A counter cannot go below zero: do not extrapolate the start past the counter's zero point.
+      const durationToZero = intervals[k] * (v[first] / resultValue);
+      if (durationToZero < starts[k]) factor = extrapolationFactor(w, k, durationToZero, isRate, rangeSecs);
+    }
+    const x = resultValue * factor;
+    if (!into) out[k] = x;
+    else if (x === x) out[k] = out[k] !== out[k] ? x : out[k] + x;
+  }
+  return out;
+}
+
 /**
  * The shared core of rate/increase/delta (Prometheus's extrapolatedRate, float samples only), evaluated at
  * each of `evalTimes` (seconds) over a closed window of `rangeSeconds`. NaN where the window holds fewer
- * than 2 samples (Prometheus drops the element; a NaN is our "absent").
+ * than 2 samples (Prometheus drops the element; a NaN is our "absent"). Many series on one scrape grid:
+ * `rateWindows` once, then `extrapolatedRateIn` per series.
  */
 export function extrapolatedRate(
   tIn: Float64Array,
@@ -132,85 +351,56 @@ export function extrapolatedRate(
 ): Float64Array {
   if (tIn.length !== vIn.length) throw new Error(`extrapolatedRate: t has ${tIn.length} samples, v has ${vIn.length}`);
   const { t, v } = withoutNaN(tIn, vIn);
-  const n = t.length;
-  const out = new Float64Array(evalTimes.length);
-  const rangeMs = toMs(rangeSeconds);
-  const rangeSecs = durationSeconds(rangeMs);
+  return applyWindows(rateWindows(t, evalTimes, rangeSeconds), v, isCounter, isRate, null);
+}
 
-  // Counter resets (indices i with v[i] < v[i−1]), found in one pass: usually none, so a short list.
-  // A window's reset correction adds v[i−1] for each reset i inside it, in index order (what a scan of
-  // the window adds, and nothing when it holds none).
-  const resets: number[] = [];
-  if (isCounter) for (let i = 1; i < n; i++) if (v[i] < v[i - 1]) resets.push(i);
-  const nResets = resets.length;
+/**
+ * RateWindows by (timestamps, eval times, range), for a caller that rates many series sharing one
+ * timestamp array (one scrape grid) at the same eval times: the windows are found once, not once per
+ * series. Keyed by array identity: only for arrays that do not change while the cache is in use (the
+ * MetricSet's series and an analysis's grids). A timestamp array is windowed only the second time it is
+ * asked for with the same eval times and range, so series that each have their own timestamps cost
+ * nothing extra (they are rated as `extrapolatedRate` rates them).
+ */
+export class RateWindowCache {
+  private readonly byT = new WeakMap<Float64Array, WeakMap<Float64Array, Map<number, RateWindows | null>>>();
+  /** Counter resets per value array (usually none), found once however many windows rate it. */
+  private readonly resetsByV = new WeakMap<Float64Array | Int32Array, number[]>();
 
-  // The window [mint, maxt] is samples lo..hi−1: lo the first with ms ≥ mint, hi the first with
-  // ms > maxt. Eval times are normally ascending, so both only move forward; each seeks from where it
-  // was, guessing it moves as far as last time (regular scrapes and a regular grid: usually exact), then
-  // correcting one sample at a time, so only ~2 timestamps are looked at per pointer and eval time
-  // instead of every sample. No per-call arrays: a week × 8 replicas analysis makes ~2,500 calls over
-  // 60k-sample series.
-  let lo = 0;
-  let hi = 0;
-  let stepLo = 0;
-  let stepHi = 0;
-  let rp = 0;
-  let prevMaxt = -Infinity;
-  for (let k = 0; k < evalTimes.length; k++) {
-    const maxt = toMs(evalTimes[k]);
-    const mint = maxt - rangeMs;
-    // Not ascending: restart from the first sample.
-    if (maxt < prevMaxt) {
-      lo = 0;
-      hi = 0;
-      rp = 0;
-    }
-    prevMaxt = maxt;
-    const newLo = seekMs(t, lo, n, mint, stepLo);
-    stepLo = newLo - lo;
-    lo = newLo;
-    const newHi = seekMs(t, hi, n, maxt + 1, stepHi);
-    stepHi = newHi - hi;
-    hi = newHi;
-    const count = hi - lo;
-    if (count < 2) {
-      out[k] = NaN;
-      continue;
-    }
-    const first = lo;
-    const last = hi - 1;
-
-    let resultValue = v[last] - v[first];
-    if (nResets > 0) {
-      while (rp < nResets && resets[rp] <= first) rp++;
-      for (let r = rp; r < nResets && resets[r] <= last; r++) resultValue += v[resets[r] - 1];
-    }
-
-    const firstMs = toMs(t[first]);
-    const lastMs = toMs(t[last]);
-    let durationToStart = (firstMs - mint) / 1000;
-    const durationToEnd = (maxt - lastMs) / 1000;
-    const sampledInterval = (lastMs - firstMs) / 1000;
-    const averageDurationBetweenSamples = sampledInterval / (count - 1);
-
-    if (isCounter && resultValue > 0 && v[first] >= 0) {
-      // A counter cannot go below zero: do not extrapolate the start past the counter's zero point.
-      const durationToZero = sampledInterval * (v[first] / resultValue);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
-
-    const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
-    let extrapolateToInterval = sampledInterval;
-    if (durationToStart < extrapolationThreshold) extrapolateToInterval += durationToStart;
-    else extrapolateToInterval += averageDurationBetweenSamples / 2;
-    if (durationToEnd < extrapolationThreshold) extrapolateToInterval += durationToEnd;
-    else extrapolateToInterval += averageDurationBetweenSamples / 2;
-
-    let factor = extrapolateToInterval / sampledInterval;
-    if (isRate) factor /= rangeSecs;
-    out[k] = resultValue * factor;
+  /** extrapolatedRate of series (t, v) at `evalTimes` over `rangeSeconds`: the same numbers. */
+  rate(t: Float64Array, v: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number, isCounter: boolean, isRate: boolean): Float64Array {
+    const w = this.windows(t, evalTimes, rangeSeconds);
+    return w ? extrapolatedRateIn(w, v, isCounter, isRate, this.resetsOf(v, isCounter)) : extrapolatedRate(t, v, evalTimes, rangeSeconds, isCounter, isRate);
   }
-  return out;
+
+  /** That rate added into `sum` as sumAligned adds a series (see addExtrapolatedRateIn). */
+  addRate(sum: Float64Array, t: Float64Array, v: Float64Array | Int32Array, evalTimes: Float64Array, rangeSeconds: number, isCounter: boolean, isRate: boolean): void {
+    const w = this.windows(t, evalTimes, rangeSeconds);
+    if (w) addExtrapolatedRateIn(sum, w, v, isCounter, isRate, this.resetsOf(v, isCounter));
+    else addAligned(sum, extrapolatedRate(t, v, evalTimes, rangeSeconds, isCounter, isRate));
+  }
+
+  private resetsOf(v: Float64Array | Int32Array, isCounter: boolean): number[] | undefined {
+    if (!isCounter) return undefined;
+    let r = this.resetsByV.get(v);
+    if (!r) this.resetsByV.set(v, (r = resetsOf(v)));
+    return r;
+  }
+
+  /** The windows, from the second request on; null the first time (the caller rates that series alone). */
+  private windows(t: Float64Array, evalTimes: Float64Array, rangeSeconds: number): RateWindows | null {
+    let byEval = this.byT.get(t);
+    if (!byEval) this.byT.set(t, (byEval = new WeakMap()));
+    let byRange = byEval.get(evalTimes);
+    if (!byRange) byEval.set(evalTimes, (byRange = new Map()));
+    let w = byRange.get(rangeSeconds);
+    if (w === undefined) {
+      byRange.set(rangeSeconds, null);
+      return null;
+    }
+    if (w === null) byRange.set(rangeSeconds, (w = rateWindows(t, evalTimes, rangeSeconds)));
+    return w;
+  }
 }
 
 /** PromQL `rate(x[rangeSeconds])` at each eval time (per-second, counter resets handled, extrapolated). */

@@ -5,6 +5,7 @@ import {
   bucketFractionBelow,
   evalGrid,
   extrapolatedRate,
+  extrapolatedRateIn,
   histogramQuantile,
   histogramQuantileDetail,
   histogramQuantileSeries,
@@ -12,6 +13,8 @@ import {
   promDurationMs,
   promTimeMs,
   rangeSamples,
+  RateWindowCache,
+  rateWindows,
   rate,
   sumAligned,
 } from '../../src/stats/promql.js';
@@ -230,15 +233,25 @@ describe('extrapolatedRate against a plain reference', () => {
       else if (order < 0.3) times = times.map((x) => ({ x, k: rnd() })).sort((a, b) => a.k - b.k).map((p) => p.x);
       else if (order < 0.4) times = times.flatMap((x) => (rnd() < 0.2 ? [x, x] : [x]));
       const ev = Float64Array.from(times);
+      // Windows found once and shared by two series on the same timestamps (the second without NaN,
+      // integers half the time) must give what each series gets on its own.
+      const windows = rateWindows(t, ev, range);
+      const v2 = rnd() < 0.5 ? Int32Array.from(vals, (x, i) => (Number.isNaN(x) ? i : Math.floor(x / 2))) : Float64Array.from(vals, (x, i) => (Number.isNaN(x) ? i : x * 1.5));
       for (const isCounter of [true, false]) {
         for (const isRate of [true, false]) {
-          const got = extrapolatedRate(t, v, ev, range, isCounter, isRate);
           const want = referenceRate(t, v, ev, range, isCounter, isRate);
-          expect(got.length).toBe(want.length);
-          for (let i = 0; i < got.length; i++) {
-            if (!Object.is(got[i], want[i])) expect({ c, i, isCounter, isRate, got: got[i] }).toEqual({ c, i, isCounter, isRate, got: want[i] });
+          const want2 = referenceRate(t, v2, ev, range, isCounter, isRate);
+          for (const [how, got, w] of [
+            ['alone', extrapolatedRate(t, v, ev, range, isCounter, isRate), want],
+            ['shared windows', extrapolatedRateIn(windows, v, isCounter, isRate), want],
+            ['shared windows, second series', extrapolatedRateIn(windows, v2, isCounter, isRate), want2],
+          ] as const) {
+            expect(got.length).toBe(w.length);
+            for (let i = 0; i < got.length; i++) {
+              if (!Object.is(got[i], w[i])) expect({ how, c, i, isCounter, isRate, got: got[i] }).toEqual({ how, c, i, isCounter, isRate, got: w[i] });
+            }
+            compared += got.length;
           }
-          compared += got.length;
         }
       }
       for (let i = 1; i < n; i++) if (vals[i] < vals[i - 1]) withResets++;
@@ -246,6 +259,43 @@ describe('extrapolatedRate against a plain reference', () => {
     // The random cases really exercise what they are meant to.
     expect(compared).toBeGreaterThan(100_000);
     expect(withResets).toBeGreaterThan(500);
+  });
+});
+
+describe('RateWindowCache', () => {
+  it('rates and sums series sharing timestamps with the bits of extrapolatedRate and sumAligned', () => {
+    const rnd = prng(7);
+    const n = 500;
+    // 10 s scrapes with millisecond jitter and a 1000 s gap (windows with fewer than two samples).
+    const t = Float64Array.from({ length: n }, (_, i) => B + i * 10 + (i >= 250 ? 1000 : 0) + Math.floor(rnd() * 40 - 20) / 1000);
+    const series: (Float64Array | Int32Array)[] = [];
+    for (let s = 0; s < 6; s++) {
+      let x = Math.floor(rnd() * 100);
+      const vals = Array.from({ length: n }, () => (rnd() < 0.02 ? (x = Math.floor(rnd() * 5)) : (x += Math.floor(rnd() * 30))));
+      // Floats with a NaN (a staleness marker) in one series, integers elsewhere; resets in all.
+      series.push(s === 2 ? Float64Array.from(vals, (y, i) => (i === 77 ? NaN : y + 0.5)) : s % 2 ? Float64Array.from(vals) : Int32Array.from(vals));
+    }
+    const t2 = Float64Array.from({ length: n + 100 }, (_, i) => B + i * 10);
+    const v2 = Int32Array.from(t2, (_, i) => i * 3);
+    const grid = evalGrid(B, B + n * 10 + 1000, 70);
+    const cache = new RateWindowCache();
+    let resets = 0;
+    for (const range of [280, 300, 3600]) {
+      for (const isRate of [true, false]) {
+        // Twice over: the first request of a (timestamps, grid, range) rates alone, later ones share windows.
+        for (let pass = 0; pass < 2; pass++) {
+          const alone = series.map((v) => extrapolatedRate(t, v, grid, range, true, isRate));
+          series.forEach((v, i) => expect([...cache.rate(t, v, grid, range, true, isRate)]).toEqual([...alone[i]]));
+          // Plus (first) a series on timestamps of its own, without the gap: the sum has values inside the gap.
+          const sum = new Float64Array(grid.length).fill(NaN);
+          cache.addRate(sum, t2, v2, grid, range, true, isRate);
+          for (const v of series) cache.addRate(sum, t, v, grid, range, true, isRate);
+          expect([...sum]).toEqual([...sumAligned([extrapolatedRate(t2, v2, grid, range, true, isRate), ...alone])]);
+        }
+      }
+    }
+    for (const v of series) for (let i = 1; i < n; i++) if (v[i] < v[i - 1]) resets++;
+    expect(resets).toBeGreaterThan(20);
   });
 });
 
