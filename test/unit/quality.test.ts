@@ -70,6 +70,54 @@ describe('counts per grid interval', () => {
     expect([inc[499], inc[500]]).toEqual([0, 0]);
   });
 
+  it('gives the bits of a prefix-sum reference on fractional counters with resets, NaN and jittered scrapes; totals add them', () => {
+    // The prefix array C of the first implementation, kept here as the reference: C[p1] − C[first].
+    const reference = (view: ReturnType<typeof viewOf>, s: Series): Float64Array => {
+      const g = view.grid;
+      const out = new Float64Array(g.length);
+      const Cs = new Float64Array(s.t.length);
+      for (let k = 1; k < s.t.length; k++) {
+        const a = s.v[k - 1];
+        const b = s.v[k];
+        Cs[k] = Cs[k - 1] + (a !== a || b !== b ? 0 : b >= a ? b - a : b);
+      }
+      for (let i = 0; i < g.length; i++) {
+        const t0 = g[i];
+        const t1 = i + 1 < g.length ? g[i + 1] : g[i] + view.step;
+        let p0 = -1;
+        let p1 = -1;
+        for (let k = 0; k < s.t.length; k++) {
+          if (s.t[k] <= t0) p0 = k;
+          if (s.t[k] <= t1) p1 = k;
+        }
+        const first = p0 < 0 ? 0 : p0;
+        out[i] = p1 < 0 ? NaN : p1 <= first ? (s.t[first] >= t0 && p1 === first ? 0 : NaN) : Cs[p1] - Cs[first];
+      }
+      return out;
+    };
+    const u = mulberry32(99);
+    const list: Series[] = [];
+    for (const [k, offset] of [[0, 0], [1, 95], [2, -40]] as const) {
+      // Jittered 7 s scrapes, a series starting late and one starting early, values with fractions.
+      let x = 0;
+      const t = Float64Array.from({ length: 900 }, (_, i) => T0 + offset + i * 7 + u() * 3);
+      const v = Float64Array.from(t, (_, i) => (u() < 0.01 ? (x = u() * 10) : (x += u() * 13.37)) + (i === 400 + k ? NaN : 0));
+      list.push({ name: 'vllm:request_success_total', labels: { instance: R, finished_reason: `r${k}` }, t, v });
+    }
+    const view = viewOf(list);
+    const sum = new Float64Array(view.grid.length);
+    for (const s of list) {
+      const want = reference(view, s);
+      const got = intervalIncrease(view, s);
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect([s.labels.finished_reason, i, got[i]]).toEqual([s.labels.finished_reason, i, want[i]]);
+      for (let i = 0; i < sum.length; i++) if (want[i] === want[i]) sum[i] += want[i];
+    }
+    const totals = finishedIntervals(view, R)!.total;
+    expect([...totals]).toEqual([...sum]);
+    // Fractions really are there (a prefix difference is not the plain sum of the increments).
+    expect(sum.some((x) => !Number.isInteger(x))).toBe(true);
+  });
+
   it('finished by reason; a histogram per bucket (not cumulative) with its count and sum', () => {
     const view = viewOf([...finished(C, R, () => 0.2), ...histogram(C, 'vllm:request_prompt_tokens', [100, 1000, Infinity], () => [1, 4, 5], () => 2000, { instance: R })]);
     const f = finishedIntervals(view, R)!;
