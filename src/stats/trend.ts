@@ -83,11 +83,15 @@ function median(a: Float64Array, n: number): number {
   return (lower + upper) / 2;
 }
 
-/** Dense copies of the points where both t and v are present. */
+/**
+ * The points where both t and v are present, as Float64Arrays: the inputs themselves when they already
+ * are that (nothing here writes into them), dense copies otherwise.
+ */
 function dense(t: ArrayLike<number>, v: ArrayLike<number>): [Float64Array, Float64Array] {
   if (t.length !== v.length) throw new Error(`trend: t has ${t.length} points, v has ${v.length}`);
   let n = 0;
   for (let i = 0; i < v.length; i++) if (v[i] === v[i] && t[i] === t[i]) n++;
+  if (n === v.length && t instanceof Float64Array && v instanceof Float64Array) return [t, v];
   const tt = new Float64Array(n);
   const vv = new Float64Array(n);
   let k = 0;
@@ -100,6 +104,16 @@ function dense(t: ArrayLike<number>, v: ArrayLike<number>): [Float64Array, Float
   return [tt, vv];
 }
 
+/**
+ * Scratch for the pair slopes and residuals, reused across calls (a sampled Theil–Sen fills 2 MB:
+ * a fresh array each time cost more in page faults than the slopes themselves). Grown on demand.
+ */
+let scratch = new Float64Array(0);
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  return scratch;
+}
+
 /** Theil–Sen slope (per second) and intercept of v over t. NaN slope with fewer than 2 distinct times. */
 export function theilSen(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts: TheilSenOptions = {}): TheilSenResult {
   const [t, v] = dense(tIn, vIn);
@@ -108,7 +122,8 @@ export function theilSen(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts: T
   const maxPairs = Math.max(1, Math.floor(opts.maxPairs ?? 250_000));
   const total = (n * (n - 1)) / 2;
   const exact = total <= maxPairs;
-  const slopes = new Float64Array(exact ? total : maxPairs);
+  // Only [0, m) is read: what is left from an earlier call beyond it does not matter.
+  const slopes = scratchOf(Math.max(exact ? total : maxPairs, n));
   let m = 0;
   if (exact) {
     for (let i = 0; i < n; i++) {
@@ -128,7 +143,8 @@ export function theilSen(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts: T
     }
   }
   const slope = median(slopes, m);
-  const resid = new Float64Array(n);
+  // The slopes are no longer needed: the residuals take their place.
+  const resid = slopes;
   for (let i = 0; i < n; i++) resid[i] = v[i] - slope * (t[i] - origin);
   const intercept = m ? median(resid, n) : NaN;
   return { slopePerSecond: slope, intercept, originSeconds: origin, n, pairs: m, exact };
@@ -221,13 +237,18 @@ function kendallS(v: Float64Array): { s: number; tieTerm: number; tiePairs: numb
  * 4) values or all values equal.
  */
 export function mannKendall(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts: { minPoints?: number } = {}): MannKendallResult | TrendSkipped {
+  return mannKendallWithSlope(tIn, vIn, opts).mk;
+}
+
+/** mannKendall, and the Theil–Sen fit (default sampling) its correction used, when it got that far. */
+function mannKendallWithSlope(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts: { minPoints?: number }): { mk: MannKendallResult | TrendSkipped; ts: TheilSenResult | null } {
   const [t, v] = dense(tIn, vIn);
   const n = v.length;
   const minPoints = Math.max(3, opts.minPoints ?? 4);
-  if (n < minPoints) return { skipped: 'too-short', n, reason: `${n} points, need at least ${minPoints}` };
+  if (n < minPoints) return { mk: { skipped: 'too-short', n, reason: `${n} points, need at least ${minPoints}` }, ts: null };
   const { s, tieTerm } = kendallS(v);
   const varS = (n * (n - 1) * (2 * n + 5) - tieTerm) / 18;
-  if (!(varS > 0)) return { skipped: 'constant', n, reason: 'all values are equal' };
+  if (!(varS > 0)) return { mk: { skipped: 'constant', n, reason: 'all values are equal' }, ts: null };
   const zOf = (variance: number) => (s > 0 ? (s - 1) / Math.sqrt(variance) : s < 0 ? (s + 1) / Math.sqrt(variance) : 0);
   const pOf = (z: number) => Math.min(1, 2 * normalCdf(-Math.abs(z), 0, 1));
   const z = zOf(varS);
@@ -237,7 +258,7 @@ export function mannKendall(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts
   const lag1 = lag1Autocorrelation(resid);
   const varianceInflation = lag1 > 0 ? (lag1 >= 1 ? Infinity : (1 + lag1) / (1 - lag1)) : 1;
   const zCorrected = Number.isFinite(varianceInflation) ? zOf(varS * varianceInflation) : 0;
-  return { n, s, varS, tau: s / ((n * (n - 1)) / 2), z, p: pOf(z), lag1, varianceInflation, zCorrected, pCorrected: pOf(zCorrected) };
+  return { mk: { n, s, varS, tau: s / ((n * (n - 1)) / 2), z, p: pOf(z), lag1, varianceInflation, zCorrected, pCorrected: pOf(zCorrected) }, ts };
 }
 
 /** Theil–Sen slope plus Mann–Kendall significance in one result. */
@@ -246,7 +267,10 @@ export function trend(
   v: ArrayLike<number>,
   opts: TheilSenOptions & { minPoints?: number } = {},
 ): (TheilSenResult & MannKendallResult) | TrendSkipped {
-  const mk = mannKendall(t, v, opts);
+  const { mk, ts } = mannKendallWithSlope(t, v, opts);
   if (mk.skipped !== undefined) return mk;
-  return { ...theilSen(t, v, opts), ...mk };
+  // The test's own fit is this one when the options ask for the default sampling (same points, same
+  // pairs): computed once, not twice.
+  const defaultSampling = Math.max(1, Math.floor(opts.maxPairs ?? 250_000)) === 250_000 && (opts.seed ?? 1) === 1;
+  return { ...(ts && defaultSampling ? ts : theilSen(t, v, opts)), ...mk };
 }

@@ -122,3 +122,52 @@ describe('trend', () => {
     expect(trend(idx(2), f(1, 2))).toMatchObject({ skipped: 'too-short' });
   });
 });
+
+describe('trend and theilSen reuse', () => {
+  /** A plain Theil–Sen, fresh arrays every time (the reference for the reused scratch). */
+  function plainTheilSen(t: Float64Array, v: Float64Array): { slope: number; intercept: number } {
+    const slopes: number[] = [];
+    for (let i = 0; i < t.length; i++) for (let j = i + 1; j < t.length; j++) if (t[j] !== t[i]) slopes.push((v[j] - v[i]) / (t[j] - t[i]));
+    const med = (a: number[]) => {
+      const s = [...a].sort((x, y) => x - y);
+      const h = s.length >> 1;
+      return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+    };
+    const slope = med(slopes);
+    return { slope, intercept: med(Array.from(t, (x, i) => v[i] - slope * (x - t[0]))) };
+  }
+
+  it('calls of different sizes in a row give what each gives alone; trend is theilSen plus mannKendall', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // Big, small, big again: the scratch of an earlier call must not leak into a later one.
+    for (const n of [700, 9, 1200, 40, 3]) {
+      const t = idx(n, B, 10);
+      const v = Float64Array.from(t, (x, i) => 0.5 * i + rnd() * 20 + (i % 17 === 0 ? 500 : 0));
+      const r = theilSen(t, v, { maxPairs: 1e9 });
+      const want = plainTheilSen(t, v);
+      expect([n, r.slopePerSecond, r.intercept]).toEqual([n, want.slope, want.intercept]);
+      // Sampled and exact, default options and others: trend's fit is exactly theilSen's with the same options.
+      for (const opts of [{}, { maxPairs: 5000 }, { seed: 9 }, { maxPairs: 250_000, seed: 1 }]) {
+        const tr = trend(t, v, opts);
+        const mk = mannKendall(t, v, opts);
+        if (mk.skipped !== undefined) {
+          expect(tr).toEqual(mk);
+          continue;
+        }
+        expect(tr).toEqual({ ...theilSen(t, v, opts), ...mk });
+      }
+    }
+  });
+
+  it('leaves its inputs as they were', () => {
+    const t = idx(2000, B, 10);
+    const v = Float64Array.from(t, (_, i) => Math.sin(i) * 10 + i);
+    const t0 = t.slice();
+    const v0 = v.slice();
+    trend(t, v);
+    theilSen(t, v);
+    expect([...t]).toEqual([...t0]);
+    expect([...v]).toEqual([...v0]);
+  });
+});
