@@ -26,6 +26,10 @@ const extent = new Float64Array(3);
 
 /** min, max and running sum continued over `v` (returned in a shared scratch array). */
 function extentInt32(v: Int32Array, min: number, max: number, sum: number): Float64Array {
+  // Integers: while every partial sum stays an integer within ±2^53 each addition is exact, so the sum
+  // is the same in any order. Then four running sums (and min/max per lane) in place of one: the
+  // additions no longer wait on each other (one pass over 141 M samples in the week analysis).
+  if (Number.isInteger(sum) && Math.abs(sum) + v.length * 2 ** 31 <= 2 ** 53) return extentInt32Lanes(v, min, max, sum);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (x < min) min = x;
@@ -35,6 +39,57 @@ function extentInt32(v: Int32Array, min: number, max: number, sum: number): Floa
   extent[0] = min;
   extent[1] = max;
   extent[2] = sum;
+  return extent;
+}
+
+function extentInt32Lanes(v: Int32Array, min: number, max: number, sum: number): Float64Array {
+  const n = v.length;
+  if (n === 0) {
+    extent[0] = min;
+    extent[1] = max;
+    extent[2] = sum;
+    return extent;
+  }
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let lo0 = 2147483647;
+  let lo1 = 2147483647;
+  let hi0 = -2147483648;
+  let hi1 = -2147483648;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = v[i];
+    const b = v[i + 1];
+    const c = v[i + 2];
+    const d = v[i + 3];
+    s0 += a;
+    s1 += b;
+    s2 += c;
+    s3 += d;
+    const l = a < b ? a : b;
+    const h = a < b ? b : a;
+    const l2 = c < d ? c : d;
+    const h2 = c < d ? d : c;
+    if (l < lo0) lo0 = l;
+    if (h > hi0) hi0 = h;
+    if (l2 < lo1) lo1 = l2;
+    if (h2 > hi1) hi1 = h2;
+  }
+  for (; i < n; i++) {
+    const a = v[i];
+    s0 += a;
+    if (a < lo0) lo0 = a;
+    if (a > hi0) hi0 = a;
+  }
+  const lo = lo0 < lo1 ? lo0 : lo1;
+  const hi = hi0 > hi1 ? hi0 : hi1;
+  if (lo < min) min = lo;
+  if (hi > max) max = hi;
+  extent[0] = min;
+  extent[1] = max;
+  extent[2] = sum + s0 + s1 + s2 + s3;
   return extent;
 }
 
