@@ -50,10 +50,11 @@ export function binStart(b: Bins, k: number): number {
  * sample to its last sample at or before the edge; NaN before the first sample and more than the
  * lookback after the last one (the series is gone, not flat).
  */
-export function cumulativeAtEdges(s: Series, edges: Float64Array): Float64Array {
+export function cumulativeAtEdges(s: Series, edges: Float64Array, resets?: readonly number[]): Float64Array {
   const out = new Float64Array(edges.length).fill(NaN);
   const t = s.t;
   const v = s.v;
+  if (v instanceof Int32Array && v.length < 2 ** 21) return intCumulativeAtEdges(t, v, edges, out, resets);
   let i = 0;
   let cum = 0;
   let prev = NaN;
@@ -74,7 +75,60 @@ export function cumulativeAtEdges(s: Series, edges: Float64Array): Float64Array 
   return out;
 }
 
-function edgesOf(b: Bins): Float64Array {
+/** Per timestamp array and edges: how many samples lie at or before each edge (series of one scrape grid share it). */
+const endsByT = new WeakMap<Float64Array, WeakMap<Float64Array, Int32Array>>();
+
+function samplesUpTo(t: Float64Array, edges: Float64Array): Int32Array {
+  let byEdges = endsByT.get(t);
+  if (!byEdges) endsByT.set(t, (byEdges = new WeakMap()));
+  let ends = byEdges.get(edges);
+  if (!ends) {
+    ends = new Int32Array(edges.length);
+    let i = 0;
+    for (let e = 0; e < edges.length; e++) {
+      while (i < t.length && t[i] <= edges[e]) i++;
+      ends[e] = i;
+    }
+    byEdges.set(edges, ends);
+  }
+  return ends;
+}
+
+/**
+ * cumulativeAtEdges of integer values (no NaN): the sum of the increments up to sample k is
+ * v[k] − v[0] plus v[r−1] for every reset r ≤ k. With fewer than 2^21 values of at most 2^32 in size,
+ * every partial sum is an integer below 2^53, so this is exactly the number the sample-by-sample sum
+ * reaches, read at each edge without walking the samples.
+ */
+function intCumulativeAtEdges(t: Float64Array, v: Int32Array, edges: Float64Array, out: Float64Array, knownResets?: readonly number[]): Float64Array {
+  const n = v.length;
+  const ends = samplesUpTo(t, edges);
+  // Resets: indices r with v[r] < v[r − 1] (a drop below the previous value counts the new value from 0).
+  const resets = knownResets ?? resetIndices(v);
+  let rp = 0;
+  let added = 0;
+  for (let e = 0; e < edges.length; e++) {
+    const i = ends[e];
+    if (i === 0) continue;
+    if (edges[e] - t[i - 1] > LOOKBACK_SECONDS && i === n) continue;
+    for (; rp < resets.length && resets[rp] < i; rp++) added += v[resets[rp] - 1];
+    out[e] = v[i - 1] - v[0] + added;
+  }
+  return out;
+}
+
+function resetIndices(v: Int32Array): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < v.length; i++) if (v[i] < v[i - 1]) out.push(i);
+  return out;
+}
+
+/** The edges of the view's bins (one array per view, so that series on one timestamp array share their positions). */
+function edgesOf(view: AnalysisView, b: Bins): Float64Array {
+  return view.memo('bins:edges', () => binEdges(b));
+}
+
+function binEdges(b: Bins): Float64Array {
   const e = new Float64Array(b.count + 1);
   for (let k = 0; k <= b.count; k++) e[k] = b.start + k * b.width;
   return e;
@@ -111,8 +165,8 @@ export function counterBins(view: AnalysisView, name: SeriesName, replica: Scope
     const list = view.series(name, replica, match);
     const b = binsOf(view);
     if (!list.length || !b.count) return null;
-    const edges = edgesOf(b);
-    return sumNan(list.map((s) => increases(cumulativeAtEdges(s, edges), b.count)), b.count);
+    const edges = edgesOf(view, b);
+    return sumNan(list.map((s) => increases(cumulativeAtEdges(s, edges, view.counterResets(s)), b.count)), b.count);
   });
 }
 
@@ -133,8 +187,8 @@ export function histogramBins(view: AnalysisView, base: HistogramName, replica: 
     const list = view.series(parts.bucket, replica);
     const b = binsOf(view);
     if (!list.length || !b.count) return null;
-    const edges = edgesOf(b);
-    const g = bucketsByLe(list, (s) => increases(cumulativeAtEdges(s, edges), b.count));
+    const edges = edgesOf(view, b);
+    const g = bucketsByLe(list, (s) => increases(cumulativeAtEdges(s, edges, view.counterResets(s)), b.count));
     if (!g) return null;
     const les = g.les;
     const buckets = les.map((le) => sumNan(g.byLe.get(le)!, b.count));
@@ -162,7 +216,7 @@ export function gaugeAtEdges(view: AnalysisView, name: MetricName, replica: Scop
     const list = view.series(name, replica);
     const b = binsOf(view);
     if (!list.length || !b.count) return null;
-    const edges = edgesOf(b);
+    const edges = edgesOf(view, b);
     const parts = list.map((s) => {
       const out = new Float64Array(edges.length).fill(NaN);
       let i = 0;

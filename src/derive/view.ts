@@ -168,6 +168,14 @@ export class AnalysisView {
     return sum;
   }
 
+  /**
+   * A counter series' resets: the indices i with v[i] < v[i−1], in order (usually none). Found once per
+   * series however many rates and bins read it.
+   */
+  counterResets(s: Series): readonly number[] {
+    return this.rateWindows.resets(s.v);
+  }
+
   /** A gauge on the grid: summed or averaged across the scope's series (NaN where none is current). */
   gauge(name: MetricName, scope: Scope = FLEET, agg: 'sum' | 'avg' | 'max' = 'sum'): Float64Array | null {
     return this.memo(`gauge:${name}:${scope}:${agg}`, () => {

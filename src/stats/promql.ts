@@ -381,7 +381,11 @@ export class RateWindowCache {
   }
 
   private resetsOf(v: Float64Array | Int32Array, isCounter: boolean): number[] | undefined {
-    if (!isCounter) return undefined;
+    return isCounter ? this.resets(v) : undefined;
+  }
+
+  /** Indices i with v[i] < v[i−1] (counter resets; none across a NaN), in order, found once per value array. */
+  resets(v: Float64Array | Int32Array): number[] {
     let r = this.resetsByV.get(v);
     if (!r) this.resetsByV.set(v, (r = resetsOf(v)));
     return r;
