@@ -253,18 +253,22 @@ async function ingestOutcome(file: string, workers: number): Promise<string> {
 
 /**
  * The parallel query_range reader on one case (src/ingest/prometheus-json/parallel.ts): read with one
- * thread and with three over ranges of 64 bytes (VLLM_TUNE_PARALLEL_MIN_BYTES, set by the fuzzing
- * process), it must store the same series or fail with the same error at the same byte. Resolves to
- * the difference, or null.
+ * thread and with three over ranges of 64 bytes or more (VLLM_TUNE_PARALLEL_MIN_BYTES, set by the
+ * fuzzing process), it must store the same series or fail with the same error at the same byte.
+ * The three-thread read has a fixed schedule (VLLM_TUNE_PARALLEL_GATE): the workers claim every range
+ * before the main thread reads (`gate` 0), or after it claimed the first `gate` ranges itself — on
+ * files this small the main thread would otherwise finish before a worker starts. Resolves to the
+ * difference, or null.
  */
-async function parallelCheck(bytes: Buffer): Promise<string | null> {
+async function parallelCheck(bytes: Buffer, gate: number): Promise<string | null> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vllm-tune-fuzz-par-'));
   const input = path.join(dir, 'case.json');
   writeFileSync(input, bytes);
   try {
     const one = await ingestOutcome(input, 1);
-    const three = await ingestOutcome(input, 3);
-    return one === three ? null : `one thread: ${one.slice(0, 200)}; three threads: ${three.slice(0, 200)}`;
+    process.env.VLLM_TUNE_PARALLEL_GATE = String(gate);
+    const three = await ingestOutcome(input, 3).finally(() => delete process.env.VLLM_TUNE_PARALLEL_GATE);
+    return one === three ? null : `one thread: ${one.slice(0, 200)}; three threads (gate ${gate}): ${three.slice(0, 200)}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -349,7 +353,7 @@ async function child(o: Options): Promise<void> {
       parallelChecks++;
       const big = bigJsonSeeds[rng.int(bigJsonSeeds.length)];
       const par = mutate(big.bytes, rng, [big.bytes]);
-      const bad = await parallelCheck(par.bytes);
+      const bad = await parallelCheck(par.bytes, parallelChecks % 3);
       if (bad) {
         const note: CrasherNote = { format, kind: 'parallel', message: bad, seedFile: big.file, ops: par.ops, seed: o.seed, case: k };
         st.failed++;

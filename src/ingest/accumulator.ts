@@ -160,11 +160,12 @@ export class SeriesAccumulator {
   /**
    * Append the first `n` samples of `t`/`v` — the same result as `n` calls of `push`, in one pass
    * over the timestamps (compared with the shared column, not copied, when they agree) and one copy
-   * of the values into an exact block.
+   * of the values into an exact block. `known`: the batch's `batchKind` when the caller has it (the
+   * query_range scanner), else -1.
    */
-  pushMany(t: Float64Array, v: Float64Array, n: number): void {
+  pushMany(t: Float64Array, v: Float64Array, n: number, known = -1): void {
     if (n <= 0) return;
-    const kind = batchKind(t, v, n);
+    const kind = known >= 0 ? known : batchKind(t, v, n);
     if (kind === BATCH_HAS_BAD) {
       // Some samples are dropped (and counted) by push's rules: batch the others.
       const t2 = new Float64Array(n);

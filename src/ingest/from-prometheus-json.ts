@@ -33,8 +33,13 @@ export const promJsonAdapter: Adapter = {
   sniff: (_head, headText) => sniffPrometheusJson(headText),
   async read(src, ctx) {
     const threads = readerThreads(ctx.options.workers);
-    // Planning is an optimisation: if it fails (a read error while looking for cuts), read on one thread.
-    const handoff = await planRanges(src, threads).catch(() => undefined);
+    // Threads are an optimisation: if none can be set up, the main thread reads the whole file.
+    let handoff: ReturnType<typeof planRanges>;
+    try {
+      handoff = planRanges(src, threads);
+    } catch {
+      handoff = undefined;
+    }
     const reader = new PromJsonReader(src, ctx, handoff);
     try {
       return await reader.readAll();

@@ -34,8 +34,9 @@ export interface InputSource {
   readonly headIsWhole: boolean;
   /** Decompressed content as a stream of chunks. */
   chunks(): AsyncIterable<Buffer>;
-  /** The content from byte `offset` on, where the source can seek there (a plain file on disk). */
-  chunksFrom?(offset: number): AsyncIterable<Buffer>;
+  /** The content from byte `offset` on, where the source can seek there (a plain file on disk);
+   * `ring`: buffers reused from one such read to the next (see `fileChunks`). */
+  chunksFrom?(offset: number, ring?: Buffer[]): AsyncIterable<Buffer>;
   /** Whole decompressed content (formats needing random access: Parquet, SQLite). */
   bytes(): Promise<Buffer>;
 }
@@ -64,11 +65,18 @@ function gzipError(display: string, err: unknown, compressedBytes: number): Inpu
 /** Buffers in rotation: the chunk being parsed, the one before it (still valid), the one being read. */
 const RING = 3;
 
-/** A file's bytes in chunks of `chunkBytes`, read ahead into reused buffers (see the contract above). */
-export async function* fileChunks(p: string, chunkBytes = CHUNK_BYTES, start = 0): AsyncGenerator<Buffer> {
+/** Buffers for `fileChunks` that a caller reuses from one read to the next (a reader that seeks often). */
+export function chunkRing(chunkBytes = CHUNK_BYTES): Buffer[] {
+  return Array.from({ length: RING }, () => Buffer.allocUnsafe(chunkBytes));
+}
+
+/**
+ * A file's bytes in chunks of `chunkBytes`, read ahead into reused buffers (see the contract above).
+ * `ring` (from `chunkRing`): the caller's buffers, for one such read at a time — the caller has ended
+ * the previous one (`return()` awaited) and keeps nothing from its chunks.
+ */
+export async function* fileChunks(p: string, chunkBytes = CHUNK_BYTES, start = 0, ring: Buffer[] = chunkRing(chunkBytes)): AsyncGenerator<Buffer> {
   const fh = await fsp.open(p, 'r');
-  const ring: Buffer[] = [];
-  for (let i = 0; i < RING; i++) ring.push(Buffer.allocUnsafe(chunkBytes));
   let k = 0;
   let at = start;
   let next: Promise<{ bytesRead: number }> | undefined = fh.read(ring[0], 0, chunkBytes, at);
@@ -185,7 +193,7 @@ export async function fileSource(p: string, display = p): Promise<InputSource> {
     head,
     headIsWhole: whole,
     chunks: () => (gzip ? gunzipChunks(display, streamChunks(p), st.size) : fileChunks(p)),
-    ...(gzip ? {} : { chunksFrom: (offset: number) => fileChunks(p, CHUNK_BYTES, offset) }),
+    ...(gzip ? {} : { chunksFrom: (offset: number, ring?: Buffer[]) => fileChunks(p, CHUNK_BYTES, offset, ring) }),
     bytes: async () => {
       if (!gzip) return fsp.readFile(p);
       const parts: Buffer[] = [];

@@ -18,6 +18,9 @@ import { InputError } from '../../src/errors.js';
 import type { InputWarning, Series } from '../../src/model/series.js';
 import type { IngestContext } from '../../src/ingest/adapter.js';
 import { REAL } from '../support/paths.js';
+import { JsonByteReader } from '../../src/ingest/bytes/json-reader.js';
+import { SeriesObjectReader } from '../../src/ingest/prometheus-json/series-object.js';
+import { BATCH_FLOAT64, BATCH_INT32, batchKind } from '../../src/ingest/accumulator.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIX = path.resolve(here, '../fixtures/prometheus-json');
@@ -452,6 +455,65 @@ describe('numbers are bit-exact against JSON.parse + Number()', () => {
           for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want.v[i])) expect([i, got[i]]).toEqual([i, want.v[i]]);
         }
       }
+    }
+  });
+});
+
+describe("the scanner's batch kind (pushMany skips batchKind's pass when the scanner knows it)", () => {
+  /** Read series objects `{"values":[…]}` one after another, as chunks of `size` bytes; each one's samples and known kind. */
+  async function kinds(objects: string[], size: number): Promise<{ known: number; want: number; n: number }[]> {
+    const data = Buffer.from(objects.join(','));
+    async function* chunks() {
+      for (let i = 0; i < data.length; i += size) yield Buffer.from(data.subarray(i, i + size));
+    }
+    const r = new JsonByteReader('k.json', chunks());
+    const out: { known: number; want: number; n: number }[] = [];
+    const reader = new SeriesObjectReader(r, (m) => new InputError({ code: 'NOT_PROMETHEUS_RESPONSE', file: 'k.json', message: m }), {
+      take(_name, _labels, _at, t, v, n, known) {
+        out.push({ known, want: batchKind(t, v, n), n });
+      },
+    });
+    for (;;) {
+      await reader.read();
+      if ((await r.peek()) !== 0x2c) break;
+      r.pos++;
+    }
+    return out;
+  }
+  const obj = (vals: string[], ts = (i: number) => String(1732269600 + i * 10)) => `{"metric":{"__name__":"m"},"values":[${vals.map((v, i) => `[${ts(i)},"${v}"]`).join(',')}]}`;
+
+  it('known only when right: ints, fractions, -0, int32 bounds, long digits, exponents, NaN, far timestamps', async () => {
+    const cases = [
+      ['0', '1', '42', '-7', '999999999'], // int32
+      ['2147483647', '-2147483648'], // the int32 bounds: still int32
+      ['2147483648'], // one past: float64
+      ['-2147483649'],
+      ['0', '-0'], // -0 is not an int32
+      ['-0.0'],
+      ['5.0', '3.00'], // integers written with a fraction: int32
+      ['0.5', '1'],
+      ['0.43758320540099954', '2'], // 17 digits
+      ['12345678901234567890'], // long mantissa: general path
+      ['1e3', '2'], // exponent: general path
+      ['NaN', '1'],
+      ['+Inf'],
+      ['1', '2', '3'],
+    ];
+    const objects = cases.map((c) => obj(c));
+    objects.push(obj(['1', '2'], (i) => String(253402300799 + i))); // past MAX_TIME_SECONDS
+    objects.push(obj(['1', '2'], (i) => (1732269600.5 + i).toFixed(3)));
+    const I = BATCH_INT32;
+    const F = BATCH_FLOAT64;
+    // null: the scanner may or may not know (a 17-digit value goes through exactQuotient, which may decline)
+    const expected = [I, I, F, F, F, F, I, F, null, -1, -1, -1, -1, I, -1, I];
+    for (const size of [1 << 20, 7, 3]) {
+      const got = await kinds(objects, size);
+      expect(got).toHaveLength(objects.length);
+      got.forEach((g, i) => {
+        // never a wrong kind: known is batchKind's answer, or -1
+        expect({ i, size, known: g.known === -1 ? g.want : g.known }).toEqual({ i, size, known: g.want });
+        if (expected[i] !== null) expect({ i, size, known: g.known }).toEqual({ i, size, known: expected[i] });
+      });
     }
   });
 });

@@ -11,6 +11,7 @@
 import type { InputError } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
 import { NUM_NEED_MORE, POW10, exactQuotient, latin1, longDecimal, numValue, scanNumber, specialValue } from '../bytes/decimal.js';
+import { BATCH_FLOAT64, BATCH_INT32, MAX_TIME_SECONDS } from '../accumulator.js';
 
 // Return codes of the pair scanner.
 const PAIR_NEED_MORE = -1;
@@ -149,11 +150,29 @@ export class PairScanner {
   /** Values that were not numbers (skipped), over the whole file. */
   badValues = 0;
   private expectComma = false;
+  // What the hot loop saw of the samples [0, k), so that `batchKind` needs no second pass: a sample
+  // it cannot vouch for (one through the general path, a timestamp past MAX_TIME_SECONDS) makes the
+  // kind unknown; otherwise every value is finite and every timestamp in range, and `nonInt` says
+  // whether some value is not held exactly by an Int32Array.
+  private unsure = false;
+  private nonInt = false;
 
   constructor(
     private readonly r: JsonByteReader,
     private readonly shapeError: (message: string, abs: number) => InputError,
   ) {}
+
+  /** Forget the samples: a new series. */
+  reset(): void {
+    this.k = 0;
+    this.unsure = false;
+    this.nonInt = false;
+  }
+
+  /** `batchKind(st, sv, k)` when the scanner knows it without a pass (BATCH_INT32 or BATCH_FLOAT64), else -1. */
+  knownKind(): number {
+    return this.unsure ? -1 : this.nonInt ? BATCH_FLOAT64 : BATCH_INT32;
+  }
 
   /** Scan a `values` array (or, when `single`, one `value` pair) at the read position. */
   async read(single: boolean): Promise<void> {
@@ -184,6 +203,7 @@ export class PairScanner {
   }
 
   private store(t: number, v: number): void {
+    this.unsure = true;
     if (this.k === this.st.length) this.grow();
     this.st[this.k] = t;
     this.sv[this.k] = v;
@@ -218,6 +238,8 @@ export class PairScanner {
     let sv = this.sv;
     let cap = st.length;
     let k = this.k;
+    let unsure = this.unsure;
+    let nonInt = this.nonInt;
     let done = false;
     let c = 0;
     outer: for (;;) {
@@ -417,6 +439,7 @@ export class PairScanner {
           v = pairV;
           ok = pairOk;
           q = e;
+          unsure = true;
         }
         if (q >= n) break outer;
         c = b[q];
@@ -437,6 +460,9 @@ export class PairScanner {
           st[k] = t;
           sv[k] = v;
           k++;
+          // batchKind's tests, while the sample is at hand (t ≥ 0 and v finite on this path; -0 is not an int32)
+          if ((v | 0) !== v || (v === 0 && neg)) nonInt = true;
+          if (t > MAX_TIME_SECONDS) unsure = true;
         } else this.badValues++;
         p = q;
         expectComma = true;
@@ -460,6 +486,7 @@ export class PairScanner {
         st[k] = pairT;
         sv[k] = pairV;
         k++;
+        unsure = true;
       } else this.badValues++;
       p = e;
       expectComma = true;
@@ -467,6 +494,8 @@ export class PairScanner {
     r.pos = p;
     this.expectComma = expectComma;
     this.k = k;
+    this.unsure = unsure;
+    this.nonInt = nonInt;
     return done;
   }
 }

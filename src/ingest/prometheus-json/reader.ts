@@ -3,7 +3,7 @@
 // with `metric` and `values`/`value` in any order. The pairs themselves are scanned by pairs.ts.
 
 import type { AdapterResult, IngestContext } from '../adapter.js';
-import type { InputSource } from '../source.js';
+import { chunkRing, type InputSource } from '../source.js';
 import { InputError, withPosition } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
 import { SeriesObjectReader, UNNAMED_METRIC, type SeriesTarget } from './series-object.js';
@@ -38,6 +38,8 @@ export class PromJsonReader {
   private readonly shapes = new Set<ResultShape>();
   private readonly promWarnings: string[] = [];
   private readonly promInfos: string[] = [];
+  /** Read buffers of the reads after a worker's range (reused: there may be hundreds). */
+  private seekRing?: Buffer[];
 
   /** `handoff`: ranges of the file read by worker threads (parallel.ts), taken over when reached. */
   constructor(
@@ -196,7 +198,7 @@ export class PromJsonReader {
       if (c === 0x7b) {
         if (kind === 'scalar') throw this.shapeError('a result mixes series and plain values', r.offset);
         kind = 'unknown';
-        const run = this.handoff?.take(r.offset);
+        const run = this.handoff?.reach(r.offset);
         if (run) {
           // A worker read the series objects from here on: theirs, in file order; go on after them.
           const got = await run;
@@ -205,7 +207,8 @@ export class PromJsonReader {
             vectors += got.vectors;
             this.objects.addTallies(got.tallies);
             this.handoff!.apply(got, this.ctx.sink);
-            await r.seek(got.endAbs, this.src.chunksFrom!(got.endAbs));
+            // One set of read buffers for every seek (the previous read ends before the next starts).
+            await r.seek(got.endAbs, this.src.chunksFrom!(got.endAbs, (this.seekRing ??= chunkRing())));
             return;
           }
         }
@@ -273,8 +276,8 @@ export function openAt(sink: SampleSink, name: string, labels: Labels, n: number
 /** The file reader's target: the sample sink. */
 function sinkTarget(ctx: IngestContext): SeriesTarget {
   return {
-    take(name, labels, atAbs, t, v, n) {
-      openAt(ctx.sink, name, labels, n, atAbs).pushMany(t, v, n);
+    take(name, labels, atAbs, t, v, n, kind) {
+      openAt(ctx.sink, name, labels, n, atAbs).pushMany(t, v, n, kind);
       ctx.sink.countSamples(n);
     },
   };

@@ -13,9 +13,10 @@ export const UNNAMED_METRIC = '__unnamed__';
 
 export type SeriesKind = 'matrix' | 'vector' | 'histogram' | 'none';
 
-/** Where a finished series goes. `t`/`v` are scratch arrays, valid for [0, n) until the call returns. */
+/** Where a finished series goes. `t`/`v` are scratch arrays, valid for [0, n) until the call returns;
+ * `kind` is their `batchKind` when the scanner knows it, else -1. */
 export interface SeriesTarget {
-  take(name: string, labels: Labels, atAbs: number, t: Float64Array, v: Float64Array, n: number): void;
+  take(name: string, labels: Labels, atAbs: number, t: Float64Array, v: Float64Array, n: number, kind: number): void;
 }
 
 /** What a run of series objects adds to a file's tallies (for warnings and the detail line). */
@@ -58,7 +59,7 @@ export class SeriesObjectReader {
     let metric: Record<string, unknown> | undefined;
     let kind = 'none' as SeriesKind;
     let hasSamples = false;
-    this.pairs.k = 0;
+    this.pairs.reset();
     await r.object(async (key) => {
       switch (key) {
         case 'metric': {
@@ -112,7 +113,7 @@ export class SeriesObjectReader {
     const p = this.pairs;
     const k = p.k;
     if (k === 0) return;
-    this.target.take(name, labels as Labels, atAbs, p.st, p.sv, k);
-    p.k = 0;
+    this.target.take(name, labels as Labels, atAbs, p.st, p.sv, k, p.knownKind());
+    p.reset();
   }
 }
