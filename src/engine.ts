@@ -18,6 +18,8 @@ import { anomalyEpisodes, anomalyEpisodesIn, correlations, USER_FACING_ANOMALY_M
 import { kernelBreakdown } from './derive/kernel-breakdown.js';
 import { chartSpecs } from './derive/charts.js';
 import { DETECTORS } from './detectors/index.js';
+import { replicaScopes, runDetectors } from './detectors/run.js';
+import { startAnalysisThreads } from './analysis/threads.js';
 import { DIAGNOSES } from './diagnoses/index.js';
 import type { DiagnosisContext, FindingDraft, TypedSignal } from './diagnoses/define-diagnosis.js';
 import { assembleFindings, type Drafted } from './links.js';
@@ -39,33 +41,11 @@ export interface AnalysisOptions {
   capacity?: CapacityOptions;
   /** The what-if replay of each serve block (recommend/what-if.ts); `{ enabled: false }` skips it. */
   whatIf?: WhatIfOptions;
-}
-
-/** The scopes replica-level checks run in: each replica, or the fleet when the inputs name none. */
-export function replicaScopes(view: AnalysisView): string[] {
-  return view.replicas.length ? view.replicas : [FLEET];
-}
-
-function runDetectors(view: AnalysisView): Signal[] {
-  const signals: Signal[] = [];
-  for (const d of DETECTORS) {
-    const scopes = d.perReplica ? replicaScopes(view) : [FLEET];
-    for (const scope of scopes) {
-      const absent = d.requires.filter((m) => !view.has(m));
-      if (absent.length) {
-        signals.push({ id: d.id, status: 'insufficient-data', reason: `${absent.join(', ')} not in the inputs`, evidence: {}, scope, episodes: [] });
-        continue;
-      }
-      try {
-        const o = d.detect(view, d.options, scope);
-        if (o.status === 'insufficient-data') signals.push({ id: d.id, status: o.status, reason: o.reason, evidence: {}, scope, episodes: [] });
-        else signals.push({ id: d.id, status: o.status, evidence: o.evidence as Signal['evidence'], scope, episodes: o.episodes as Signal['episodes'] });
-      } catch (e) {
-        signals.push({ id: d.id, status: 'error', reason: `detector failed: ${(e as Error).message}`, evidence: {}, scope, episodes: [] });
-      }
-    }
-  }
-  return signals;
+  /**
+   * Threads for the per-replica work (--workers; default: VLLM_TUNE_WORKERS, else the CPUs, at most 4).
+   * The Result is the same whatever the number (analysis/threads.ts).
+   */
+  threads?: number;
 }
 
 interface DiagnosisRun {
@@ -121,7 +101,10 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const view = new AnalysisView(artifacts.metrics, artifacts.config, slo);
   const hasTimeSeries = view.grid.length > 1;
   const gpu = artifacts.profiles.length ? kernelBreakdown(artifacts.profiles, options.wallSeconds === undefined ? {} : { wallSeconds: options.wallSeconds }) : undefined;
-  const signals = hasTimeSeries ? runDetectors(view) : [];
+  // Large multi-replica inputs: the replicas' detectors and anomaly scans on several threads first
+  // (analysis/threads.ts); runDetectors then finds their signals done, the rest their values memoized.
+  const threads = hasTimeSeries ? startAnalysisThreads(view, options.threads) : null;
+  const signals = hasTimeSeries ? runDetectors(view, threads?.finish()) : [];
   const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
   const capacity = hasTimeSeries ? capacityReview(view, options.capacity) : null;
   const main = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'main', [], capacity);

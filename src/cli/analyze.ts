@@ -85,7 +85,7 @@ export function register(program: Command): void {
       whatIf.replicasPerBlock = n;
     }
     if (flags.whatIfWindow !== undefined) whatIf.maxWindowSeconds = parseDurationSeconds(flags.whatIfWindow, '--what-if-window');
-    const result = runAnalysis(artifacts, { name, slo, capacity, whatIf, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}) });
+    const result = runAnalysis(artifacts, { name, slo, capacity, whatIf, ...(req.options?.wallSeconds !== undefined ? { wallSeconds: req.options.wallSeconds } : {}), ...(req.options?.workers !== undefined ? { threads: req.options.workers } : {}) });
     const files = renderReport(result, artifacts, { charts: flags.charts, json: flags.json ?? false, outDir: flags.out });
     const written = await writeFilesAtomically(flags.out, files);
     endProgress(flags.quiet);

@@ -32,7 +32,7 @@ export function addInputOptions(cmd: Command): Command {
     .option('--max-series <n>', `most distinct series read (default ${DEFAULT_LIMITS.maxSeries}; docs/limits.md)`)
     .option('--max-label-length <n>', `longest metric name, label name or value, in characters (default ${DEFAULT_LIMITS.maxLabelLength})`)
     .option('--max-decompression-ratio <n>', `most a gzip input may expand, per compressed byte (default ${DEFAULT_LIMITS.maxDecompressionRatio}×, 16 MiB floor)`)
-    .option('--workers <n>', 'threads that read one large query_range JSON file or Kineto trace at once; same result with any number (default: VLLM_TUNE_WORKERS, else the cores available; 1: one thread)');
+    .option('--workers <n>', 'threads that read one large query_range JSON file or Kineto trace, and that analyse the replicas of a large input; same result with any number (default: VLLM_TUNE_WORKERS, else the cores available, at most 4 for the analysis; 1: one thread)');
 }
 
 function collect(v: string, prev: string[]): string[] {

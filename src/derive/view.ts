@@ -43,6 +43,38 @@ export interface QuantileDetail {
   wide: boolean;
 }
 
+/** A view's computed values as plain data, series by their index in the MetricSet (exportMemo). */
+export interface ViewMemo {
+  cache: [string, unknown][];
+  rates: [number, Float64Array][];
+  aligned: [number, Float64Array][];
+  increases: [number, number][];
+  bucketRates: [string, { les: number[]; summed: Float64Array[] } | null][];
+}
+
+/**
+ * Whether `v` survives a structured clone unchanged in meaning: primitives, typed arrays, arrays and
+ * objects with Object.prototype made of them (a clone gives objects without a prototype one, and
+ * drops class prototypes). Unshared buffers are added to `buffers`.
+ */
+function plainData(v: unknown, buffers: Set<ArrayBuffer>, depth: number): boolean {
+  if (v === null || v === undefined) return true;
+  const t = typeof v;
+  if (t === 'number' || t === 'string' || t === 'boolean') return true;
+  if (t !== 'object' || depth > 8) return false;
+  if (ArrayBuffer.isView(v)) {
+    if (v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
+    return true;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v) if (!plainData(x, buffers, depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const x of Object.values(v as object)) if (!plainData(x, buffers, depth + 1)) return false;
+  return true;
+}
+
 export class AnalysisView {
   readonly step: number;
   readonly rateWindow: number;
@@ -107,6 +139,40 @@ export class AnalysisView {
     const v = f();
     this.cache.set(key, v);
     return v;
+  }
+
+  /**
+   * What this view has computed so far, as plain data (typed arrays, arrays, plain objects, numbers,
+   * strings): an analysis worker thread's view over the same series hands it to the main thread's view
+   * (importMemo), so the main thread reads it instead of computing it again. Values that are not plain
+   * data (class instances, functions, Maps, objects without a prototype) stay behind. `transfer` lists
+   * the unshared buffers those values use, to move rather than copy them.
+   */
+  exportMemo(): { memo: ViewMemo; transfer: ArrayBuffer[] } {
+    const buffers = new Set<ArrayBuffer>();
+    const memo: ViewMemo = { cache: [], rates: [], aligned: [], increases: [], bucketRates: [] };
+    for (const [k, v] of this.cache) if (plainData(v, buffers, 0)) memo.cache.push([k, v]);
+    const series = this.metrics.series;
+    for (let i = 0; i < series.length; i++) {
+      const r = this.rates.get(series[i]);
+      if (r && plainData(r, buffers, 0)) memo.rates.push([i, r]);
+      const a = this.alignedBySeries.get(series[i]);
+      if (a && plainData(a, buffers, 0)) memo.aligned.push([i, a]);
+      const x = this.increases.get(series[i]);
+      if (x !== undefined) memo.increases.push([i, x]);
+    }
+    for (const [k, v] of this.bucketRates) if (plainData(v, buffers, 0)) memo.bucketRates.push([k, v]);
+    return { memo, transfer: [...buffers] };
+  }
+
+  /** Take what another view over the same series (in the same order) computed; what this view has stays. */
+  importMemo(m: ViewMemo): void {
+    for (const [k, v] of m.cache) if (!this.cache.has(k)) this.cache.set(k, v);
+    const series = this.metrics.series;
+    for (const [i, r] of m.rates) if (!this.rates.has(series[i])) this.rates.set(series[i], r);
+    for (const [i, a] of m.aligned) if (!this.alignedBySeries.has(series[i])) this.alignedBySeries.set(series[i], a);
+    for (const [i, x] of m.increases) if (!this.increases.has(series[i])) this.increases.set(series[i], x);
+    for (const [k, v] of m.bucketRates) if (!this.bucketRates.has(k)) this.bucketRates.set(k, v);
   }
 
   /** Series of a canonical name within a scope, optionally matching labels. */
