@@ -19,11 +19,11 @@ import { kernelBreakdown } from './derive/kernel-breakdown.js';
 import { chartSpecs } from './derive/charts.js';
 import { DETECTORS } from './detectors/index.js';
 import { replicaScopes, runDetectors } from './detectors/run.js';
-import { startAnalysisThreads } from './analysis/threads.js';
+import { analysisThreadStats, startAnalysisThreads } from './analysis/threads.js';
 import { DIAGNOSES } from './diagnoses/index.js';
 import type { DiagnosisContext, FindingDraft, TypedSignal } from './diagnoses/define-diagnosis.js';
 import { assembleFindings, type Drafted } from './links.js';
-import { alertsSection } from './alerts/index.js';
+import { alertsSection, replayWithoutFindingsHolds } from './alerts/index.js';
 import { incidentsOf } from './alerts/calibrate.js';
 import { clientSection } from './derive/client.js';
 import { qualitySection } from './derive/quality-section.js';
@@ -96,7 +96,6 @@ function runDiagnoses(view: AnalysisView, signals: Signal[], hasTimeSeries: bool
 }
 
 export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Result {
-  const inventory = buildInventory(artifacts);
   const slo = resolveSlo(options.slo);
   const view = new AnalysisView(artifacts.metrics, artifacts.config, slo);
   const hasTimeSeries = view.grid.length > 1;
@@ -104,6 +103,8 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   // Large multi-replica inputs: the replicas' detectors and anomaly scans on several threads first
   // (analysis/threads.ts); runDetectors then finds their signals done, the rest their values memoized.
   const threads = hasTimeSeries ? startAnalysisThreads(view, options.threads) : null;
+  // The inventory while the workers start (it reads only the artifacts).
+  const inventory = buildInventory(artifacts);
   const signals = hasTimeSeries ? runDetectors(view, threads?.finish()) : [];
   const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
   const capacity = hasTimeSeries ? capacityReview(view, options.capacity) : null;
@@ -145,7 +146,17 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   if (capacity) result.capacityReview = capacity;
   const decomposition = latencyDecompositionRows(view);
   if (decomposition.length) result.latencyDecomposition = decomposition;
-  if (hasTimeSeries) result.alerts = alertsSection(artifacts.metrics, incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end }), slo);
+  if (hasTimeSeries) {
+    // A worker replayed the rules without findings meanwhile; that replay is the answer when these
+    // findings cannot change it (alerts/index.ts replayWithoutFindingsHolds), else replay them here.
+    const incidents = incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end });
+    const early = incidents.every((f) => !f.window) ? threads?.alertsWithoutFindings() : undefined;
+    if (early) analysisThreadStats.alertsReplayed++;
+    const holds = early !== undefined && replayWithoutFindingsHolds(incidents, early.historyCodes);
+    if (holds) analysisThreadStats.alertsReused++;
+    result.alerts = holds ? early.section : alertsSection(artifacts.metrics, incidents, slo);
+  }
+  threads?.close();
   if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
   const quality = qualitySection(view);
   if (quality) result.quality = quality;

@@ -48,6 +48,12 @@ export function scopeOf(labels: Labels): string {
 export class History {
   private readonly windows: { scope: string; code: string; start: number; end: number }[] = [];
   private readonly whole: { scope: string; code: string }[] = [];
+  /**
+   * The finding codes asked about (incidents, wholeWindow, inIncident). A calibration that asked about
+   * none of the codes of some findings without windows would have come out the same without them
+   * (alerts/index.ts, replayWithoutFindingsHolds).
+   */
+  readonly asked = new Set<string>();
 
   constructor(
     readonly times: Float64Array,
@@ -83,6 +89,7 @@ export class History {
 
   /** A finding of one of `codes` covers the whole window of `scope` (it has no window of its own). */
   wholeWindow(scope: string, codes: readonly string[]): boolean {
+    for (const c of codes) this.asked.add(c);
     return this.whole.some((w) => codes.includes(w.code) && this.applies(w.scope, scope));
   }
 
@@ -91,6 +98,7 @@ export class History {
    * finding without one (`whole`: then the incident lasted at least that long).
    */
   incidents(codes: readonly string[]): { scope: string; code: string; startSeconds: number; endSeconds: number; whole: boolean }[] {
+    for (const c of codes) this.asked.add(c);
     return [
       ...this.windows.filter((w) => codes.includes(w.code)).map((w) => ({ scope: w.scope, code: w.code, startSeconds: w.start + this.padSeconds, endSeconds: w.end - this.padSeconds, whole: false })),
       ...this.whole.filter((w) => codes.includes(w.code)).map((w) => ({ scope: w.scope, code: w.code, startSeconds: this.data.start, endSeconds: this.data.end, whole: true })),
@@ -99,6 +107,7 @@ export class History {
 
   /** Inside an incident of `codes` for this scope (padded window, or a whole-window finding). */
   inIncident(scope: string, t: number, codes: readonly string[]): boolean {
+    for (const c of codes) this.asked.add(c);
     return this.wholeWindow(scope, codes) || this.windows.some((w) => codes.includes(w.code) && this.applies(w.scope, scope) && t >= w.start && t <= w.end);
   }
 }

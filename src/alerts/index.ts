@@ -31,14 +31,34 @@ export function toAlertsSection(set: RuleSet): AlertsSection {
 
 /** "Which rules would have fired, and when": the default rule set for these inputs, replayed on them. */
 export function alertsSection(metrics: MetricSet, findings: readonly FindingLike[], slo: SloTargets, o: Partial<AlertGenOptions> = {}): AlertsSection {
+  return alertsReplay(metrics, findings, slo, o).section;
+}
+
+/**
+ * alertsSection, with the finding codes its calibration asked the history about (null when rule
+ * generation failed): see replayWithoutFindingsHolds.
+ */
+export function alertsReplay(metrics: MetricSet, findings: readonly FindingLike[], slo: SloTargets, o: Partial<AlertGenOptions> = {}): { section: AlertsSection; historyCodes: string[] | null } {
   let set: RuleSet;
   try {
     set = rulesFor(metrics, findings, slo, o);
   } catch (e) {
     // Like a failing detector: the rest of the report still renders, and this says why the section is empty.
-    return { evaluationIntervalSeconds: o.intervalSeconds ?? DEFAULT_ALERT_INTERVAL_SECONDS, selector: o.selectorText ?? null, groupBy: [], rules: [], firings: [], notGenerated: [{ kind: 'all', reason: `rule generation failed: ${(e as Error).message}` }] };
+    return { section: { evaluationIntervalSeconds: o.intervalSeconds ?? DEFAULT_ALERT_INTERVAL_SECONDS, selector: o.selectorText ?? null, groupBy: [], rules: [], firings: [], notGenerated: [{ kind: 'all', reason: `rule generation failed: ${(e as Error).message}` }] }, historyCodes: null };
   }
-  return toAlertsSection(set);
+  return { section: toAlertsSection(set), historyCodes: set.historyCodes };
+}
+
+/**
+ * Whether the replay made without findings (`alertsReplay(metrics, [], …)`, which asked the history
+ * about `historyCodes`) is also the replay for `findings`. The findings reach the rules only through
+ * the history (alerts/calibrate.ts History): with no episode window among them, every healthy-baseline
+ * question has the same answer; with none of the codes asked about, so has every incident question —
+ * so the calibration, and everything after it, runs the same way. (An analysis worker replays the
+ * rules before the findings are known: analysis/threads.ts.)
+ */
+export function replayWithoutFindingsHolds(findings: readonly FindingLike[], historyCodes: readonly string[] | null): boolean {
+  return historyCodes !== null && findings.every((f) => !f.window && !historyCodes.includes(f.code));
 }
 
 function rulesFor(metrics: MetricSet, findings: readonly FindingLike[], slo: SloTargets, o: Partial<AlertGenOptions>): RuleSet {
@@ -49,5 +69,6 @@ function rulesFor(metrics: MetricSet, findings: readonly FindingLike[], slo: Slo
     intervalSeconds: o.intervalSeconds ?? DEFAULT_ALERT_INTERVAL_SECONDS,
     slo: { ttftSeconds: slo.ttftSeconds, tbtSeconds: slo.tbtSeconds, e2eSeconds: slo.e2eSeconds },
     objective: o.objective ?? DEFAULT_OBJECTIVE,
+    ...(o.progress ? { progress: o.progress } : {}),
   });
 }

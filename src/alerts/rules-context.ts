@@ -23,6 +23,8 @@ export interface AlertGenOptions {
   slo: SloTargets;
   /** Share of requests that must meet each latency target (0.95 for the p95 targets). */
   objective: number;
+  /** Called at each evaluation (a worker thread's sign of progress: analysis/worker.ts). */
+  progress?: () => void;
 }
 
 export interface GeneratedAlert {
@@ -48,6 +50,8 @@ export interface RuleSet {
   notGenerated: { kind: string; reason: string }[];
   /** Header comment lines (SLO, grouping, data window). */
   header: string[];
+  /** The finding codes the calibration asked the history about (History.asked), sorted. */
+  historyCodes: string[];
 }
 
 /** Replica labels, in grouping order. */
@@ -135,6 +139,7 @@ export class Ctx {
   }
 
   evaluate(e: Expr): Vec {
+    this.o.progress?.();
     return this.ev.evaluate(e);
   }
 }

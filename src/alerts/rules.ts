@@ -87,7 +87,7 @@ export function generateRules(metrics: MetricSet, findings: readonly FindingLike
       ? `calibrated on ${new Date(c.dataStart * 1000).toISOString().replace('.000Z', 'Z')} .. ${new Date(c.dataEnd * 1000).toISOString().replace('.000Z', 'Z')} (${fmtDuration(c.dataEnd - c.dataStart)}), replayed every ${fmtDuration(o.intervalSeconds)}`
       : 'no history to calibrate on (a single scrape, or less than one evaluation interval): default thresholds and for:, nothing replayed',
   ];
-  return { intervalSeconds: o.intervalSeconds, selectorText: o.selectorText, groupBy: c.groupBy, alerts, notGenerated, header };
+  return { intervalSeconds: o.intervalSeconds, selectorText: o.selectorText, groupBy: c.groupBy, alerts, notGenerated, header, historyCodes: [...c.h.asked].sort() };
 }
 
 /** The recording rules the alerts use, each once, in dependency order. */

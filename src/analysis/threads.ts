@@ -20,14 +20,17 @@ import type { Signal } from '../model/result.js';
 import type { MetricSet } from '../model/series.js';
 import { isShared } from '../model/shared-memory.js';
 import type { AnalysisView, ViewMemo } from '../derive/view.js';
+import type { AlertsSection } from '../model/alerts-result.js';
 import { signalKey } from '../detectors/run.js';
 import { readerThreads } from '../ingest/threads.js';
 import { positiveInt } from '../limits.js';
 import { scopeWork } from './scope-work.js';
 import type { ThreadJob } from './worker.js';
 
-/** What a worker hands back. */
+/** What a worker hands back first. */
 export type ThreadAnswer = { signals: Signal[]; memo: ViewMemo } | { error: string };
+/** Its second answer, when asked: the alert replay without findings. */
+export type AlertsAnswer = { section: AlertsSection; historyCodes: string[] | null } | { error: string };
 
 /** Fewest samples worth a second thread: below it a worker's start (~0.2 s) costs more than it saves. */
 export const DEFAULT_MIN_SAMPLES = 16_000_000;
@@ -39,7 +42,7 @@ const MAX_COPIED_BYTES = 16 * 2 ** 20;
 const STALL_MS = 30_000;
 
 /** Analyses run on several threads in this process (tests check that the path ran). */
-export const analysisThreadStats = { runs: 0, workersAnswered: 0, workersLeftBehind: 0 };
+export const analysisThreadStats = { runs: 0, workersAnswered: 0, workersLeftBehind: 0, alertsReplayed: 0, alertsReused: 0 };
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
@@ -49,6 +52,9 @@ interface Running {
   port: MessagePort;
   state: Int32Array;
   scopes: string[];
+  /** Asked for the alert replay (a second answer). */
+  alerts: boolean;
+  stopped: boolean;
 }
 
 /** Unshared bytes of the samples (each buffer once). */
@@ -102,13 +108,15 @@ export class AnalysisThreads {
     for (const scopes of groups.slice(1)) {
       const { port1, port2 } = new MessageChannel();
       const state = new Int32Array(new SharedArrayBuffer(8));
-      const job: ThreadJob = { port: port2, state, series, nullProtoLabels, nullProtoConfig: Object.getPrototypeOf(view.config.values) === null, config: view.config, slo: view.slo, scopes };
+      // The first worker then replays the alert rules without findings (see alerts()).
+      const alerts = this.running.length === 0;
+      const job: ThreadJob = { port: port2, state, series, nullProtoLabels, nullProtoConfig: Object.getPrototypeOf(view.config.values) === null, config: view.config, slo: view.slo, scopes, alerts };
       try {
         const worker = new Worker(WORKER_URL, { workerData: job, transferList: [port2] });
         worker.unref();
         worker.on('error', () => undefined); // answered through `state`; a crash is a stall
         port1.unref();
-        this.running.push({ worker, port: port1, state, scopes });
+        this.running.push({ worker, port: port1, state, scopes, alerts, stopped: false });
       } catch {
         port1.close();
         this.mainScopes.push(...scopes); // no thread for these replicas: the main thread takes them
@@ -124,9 +132,8 @@ export class AnalysisThreads {
     const done = new Map<string, Signal>();
     for (const s of scopeWork(this.view, this.mainScopes)) done.set(signalKey(s.id, s.scope), s);
     for (const r of this.running) {
-      const answer = wait(r);
-      r.port.close();
-      void r.worker.terminate();
+      const answer = wait(r, 1) as ThreadAnswer | undefined;
+      if (!answer || 'error' in answer || !r.alerts) stop(r);
       if (!answer || 'error' in answer) {
         analysisThreadStats.workersLeftBehind++;
         continue;
@@ -137,19 +144,45 @@ export class AnalysisThreads {
     }
     return done;
   }
+
+  /**
+   * The alert rules replayed without findings by the first worker (alerts/index.ts alertsReplay), or
+   * undefined (no such worker, it failed or stalled). The caller uses it only where
+   * replayWithoutFindingsHolds says the findings would not change it.
+   */
+  alertsWithoutFindings(): { section: AlertsSection; historyCodes: string[] | null } | undefined {
+    const r = this.running.find((x) => x.alerts && !x.stopped);
+    if (!r) return undefined;
+    const answer = wait(r, 2) as AlertsAnswer | undefined;
+    stop(r);
+    return answer && !('error' in answer) ? answer : undefined;
+  }
+
+  /** Stop every worker still running (the alert replay is not needed). */
+  close(): void {
+    for (const r of this.running) stop(r);
+  }
 }
 
-/** The worker's answer, or undefined when it made no progress for STALL_MS. */
-function wait(r: Running): ThreadAnswer | undefined {
+/** Stop a worker whose answers are all taken, or that is left behind (once). */
+function stop(r: Running): void {
+  if (r.stopped) return;
+  r.stopped = true;
+  r.port.close();
+  void r.worker.terminate();
+}
+
+/** The worker's `n`-th answer, or undefined when it made no progress for STALL_MS. */
+function wait(r: Running, n: number): ThreadAnswer | AlertsAnswer | undefined {
   let progress = Atomics.load(r.state, 1);
   let since = Date.now();
-  while (Atomics.load(r.state, 0) === 0) {
-    Atomics.wait(r.state, 0, 0, 1000);
+  while (Atomics.load(r.state, 0) < n) {
+    Atomics.wait(r.state, 0, Atomics.load(r.state, 0), 1000);
     const p = Atomics.load(r.state, 1);
     if (p !== progress) {
       progress = p;
       since = Date.now();
     } else if (Date.now() - since > STALL_MS) return undefined;
   }
-  return receiveMessageOnPort(r.port)?.message as ThreadAnswer | undefined;
+  return receiveMessageOnPort(r.port)?.message as ThreadAnswer | AlertsAnswer | undefined;
 }

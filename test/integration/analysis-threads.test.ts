@@ -15,13 +15,19 @@ const dist = (p: string) => pathToFileURL(path.join(root, 'dist', 'src', p)).hre
 /* eslint-disable @typescript-eslint/no-explicit-any */
 let ingest: (req: any) => Promise<any>;
 let runAnalysis: (a: any, o: any) => any;
-let stats: { runs: number; workersAnswered: number; workersLeftBehind: number };
+let alertsReplay: (m: any, f: any, slo: any) => { historyCodes: string[] | null };
+let holds: (f: any, codes: string[] | null) => boolean;
+let incidentsOf: (findings: any, w: any) => any[];
+const branches = { reused: 0, replayed: 0 };
+let stats: { runs: number; workersAnswered: number; workersLeftBehind: number; alertsReplayed: number; alertsReused: number };
 const saved = { min: process.env.VLLM_TUNE_PARALLEL_MIN_SAMPLES, fail: process.env.VLLM_TUNE_TEST_ANALYSIS_WORKER_FAIL };
 
 beforeAll(async () => {
   ({ ingest } = await import(dist('ingest/index.js')));
   ({ runAnalysis } = await import(dist('engine.js')));
   ({ analysisThreadStats: stats } = await import(dist('analysis/threads.js')));
+  ({ alertsReplay, replayWithoutFindingsHolds: holds } = await import(dist('alerts/index.js')));
+  ({ incidentsOf } = await import(dist('alerts/calibrate.js')));
   process.env.VLLM_TUNE_PARALLEL_MIN_SAMPLES = '1';
 });
 afterAll(() => {
@@ -58,12 +64,26 @@ describe('analysis threads', () => {
       const one = analyse(artifacts, 1);
       const before = { ...stats };
       expect(analyse(artifacts, 3)).toBe(one);
+      // The worker's alert replay (made without findings) was used exactly where the findings cannot change it.
+      const r = JSON.parse(one);
+      const range = artifacts.metrics.timeRange();
+      const incidents = incidentsOf(r.findings, { startSeconds: range.start, endSeconds: range.end });
+      const reuse = replicas >= 2 && holds(incidents, alertsReplay(artifacts.metrics, [], r.slo).historyCodes);
+      expect(stats.alertsReused - before.alertsReused).toBe(reuse ? 1 : 0);
+      branches[reuse ? 'reused' : 'replayed']++;
       // Threads ran where there was more than one replica to share out: min(2, replicas − 1) workers.
       const expected = replicas >= 2 ? Math.min(2, replicas - 1) : 0;
       expect(stats.workersAnswered - before.workersAnswered).toBe(expected);
       expect(stats.workersLeftBehind).toBe(before.workersLeftBehind);
     }, 60_000);
   }
+
+  it('both ways of making the alert replay were taken above (same Results)', () => {
+    // Healthy datasets reuse the worker's replay; incident datasets (findings with episode windows)
+    // replay on the main thread.
+    expect(branches.reused).toBeGreaterThanOrEqual(1);
+    expect(branches.replayed).toBeGreaterThanOrEqual(1);
+  });
 
   it('a worker that fails is left behind: the main thread analyses its replicas, the Result is the same', async () => {
     const artifacts = await ingest({ inputs: inputsOf('config-drift') });
