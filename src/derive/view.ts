@@ -46,7 +46,6 @@ export interface QuantileDetail {
 /** A view's computed values as plain data, series by their index in the MetricSet (exportMemo). */
 export interface ViewMemo {
   cache: [string, unknown][];
-  rates: [number, Float64Array][];
   aligned: [number, Float64Array][];
   increases: [number, number][];
   bucketRates: [string, { les: number[]; summed: Float64Array[] } | null][];
@@ -150,12 +149,10 @@ export class AnalysisView {
    */
   exportMemo(): { memo: ViewMemo; transfer: ArrayBuffer[] } {
     const buffers = new Set<ArrayBuffer>();
-    const memo: ViewMemo = { cache: [], rates: [], aligned: [], increases: [], bucketRates: [] };
+    const memo: ViewMemo = { cache: [], aligned: [], increases: [], bucketRates: [] };
     for (const [k, v] of this.cache) if (plainData(v, buffers, 0)) memo.cache.push([k, v]);
     const series = this.metrics.series;
     for (let i = 0; i < series.length; i++) {
-      const r = this.rates.get(series[i]);
-      if (r && plainData(r, buffers, 0)) memo.rates.push([i, r]);
       const a = this.alignedBySeries.get(series[i]);
       if (a && plainData(a, buffers, 0)) memo.aligned.push([i, a]);
       const x = this.increases.get(series[i]);
@@ -169,7 +166,6 @@ export class AnalysisView {
   importMemo(m: ViewMemo): void {
     for (const [k, v] of m.cache) if (!this.cache.has(k)) this.cache.set(k, v);
     const series = this.metrics.series;
-    for (const [i, r] of m.rates) if (!this.rates.has(series[i])) this.rates.set(series[i], r);
     for (const [i, a] of m.aligned) if (!this.alignedBySeries.has(series[i])) this.alignedBySeries.set(series[i], a);
     for (const [i, x] of m.increases) if (!this.increases.has(series[i])) this.increases.set(series[i], x);
     for (const [k, v] of m.bucketRates) if (!this.bucketRates.has(k)) this.bucketRates.set(k, v);
