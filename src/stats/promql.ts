@@ -490,16 +490,41 @@ function sortBuckets(les: ArrayLike<number>, counts: ArrayLike<number>, ub: Floa
   return m;
 }
 
-function invalid(value: number): HistogramQuantileDetail {
-  return { value, kind: 'invalid', lower: NaN, upper: NaN, bucketCount: NaN, totalCount: NaN, wide: false };
+/** A detail to fill (the fields in the order the estimate's literal always had them). */
+function newDetail(): HistogramQuantileDetail {
+  return { value: NaN, kind: 'invalid', lower: NaN, upper: NaN, bucketCount: NaN, totalCount: NaN, wide: false };
+}
+
+function fill(
+  out: HistogramQuantileDetail,
+  value: number,
+  kind: HistogramQuantileDetail['kind'],
+  lower: number,
+  upper: number,
+  bucketCount: number,
+  totalCount: number,
+  wide: boolean,
+): HistogramQuantileDetail {
+  out.value = value;
+  out.kind = kind;
+  out.lower = lower;
+  out.upper = upper;
+  out.bucketCount = bucketCount;
+  out.totalCount = totalCount;
+  out.wide = wide;
+  return out;
+}
+
+function invalid(value: number, out: HistogramQuantileDetail): HistogramQuantileDetail {
+  return fill(out, value, 'invalid', NaN, NaN, NaN, NaN, false);
 }
 
 /** bucketQuantile on buckets already sorted in ub/ct[0..m). Mutates ct (coalesce, monotonic fix). */
-function bucketQuantileSorted(q: number, ub: Float64Array, ct: Float64Array, m0: number, wideRel: number): HistogramQuantileDetail {
-  if (q !== q) return invalid(NaN);
-  if (q < 0) return invalid(-Infinity);
-  if (q > 1) return invalid(Infinity);
-  if (m0 === 0 || ub[m0 - 1] !== Infinity) return invalid(NaN);
+function bucketQuantileSorted(q: number, ub: Float64Array, ct: Float64Array, m0: number, wideRel: number, out: HistogramQuantileDetail): HistogramQuantileDetail {
+  if (q !== q) return invalid(NaN, out);
+  if (q < 0) return invalid(-Infinity, out);
+  if (q > 1) return invalid(Infinity, out);
+  if (m0 === 0 || ub[m0 - 1] !== Infinity) return invalid(NaN, out);
   // Coalesce buckets with the same upper bound (e.g. le="1" and le="1.0"), summing their counts.
   let m = 0;
   let lastU = ub[0];
@@ -521,9 +546,9 @@ function bucketQuantileSorted(q: number, ub: Float64Array, ct: Float64Array, m0:
     if (ct[i] > max) max = ct[i];
     else if (ct[i] < max) ct[i] = max;
   }
-  if (m < 2) return invalid(NaN);
+  if (m < 2) return invalid(NaN, out);
   const observations = ct[m - 1];
-  if (observations === 0) return invalid(NaN);
+  if (observations === 0) return invalid(NaN, out);
   let rank = q * observations;
   // sort.Search over [0, m-1): first bucket whose cumulative count reaches the rank.
   let lo = 0;
@@ -536,10 +561,10 @@ function bucketQuantileSorted(q: number, ub: Float64Array, ct: Float64Array, m0:
   const b = lo;
   if (b === m - 1) {
     const u = ub[m - 2];
-    return { value: u, kind: 'overflow', lower: u, upper: Infinity, bucketCount: ct[m - 1] - ct[m - 2], totalCount: observations, wide: true };
+    return fill(out, u, 'overflow', u, Infinity, ct[m - 1] - ct[m - 2], observations, true);
   }
   if (b === 0 && ub[0] <= 0) {
-    return { value: ub[0], kind: 'at-or-below-zero', lower: -Infinity, upper: ub[0], bucketCount: ct[0], totalCount: observations, wide: true };
+    return fill(out, ub[0], 'at-or-below-zero', -Infinity, ub[0], ct[0], observations, true);
   }
   let bucketStart = 0;
   const bucketEnd = ub[b];
@@ -551,7 +576,7 @@ function bucketQuantileSorted(q: number, ub: Float64Array, ct: Float64Array, m0:
   }
   const value = bucketStart + (bucketEnd - bucketStart) * (rank / count);
   const wide = b === 0 || (bucketEnd - bucketStart) / bucketEnd > wideRel;
-  return { value, kind: b === 0 ? 'first-bucket' : 'interpolated', lower: bucketStart, upper: bucketEnd, bucketCount: count, totalCount: observations, wide };
+  return fill(out, value, b === 0 ? 'first-bucket' : 'interpolated', bucketStart, bucketEnd, count, observations, wide);
 }
 
 /**
@@ -571,7 +596,7 @@ export function histogramQuantileDetail(q: number, les: ArrayLike<number>, count
   const ub = new Float64Array(les.length);
   const ct = new Float64Array(les.length);
   const m = sortBuckets(les, counts, ub, ct);
-  return bucketQuantileSorted(q, ub, ct, m, opts.wideRelativeWidth ?? 0.5);
+  return bucketQuantileSorted(q, ub, ct, m, opts.wideRelativeWidth ?? 0.5, newDetail());
 }
 
 /**
@@ -598,10 +623,12 @@ export function histogramQuantileSeries(
   const overflow = new Uint8Array(len);
   let wideCount = 0;
   let overflowCount = 0;
+  // One detail, filled again at every point (an object per point was 90 MB of garbage on a week).
+  const d = newDetail();
   for (let i = 0; i < len; i++) {
     for (let j = 0; j < k; j++) counts[j] = bucketSeries[j][i];
     const m = sortBuckets(les, counts, ub, ct);
-    const d = bucketQuantileSorted(q, ub, ct, m, wideRel);
+    bucketQuantileSorted(q, ub, ct, m, wideRel, d);
     value[i] = d.value;
     if (d.wide) {
       wide[i] = 1;

@@ -409,6 +409,43 @@ describe('histogramQuantileSeries', () => {
   });
 });
 
+describe('histogramQuantileSeries against histogramQuantileDetail per point', () => {
+  it('same value, wide and overflow flags at every point (one detail object reused across points)', () => {
+    const rnd = prng(42);
+    const les = [0.05, 0.1, 0.1, 0.5, 1, 2.5, Infinity];
+    const n = 400;
+    // Random cumulative counts, some points with an absent bucket, some with nothing observed, some
+    // non-monotonic (the fix applies), ranks landing in the first bucket and in +Inf.
+    const series = les.map(() => new Float64Array(n));
+    for (let i = 0; i < n; i++) {
+      let c = rnd() < 0.1 ? 0 : Math.floor(rnd() * 5);
+      for (let j = 0; j < les.length; j++) {
+        c += rnd() < 0.2 ? 0 : Math.floor(rnd() * (j === les.length - 1 ? 40 : 8));
+        series[j][i] = rnd() < 0.03 ? NaN : rnd() < 0.05 ? Math.max(0, c - 3) : c;
+      }
+    }
+    for (const q of [0, 0.01, 0.5, 0.95, 0.999, 1, -0.1, 1.5, NaN]) {
+      const r = histogramQuantileSeries(q, les, series);
+      let wide = 0;
+      let overflow = 0;
+      for (let i = 0; i < n; i++) {
+        const d = histogramQuantileDetail(q, les, series.map((s) => s[i]));
+        expect([q, i, r.value[i], r.wide[i], r.overflow[i]]).toEqual([q, i, d.value, d.wide ? 1 : 0, d.kind === 'overflow' ? 1 : 0]);
+        if (d.wide) wide++;
+        if (d.kind === 'overflow') overflow++;
+      }
+      expect([r.wideCount, r.overflowCount]).toEqual([wide, overflow]);
+    }
+    // A detail returned earlier is not changed by later calls.
+    const first = histogramQuantileDetail(0.5, les, [1, 2, 3, 4, 5, 6, 7]);
+    const copy = { ...first };
+    histogramQuantileDetail(0.99, les, [0, 0, 0, 0, 0, 0, 9]);
+    histogramQuantileSeries(0.5, les, series);
+    expect(first).toEqual(copy);
+    expect(Object.keys(first)).toEqual(['value', 'kind', 'lower', 'upper', 'bucketCount', 'totalCount', 'wide']);
+  });
+});
+
 describe('bucketFractionBelow', () => {
   const les = [0.1, 0.2, 1, Infinity];
   const counts = [50, 70, 110, 120];
