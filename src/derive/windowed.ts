@@ -216,7 +216,7 @@ export function centredShareAbove(view: AnalysisView, base: HistogramName, thres
         out[i] = NaN;
         continue;
       }
-      out[i] = 1 - cumulativeBelow(b.les, (j) => b.rates[j][i], threshold) / total;
+      out[i] = 1 - cumulativeBelowAt(b.les, b.rates, i, threshold) / total;
     }
     return out;
   });
@@ -246,7 +246,7 @@ export function shareAboveSeries(view: AnalysisView, base: HistogramName, thresh
     const out = new Float64Array(view.grid.length);
     for (let i = 0; i < out.length; i++) {
       const n = total[i];
-      out[i] = n > 0 ? Math.min(1, Math.max(0, 1 - cumulativeBelow(want, (k) => rates[k][i], threshold) / n)) : NaN;
+      out[i] = n > 0 ? Math.min(1, Math.max(0, 1 - cumulativeBelowAt(want, rates, i, threshold) / n)) : NaN;
     }
     return out;
   });
@@ -300,6 +300,29 @@ export function cumulativeBelow(les: readonly number[], count: (j: number) => nu
   for (let j = 0; j < les.length; j++) {
     const le = les[j];
     const c = count(j);
+    if (x <= le) {
+      if (le === Infinity) return prevC;
+      if (Math.abs(x - le) <= 1e-12 * Math.max(1, le)) return c;
+      const lower = j === 0 ? Math.min(0, le) : prevLe;
+      const frac = le > lower ? (x - lower) / (le - lower) : 1;
+      return prevC + (c - prevC) * Math.max(0, Math.min(1, frac));
+    }
+    prevLe = le;
+    prevC = c;
+  }
+  return prevC;
+}
+
+/**
+ * cumulativeBelow with bucket j's count at `columns[j][i]` (a grid point of per-bucket series): the same
+ * arithmetic, without a closure per grid point.
+ */
+export function cumulativeBelowAt(les: readonly number[], columns: readonly Float64Array[], i: number, x: number): number {
+  let prevLe = 0;
+  let prevC = 0;
+  for (let j = 0; j < les.length; j++) {
+    const le = les[j];
+    const c = columns[j][i];
     if (x <= le) {
       if (le === Infinity) return prevC;
       if (Math.abs(x - le) <= 1e-12 * Math.max(1, le)) return c;

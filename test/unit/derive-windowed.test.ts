@@ -1,7 +1,7 @@
 // Window-bounded views and episode runs: hand-computed values on tiny series.
 
 import { describe, expect, it } from 'vitest';
-import { cumulativeBelow, increaseBetween, lastAtOrBefore, rollingMean } from '../../src/derive/windowed.js';
+import { cumulativeBelow, cumulativeBelowAt, increaseBetween, lastAtOrBefore, rollingMean } from '../../src/derive/windowed.js';
 import { runsWhere } from '../../src/derive/episodes.js';
 import type { Series } from '../../src/model/series.js';
 
@@ -42,6 +42,20 @@ describe('cumulativeBelow', () => {
   });
   it('above the highest finite bound: everything below it', () => {
     expect(cumulativeBelow(les, c, 7)).toBe(40);
+  });
+  it('cumulativeBelowAt (counts as columns of per-bucket series) gives the same bits', () => {
+    const layouts = [les, [0.1, 0.5, 1, 1, Infinity], [-1, 0, 2, Infinity], [Infinity]];
+    let checked = 0;
+    for (const L of layouts) {
+      const cols = L.map((_, j) => Float64Array.from({ length: 9 }, (_, i) => (i === 3 ? NaN : j * 7.3 + i * 1.1)));
+      for (let i = 0; i < 9; i++) {
+        for (const x of [-2, -1, 0, 0.05, 0.1, 0.1 + 1e-13, 0.3, 0.5, 1, 1.7, 2, 9, Infinity, NaN]) {
+          expect(Object.is(cumulativeBelowAt(L, cols, i, x), cumulativeBelow(L, (j) => cols[j][i], x))).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(4 * 9 * 14);
   });
 });
 
