@@ -16,7 +16,6 @@
 
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { lag1Autocorrelation } from './correlation.js';
-import { mulberry32 } from './prng.js';
 
 export interface TheilSenResult {
   /** Median pair slope, value units per second. */
@@ -133,10 +132,20 @@ export function theilSen(tIn: ArrayLike<number>, vIn: ArrayLike<number>, opts: T
       }
     }
   } else {
-    const rnd = mulberry32(opts.seed ?? 1);
+    // mulberry32(seed)'s draws, its steps written out here: as a closure call each draw came back as a
+    // boxed number (500,000 per fit). The same operations, so the same pairs.
+    let a = (opts.seed ?? 1) >>> 0;
     for (let k = 0; k < maxPairs; k++) {
-      const i = Math.floor(rnd() * n);
-      let j = Math.floor(rnd() * (n - 1));
+      a = (a + 0x6d2b79f5) >>> 0;
+      let x = a;
+      x = Math.imul(x ^ (x >>> 15), x | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      const i = Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * n);
+      a = (a + 0x6d2b79f5) >>> 0;
+      x = a;
+      x = Math.imul(x ^ (x >>> 15), x | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      let j = Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * (n - 1));
       if (j >= i) j++;
       const dt = t[j] - t[i];
       if (dt !== 0) slopes[m++] = (v[j] - v[i]) / dt;

@@ -171,3 +171,37 @@ describe('trend and theilSen reuse', () => {
     expect([...v]).toEqual([...v0]);
   });
 });
+
+describe('theilSen sampled pairs', () => {
+  it('draws the pairs mulberry32(seed) draws: the same slope and intercept, bit for bit', async () => {
+    const { mulberry32 } = await import('../../src/stats/prng.js');
+    // The sampled path as first written, with the closure generator.
+    const reference = (t: Float64Array, v: Float64Array, maxPairs: number, seed: number) => {
+      const n = t.length;
+      const rnd = mulberry32(seed);
+      const slopes: number[] = [];
+      for (let k = 0; k < maxPairs; k++) {
+        const i = Math.floor(rnd() * n);
+        let j = Math.floor(rnd() * (n - 1));
+        if (j >= i) j++;
+        const dt = t[j] - t[i];
+        if (dt !== 0) slopes.push((v[j] - v[i]) / dt);
+      }
+      const med = (a: number[]) => {
+        const s = Float64Array.from(a).sort();
+        const h = s.length >> 1;
+        return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+      };
+      const slope = med(slopes);
+      return { slope, intercept: med(Array.from(t, (x, i) => v[i] - slope * (x - t[0]))) };
+    };
+    for (const [n, maxPairs, seed] of [[300, 1001, 1], [5000, 20_000, 7], [77, 500, 123456789]] as const) {
+      const t = idx(n, B, 10);
+      const v = Float64Array.from(t, (_, i) => Math.sqrt(i) * 3 + ((i * 7919) % 13));
+      const r = theilSen(t, v, { maxPairs, seed });
+      expect(r.exact).toBe(false);
+      const want = reference(t, v, maxPairs, seed);
+      expect([r.slopePerSecond, r.intercept]).toEqual([want.slope, want.intercept]);
+    }
+  });
+});
