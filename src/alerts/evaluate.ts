@@ -151,7 +151,8 @@ export class Evaluator {
           if (this.fullWindowsFrom !== undefined) {
             const fromMs = Math.round(this.fullWindowsFrom * 1000);
             const rMs = Math.round(e.rangeSeconds * 1000);
-            for (let i = 0; i < n; i++) if (Math.round(this.times[i] * 1000) - rMs < fromMs) v[i] = NaN;
+            // The times ascend: the windows that start too early are a prefix.
+            for (let i = 0; i < n && Math.round(this.times[i] * 1000) - rMs < fromMs; i++) v[i] = NaN;
           }
           // Every range function here drops the metric name.
           put(out, s.labels, v, presence(v));
