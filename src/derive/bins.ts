@@ -78,7 +78,8 @@ export function cumulativeAtEdges(s: Series, edges: Float64Array, resets?: reado
 /** Per timestamp array and edges: how many samples lie at or before each edge (series of one scrape grid share it). */
 const endsByT = new WeakMap<Float64Array, WeakMap<Float64Array, Int32Array>>();
 
-function samplesUpTo(t: Float64Array, edges: Float64Array): Int32Array {
+/** How many samples of `t` lie at or before each of `edges` (ascending); kept per (t, edges) identity, for arrays that do not change. */
+export function samplesUpTo(t: Float64Array, edges: Float64Array): Int32Array {
   let byEdges = endsByT.get(t);
   if (!byEdges) endsByT.set(t, (byEdges = new WeakMap()));
   let ends = byEdges.get(edges);

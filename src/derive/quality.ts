@@ -15,6 +15,7 @@ import { twoProportionZ, psi } from '../stats/proportion.js';
 import { parseLe, type AnalysisView, type Scope } from './view.js';
 import { episodeWindowSeconds } from './windowed.js';
 import { frozenTrailingScan, windowIntervals, type ScanResult } from './quality-scan.js';
+import { samplesUpTo } from './bins.js';
 
 export * from './quality-scan.js';
 export * from './quality-between.js';
@@ -47,6 +48,10 @@ function intervalIncreaseInto(view: AnalysisView, s: Series, out: Float64Array, 
   const t = s.t;
   const v = s.v;
   const m = t.length;
+  if (v instanceof Int32Array && m < 2 ** 21) {
+    intIntervalIncreaseInto(view, t, v, view.counterResets(s), out, add);
+    return;
+  }
   let p0 = -1;
   let p1 = -1;
   // C(p0) and C(p1) (C(0) = 0; C(−1) is never read).
@@ -81,6 +86,52 @@ function intervalIncreaseInto(view: AnalysisView, s: Series, out: Float64Array, 
     if (!add) out[i] = x;
     else if (x === x) out[i] += x;
   }
+}
+
+/**
+ * intervalIncreaseInto for integer values (no NaN, fewer than 2^21 samples): C(k) is then an integer below
+ * 2^53 reached exactly by any order of additions, v[k] − v[0] plus v[r−1] for each reset r ≤ k — the
+ * number the sample-by-sample sum reaches. The sample positions of the interval edges are shared by the
+ * series of one timestamp array (the edges: the grid points and one step past the last).
+ */
+function intIntervalIncreaseInto(view: AnalysisView, t: Float64Array, v: Int32Array, resets: readonly number[], out: Float64Array, add: boolean): void {
+  const g = view.grid;
+  const n = g.length;
+  const upTo = samplesUpTo(t, intervalEdges(view));
+  const v0 = v[0];
+  // Σ v[r − 1] over the resets r ≤ p, for the two pointers (both only move forward).
+  let r0 = 0;
+  let s0 = 0;
+  let r1 = 0;
+  let s1 = 0;
+  for (let i = 0; i < n; i++) {
+    const p0 = upTo[i] - 1;
+    const p1 = upTo[i + 1] - 1;
+    let x: number;
+    if (p1 < 0) x = NaN;
+    else {
+      const first = p0 < 0 ? 0 : p0;
+      if (p1 <= first) x = t[first] >= g[i] && p1 === first ? 0 : NaN;
+      else {
+        for (; r1 < resets.length && resets[r1] <= p1; r1++) s1 += v[resets[r1] - 1];
+        for (; r0 < resets.length && resets[r0] <= first; r0++) s0 += v[resets[r0] - 1];
+        x = v[p1] - v0 + s1 - (v[first] - v0 + s0);
+      }
+    }
+    if (!add) out[i] = x;
+    else if (x === x) out[i] += x;
+  }
+}
+
+/** The grid points and one step past the last: the edges of the grid intervals (one array per view). */
+function intervalEdges(view: AnalysisView): Float64Array {
+  return view.memo('quality:interval-edges', () => {
+    const g = view.grid;
+    const e = new Float64Array(g.length + 1);
+    e.set(g);
+    if (g.length) e[g.length] = g[g.length - 1] + view.step;
+    return e;
+  });
 }
 
 /** Sum over a scope's series of each grid interval's increase (an interval no series bounds counts 0); null when no series. */

@@ -118,6 +118,36 @@ describe('counts per grid interval', () => {
     expect(sum.some((x) => !Number.isInteger(x))).toBe(true);
   });
 
+  it('integer counters (the shortcut through resets and shared edge positions) give the Float64 walk\'s bits', () => {
+    const u = mulberry32(3);
+    for (let c = 0; c < 20; c++) {
+      const list: Series[] = [];
+      const floats: Series[] = [];
+      // Two timestamp arrays, each shared by three series: one starting late, one starting early. Every
+      // other case on an exact 7 s grid with a 49 s gap (samples exactly at interval starts, intervals
+      // bounded by one sample), else jittered.
+      const exact = c % 2 === 1;
+      for (const offset of [98, -42]) {
+        const t = Float64Array.from({ length: 600 }, (_, i) => T0 + offset + i * 7 + (exact ? (i >= 300 ? 49 : 0) : u() * 3));
+        for (let k = 0; k < 3; k++) {
+          let x = Math.floor(u() * 1000);
+          const vals = Array.from(t, () => (u() < 0.02 ? (x = Math.floor(u() * 10)) : (x = Math.min(2 ** 31 - 1, x + Math.floor(u() * 2 ** 24)))));
+          const labels = { instance: R, finished_reason: `r${offset}-${k}` };
+          list.push({ name: 'vllm:request_success_total', labels, t, v: Int32Array.from(vals) });
+          floats.push({ name: 'vllm:request_success_total', labels, t, v: Float64Array.from(vals) });
+        }
+      }
+      const view = viewOf(list);
+      const fview = viewOf(floats);
+      for (let j = 0; j < list.length; j++) {
+        const got = intervalIncrease(view, list[j]);
+        const want = intervalIncrease(fview, floats[j]);
+        for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect([c, j, i, got[i]]).toEqual([c, j, i, want[i]]);
+      }
+      expect([...finishedIntervals(view, R)!.total]).toEqual([...finishedIntervals(fview, R)!.total]);
+    }
+  });
+
   it('finished by reason; a histogram per bucket (not cumulative) with its count and sum', () => {
     const view = viewOf([...finished(C, R, () => 0.2), ...histogram(C, 'vllm:request_prompt_tokens', [100, 1000, Infinity], () => [1, 4, 5], () => 2000, { instance: R })]);
     const f = finishedIntervals(view, R)!;
