@@ -19,11 +19,11 @@ import { kernelBreakdown } from './derive/kernel-breakdown.js';
 import { chartSpecs } from './derive/charts.js';
 import { DETECTORS } from './detectors/index.js';
 import { replicaScopes, runDetectors } from './detectors/run.js';
-import { analysisThreadStats, startAnalysisThreads } from './analysis/threads.js';
+import { analysisThreadStats, startAnalysisThreads, type TaskName } from './analysis/threads.js';
 import { DIAGNOSES } from './diagnoses/index.js';
 import type { DiagnosisContext, FindingDraft, TypedSignal } from './diagnoses/define-diagnosis.js';
 import { assembleFindings, type Drafted } from './links.js';
-import { alertsSection, replayWithoutFindingsHolds } from './alerts/index.js';
+import { alertsSection, replayWithoutFindingsHolds, type alertsReplay } from './alerts/index.js';
 import { incidentsOf } from './alerts/calibrate.js';
 import { clientSection } from './derive/client.js';
 import { qualitySection } from './derive/quality-section.js';
@@ -102,12 +102,17 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const gpu = artifacts.profiles.length ? kernelBreakdown(artifacts.profiles, options.wallSeconds === undefined ? {} : { wallSeconds: options.wallSeconds }) : undefined;
   // Large multi-replica inputs: the replicas' detectors and anomaly scans on several threads first
   // (analysis/threads.ts); runDetectors then finds their signals done, the rest their values memoized.
-  const threads = hasTimeSeries ? startAnalysisThreads(view, options.threads) : null;
+  const threads = hasTimeSeries ? startAnalysisThreads(view, options.threads, options.capacity) : null;
+  /** A view-wide piece from a worker when it has it, else computed here (the same value). */
+  const fromThreads = <T>(task: TaskName, here: () => T): T => {
+    const t = threads?.take<T>(task);
+    return t ? t.value : here();
+  };
   // The inventory while the workers start (it reads only the artifacts).
   const inventory = buildInventory(artifacts);
   const signals = hasTimeSeries ? runDetectors(view, threads?.finish()) : [];
   const anomalies = hasTimeSeries ? anomalyEpisodes(view) : [];
-  const capacity = hasTimeSeries ? capacityReview(view, options.capacity) : null;
+  const capacity = hasTimeSeries ? fromThreads('capacity', () => capacityReview(view, options.capacity)) : null;
   const main = runDiagnoses(view, signals, hasTimeSeries, gpu, anomalies, 'main', [], capacity);
   const first = assembleFindings(view, main.drafted);
   // UNEXPLAINED_ANOMALY reads every user-facing episode of each replica, not the report's capped list.
@@ -136,7 +141,7 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
     findings,
     notEvaluated: [...main.notEvaluated, ...post.notEvaluated],
     anomalies,
-    correlations: hasTimeSeries ? correlations(view) : [],
+    correlations: hasTimeSeries ? fromThreads('correlations', () => correlations(view)) : [],
     recommendations,
     serveBlocks,
     charts: hasTimeSeries ? chartSpecs(view, findings, anomalies, options.name) : [],
@@ -146,11 +151,13 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   if (capacity) result.capacityReview = capacity;
   const decomposition = latencyDecompositionRows(view);
   if (decomposition.length) result.latencyDecomposition = decomposition;
+  // Taken before the alert replay, whose wait is the longest (threads.ts TASKS order); shown after it.
+  const quality = fromThreads('quality', () => qualitySection(view));
   if (hasTimeSeries) {
     // A worker replayed the rules without findings meanwhile; that replay is the answer when these
     // findings cannot change it (alerts/index.ts replayWithoutFindingsHolds), else replay them here.
     const incidents = incidentsOf(findings, { startSeconds: view.start, endSeconds: view.end });
-    const early = incidents.every((f) => !f.window) ? threads?.alertsWithoutFindings() : undefined;
+    const early = incidents.every((f) => !f.window) ? threads?.take<ReturnType<typeof alertsReplay>>('alerts')?.value : undefined;
     if (early) analysisThreadStats.alertsReplayed++;
     const holds = early !== undefined && replayWithoutFindingsHolds(incidents, early.historyCodes);
     if (holds) analysisThreadStats.alertsReused++;
@@ -158,7 +165,6 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   }
   threads?.close();
   if (artifacts.clients?.length) result.client = clientSection(artifacts.clients, view, slo);
-  const quality = qualitySection(view);
   if (quality) result.quality = quality;
   return ResultSchema.parse(finiteOnly(result));
 }

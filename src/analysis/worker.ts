@@ -1,21 +1,24 @@
 // An analysis worker thread (threads.ts): a view over the main thread's series — the same samples in
-// shared memory, not a copy — runs scopeWork for the replicas it was given, then hands back the signals
-// and everything its view computed (exportMemo). Asked to, it then replays the alert rules as if there
-// were no findings (alerts/index.ts alertsReplay), for the main thread to use when its findings turn out
-// not to matter to them. It always answers each part, with an error message if that part failed.
+// shared memory, not a copy. It runs scopeWork for the replicas it was given and hands back the signals
+// and everything its view computed (exportMemo); then it computes each task it was given (the view-wide
+// pieces threads.ts lists) and hands back each value as soon as it has it. Every message is answered,
+// with an error message where that part failed (the main thread then computes it itself).
 
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { MetricSet, type Series } from '../model/series.js';
 import type { ServingConfig } from '../model/serving-config.js';
 import type { SloTargets } from '../derive/slo.js';
 import { AnalysisView } from '../derive/view.js';
+import { capacityReview, type CapacityOptions } from '../derive/capacity-review.js';
+import { correlations } from '../derive/anomalies.js';
+import { qualitySection } from '../derive/quality-section.js';
 import { alertsReplay } from '../alerts/index.js';
 import { scopeWork } from './scope-work.js';
-import type { AlertsAnswer, ThreadAnswer } from './threads.js';
+import type { TaskName, ThreadMessage } from './threads.js';
 
 export interface ThreadJob {
   port: MessagePort;
-  /** [0]: how many answers were posted; [1]: counts finished pieces of work (progress). */
+  /** [0]: messages posted; [1]: pieces of work finished (progress). */
   state: Int32Array;
   series: Series[];
   /** Series whose labels object has no prototype (a structured clone gives it one back). */
@@ -25,43 +28,62 @@ export interface ThreadJob {
   config: ServingConfig;
   slo: SloTargets;
   scopes: string[];
-  /** Replay the alert rules without findings after the scope work (a second answer). */
-  alerts: boolean;
+  tasks: TaskName[];
+  /** The capacity review's options (--capacity, --gpu-hour-price). */
+  capacity?: CapacityOptions;
 }
 
 const job = workerData as ThreadJob;
 const tick = () => void Atomics.add(job.state, 1, 1);
 
-function post(answer: object, transfer: ArrayBuffer[] = []): void {
+function post(m: ThreadMessage, transfer: ArrayBuffer[] = []): void {
   try {
-    job.port.postMessage(answer, transfer);
+    job.port.postMessage(m, transfer);
   } catch (e) {
-    job.port.postMessage({ error: `could not hand back the results: ${(e as Error).message}` });
+    job.port.postMessage({ kind: m.kind, ...(m.kind === 'task' ? { task: m.task } : {}), error: `could not hand back the results: ${(e as Error).message}` } satisfies ThreadMessage);
   }
   Atomics.add(job.state, 0, 1);
   Atomics.notify(job.state, 0);
 }
 
-let metrics: MetricSet | undefined;
+const failMessage = (e: unknown) => (e as Error)?.message ?? String(e);
+// Test hook (test/integration/analysis-threads.test.ts): a worker whose every part fails.
+const failing = process.env.VLLM_TUNE_TEST_ANALYSIS_WORKER_FAIL === '1';
+
+let view: AnalysisView | undefined;
 try {
-  // Test hook (test/integration/analysis-threads.test.ts): a worker that fails before any work.
-  if (process.env.VLLM_TUNE_TEST_ANALYSIS_WORKER_FAIL === '1') throw new Error('failing as the test asked');
+  if (failing) throw new Error('failing as the test asked');
   for (let i = 0; i < job.series.length; i++) if (job.nullProtoLabels[i]) Object.setPrototypeOf(job.series[i].labels, null);
   if (job.nullProtoConfig) Object.setPrototypeOf(job.config.values, null);
-  metrics = new MetricSet(job.series);
-  const view = new AnalysisView(metrics, job.config, job.slo);
-  const signals = scopeWork(view, job.scopes, tick);
-  const out = view.exportMemo();
-  post({ signals, memo: out.memo } satisfies ThreadAnswer, out.transfer);
+  view = new AnalysisView(new MetricSet(job.series), job.config, job.slo);
 } catch (e) {
-  post({ error: (e as Error)?.message ?? String(e) } satisfies ThreadAnswer);
+  if (job.scopes.length) post({ kind: 'scopes', error: failMessage(e) });
+  for (const task of job.tasks) post({ kind: 'task', task, error: failMessage(e) });
 }
-if (job.alerts) {
-  try {
-    if (!metrics) throw new Error('no series');
-    post(alertsReplay(metrics, [], job.slo, { progress: tick }) satisfies AlertsAnswer);
-  } catch (e) {
-    post({ error: (e as Error)?.message ?? String(e) } satisfies AlertsAnswer);
+if (view) {
+  const v = view;
+  if (job.scopes.length) {
+    try {
+      const signals = scopeWork(v, job.scopes, tick);
+      const out = v.exportMemo();
+      post({ kind: 'scopes', signals, memo: out.memo }, out.transfer);
+    } catch (e) {
+      post({ kind: 'scopes', error: failMessage(e) });
+    }
+  }
+  const compute: Record<TaskName, () => unknown> = {
+    capacity: () => capacityReview(v, job.capacity),
+    correlations: () => correlations(v),
+    quality: () => qualitySection(v),
+    alerts: () => alertsReplay(v.metrics, [], job.slo, { progress: tick }),
+  };
+  for (const task of job.tasks) {
+    try {
+      post({ kind: 'task', task, value: compute[task]() });
+    } catch (e) {
+      post({ kind: 'task', task, error: failMessage(e) });
+    }
+    tick();
   }
 }
 job.port.close();

@@ -19,7 +19,7 @@ let alertsReplay: (m: any, f: any, slo: any) => { historyCodes: string[] | null 
 let holds: (f: any, codes: string[] | null) => boolean;
 let incidentsOf: (findings: any, w: any) => any[];
 const branches = { reused: 0, replayed: 0 };
-let stats: { runs: number; workersAnswered: number; workersLeftBehind: number; alertsReplayed: number; alertsReused: number };
+let stats: { runs: number; workersAnswered: number; workersLeftBehind: number; tasksTaken: number; tasksLeftBehind: number; alertsReplayed: number; alertsReused: number };
 const saved = { min: process.env.VLLM_TUNE_PARALLEL_MIN_SAMPLES, fail: process.env.VLLM_TUNE_TEST_ANALYSIS_WORKER_FAIL };
 
 beforeAll(async () => {
@@ -72,11 +72,24 @@ describe('analysis threads', () => {
       expect(stats.alertsReused - before.alertsReused).toBe(reuse ? 1 : 0);
       branches[reuse ? 'reused' : 'replayed']++;
       // Threads ran where there was more than one replica to share out: min(2, replicas − 1) workers.
-      const expected = replicas >= 2 ? Math.min(2, replicas - 1) : 0;
-      expect(stats.workersAnswered - before.workersAnswered).toBe(expected);
+      // Three threads: the first worker's view-wide tasks (capacity, correlations, quality, and the
+      // alert replay where it was taken), and one worker with half the replicas when there are two or more.
+      expect(stats.workersAnswered - before.workersAnswered).toBe(replicas >= 2 ? 1 : 0);
+      expect(stats.tasksTaken - before.tasksTaken).toBe(3 + (stats.alertsReplayed - before.alertsReplayed));
       expect(stats.workersLeftBehind).toBe(before.workersLeftBehind);
+      expect(stats.tasksLeftBehind).toBe(before.tasksLeftBehind);
     }, 60_000);
   }
+
+  it('two threads (the view-wide tasks only): the same Result', async () => {
+    for (const name of ['capacity-week', 'fleet-one-degraded']) {
+      const artifacts = await ingest({ inputs: inputsOf(name) });
+      const before = { ...stats };
+      expect(analyse(artifacts, 2)).toBe(analyse(artifacts, 1));
+      expect(stats.workersAnswered).toBe(before.workersAnswered);
+      expect(stats.tasksTaken - before.tasksTaken).toBeGreaterThanOrEqual(3);
+    }
+  }, 60_000);
 
   it('both ways of making the alert replay were taken above (same Results)', () => {
     // Healthy datasets reuse the worker's replay; incident datasets (findings with episode windows)
@@ -92,8 +105,11 @@ describe('analysis threads', () => {
     try {
       const before = { ...stats };
       expect(analyse(artifacts, 3)).toBe(one);
-      expect(stats.workersLeftBehind - before.workersLeftBehind).toBe(2);
+      expect(stats.workersLeftBehind - before.workersLeftBehind).toBe(1);
       expect(stats.workersAnswered).toBe(before.workersAnswered);
+      // capacity, correlations, quality (the alert replay is not asked for: config-drift has episodes).
+      expect(stats.tasksLeftBehind - before.tasksLeftBehind).toBe(3);
+      expect(stats.tasksTaken).toBe(before.tasksTaken);
     } finally {
       delete process.env.VLLM_TUNE_TEST_ANALYSIS_WORKER_FAIL;
     }
