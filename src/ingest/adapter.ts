@@ -46,3 +46,6 @@ export interface Adapter {
   sniff(head: Buffer, headText: string, src: InputSource): boolean;
   read(src: InputSource, ctx: IngestContext): Promise<AdapterResult>;
 }
+
+/** What the registry knows of an adapter before loading it: who it is and how to recognise its input. */
+export type AdapterFormat = Pick<Adapter, 'id' | 'label' | 'sniff'>;

@@ -20,6 +20,7 @@ import type { ClientRequests, ClientRunInput, ClientTool } from '../model/client
 import type { Adapter, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { jsonParsePosition } from './text-position.js';
+import { clientBenchFormat } from './sniff/json.js';
 
 const MAX_BYTES = 256 * 1024 * 1024;
 
@@ -42,16 +43,8 @@ function str(x: unknown): string | null {
 
 // ───────────────────────────── sniffing ─────────────────────────────
 
-export type ClientLayout = 'vllm' | 'guidellm' | 'aiperf';
-
-export function sniffClientLayout(headText: string): ClientLayout | null {
-  const t = headText.replace(/^\uFEFF/, '').trimStart();
-  if (!t.startsWith('{') || /"resultType"\s*:/.test(t) || /"traceEvents"\s*:/.test(t)) return null;
-  if (/"completed"\s*:/.test(t) && /"duration"\s*:/.test(t) && /"(request_throughput|mean_ttft_ms|ttfts|total_input_tokens)"\s*:/.test(t)) return 'vllm';
-  if (/"benchmarks"\s*:\s*\[/.test(t) && /"(generative_benchmark|run_stats)"/.test(t)) return 'guidellm';
-  if (/"request_throughput"\s*:\s*\{/.test(t) && /"unit"\s*:/.test(t) && /"avg"\s*:/.test(t)) return 'aiperf';
-  return null;
-}
+// The content check lives in sniff/json.ts (loaded by the registry without this reader).
+export { sniffClientLayout, type ClientLayout } from './sniff/json.js';
 
 // ───────────────────────────── times ─────────────────────────────
 
@@ -432,8 +425,6 @@ async function readClient(src: InputSource, ctx: IngestContext): Promise<{ detai
 }
 
 export const clientBenchAdapter: Adapter = {
-  id: 'client-bench',
-  label: 'benchmark client result (vllm bench serve, benchmark_serving.py, guidellm, aiperf/genai-perf)',
-  sniff: (_head, text) => sniffClientLayout(text) !== null,
+  ...clientBenchFormat,
   read: (src, ctx) => readClient(src, ctx),
 };

@@ -12,7 +12,8 @@ import { parseCellNumber } from './bytes/decimal.js';
 import { CsvTokenizer, CsvUnclosedQuote, FIELD_PLAIN, FIELD_QUOTED } from './tabular/csv-tokenizer.js';
 import { emitWarnings, type Warned } from './tabular/csv-cells.js';
 import { setupLayout, type RowHandler } from './tabular/csv-layouts.js';
-import { SEP_RE, detectDelimiter, firstLine, sniffCsv, stripBom } from './tabular/csv-sniff.js';
+import { SEP_RE, detectDelimiter, firstLine, stripBom } from './tabular/csv-sniff.js';
+import { csvFormat } from './sniff/text.js';
 
 // Sniffing lives in tabular/csv-sniff.ts; importers of from-csv.js keep finding these here.
 export { detectDelimiter, splitLine } from './tabular/csv-sniff.js';
@@ -22,9 +23,7 @@ function isLetter(c: number): boolean {
 }
 
 export const csvAdapter: Adapter = {
-  id: 'csv-long',
-  label: 'CSV (long format or Grafana wide export)',
-  sniff: (_head, headText) => sniffCsv(headText),
+  ...csvFormat,
   read: (src, ctx) => readCsv(src, ctx),
 };
 

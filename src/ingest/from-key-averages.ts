@@ -13,6 +13,7 @@ import type { KernelProfile, KernelStat } from '../model/profile.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
+import { keyAveragesFormat } from './sniff/profile.js';
 
 const PREFIX_RE = /^\(([^()]*?pid=\d+[^()]*)\) ?/;
 // eslint-disable-next-line no-control-regex
@@ -286,12 +287,7 @@ export function keyAveragesProfiles(tables: ParsedTable[], display: string, clas
 }
 
 export const keyAveragesAdapter: Adapter = {
-  id: 'key-averages',
-  label: 'torch key_averages() table',
-  sniff: (_head, text) => {
-    // A dashed separator line followed by a header line whose first column is `Name` and that has a calls column.
-    return /-{3,} +-{3,}[^\n]*\n[^\n]*\bName\b[^\n]*(?:# of Calls|Number of Calls)/.test(text);
-  },
+  ...keyAveragesFormat,
   read: async (src: InputSource, ctx: IngestContext): Promise<AdapterResult> => {
     const text = (await src.bytes()).toString('utf8');
     const tables = parseKeyAveragesText(text, src.display);

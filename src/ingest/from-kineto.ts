@@ -16,6 +16,7 @@ import { KinetoAggregator, LocalSink } from './profile/kineto/aggregate.js';
 import { deliver } from './profile/kineto/deliver.js';
 import { parallelAvailable, readKinetoParallel } from './profile/kineto/parallel.js';
 import { KinetoScanner, type ScanHeader } from './profile/kineto/scanner.js';
+import { kinetoFormat } from './sniff/profile.js';
 
 export interface KinetoReadResult {
   profile: KernelProfile;
@@ -74,17 +75,7 @@ export async function readKinetoProfile(src: InputSource, classifier: KernelClas
 }
 
 export const kinetoAdapter: Adapter = {
-  id: 'kineto-trace',
-  label: 'Kineto / torch.profiler chrome trace JSON',
-  sniff: (_head, text) => {
-    const t = text.trimStart();
-    if (t.startsWith('{')) {
-      if (/"traceEvents"\s*:/.test(text)) return true;
-      return /"schemaVersion"\s*:/.test(text) && /"(deviceProperties|distributedInfo)"\s*:/.test(text);
-    }
-    if (t.startsWith('[')) return /^\[\s*\{/.test(t) && /"ph"\s*:/.test(text) && /"ts"\s*:/.test(text);
-    return false;
-  },
+  ...kinetoFormat,
   read: async (src: InputSource, ctx: IngestContext): Promise<AdapterResult> => {
     const classifier = KernelClassifier.fromOptions(ctx.options);
     const { profile, events } = await readKinetoProfile(src, classifier, ctx.options.workers !== undefined ? { workers: ctx.options.workers } : {});

@@ -13,8 +13,9 @@ import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
 import { ProfileBuilder, type GpuActivityKind } from './profile/builder.js';
+import { isNsysHeaderLine as isHeaderLine, nsysCsvFormat, nsysKindOf as kindOf, nsysNorm as norm, type NsysKind } from './sniff/profile.js';
 
-type Kind = 'kern_sum' | 'gpu_trace' | 'api_sum';
+type Kind = NsysKind;
 
 interface Block {
   kind: Kind;
@@ -22,21 +23,6 @@ interface Block {
   rows: string[][];
   /** 1-based line of the header. */
   line: number;
-}
-
-const norm = (h: string): string => h.trim().replace(/\s+/g, ' ');
-
-function kindOf(header: string[]): Kind | undefined {
-  const h = new Set(header.map(norm));
-  if (!h.has('Name')) return undefined;
-  if ((h.has('Start (ns)') || h.has('Start')) && (h.has('Duration (ns)') || h.has('Duration'))) return 'gpu_trace';
-  if (h.has('Instances') && (h.has('Total Time (ns)') || h.has('Total Time'))) return 'kern_sum';
-  if (h.has('Num Calls') || h.has('Calls')) return 'api_sum';
-  return undefined;
-}
-
-function isHeaderLine(line: string): boolean {
-  return /(^|,)"?Name"?(,|$)/.test(line) && /(Total Time|Start|Duration|Instances|Num Calls)/.test(line);
 }
 
 function num(s: string | undefined): number {
@@ -171,12 +157,7 @@ export function nsysCsvProfile(blocks: Block[], display: string, classifier: Ker
 }
 
 export const nsysCsvAdapter: Adapter = {
-  id: 'nsys-csv',
-  label: 'Nsight Systems stats CSV',
-  sniff: (_head, text) => {
-    const lines = text.split(/\r?\n/, 200);
-    return lines.some((l) => isHeaderLine(l) && l.includes(',') && kindOf(l.split(',').map((x) => x.replace(/^"|"$/g, ''))) !== undefined);
-  },
+  ...nsysCsvFormat,
   read: async (src: InputSource, ctx: IngestContext): Promise<AdapterResult> => {
     const text = (await src.bytes()).toString('utf8');
     const blocks = nsysBlocks(text, src.display);

@@ -20,8 +20,8 @@ import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { InputSource } from './source.js';
 import { KernelClassifier } from './profile/classify.js';
 import { ProfileBuilder, type GpuActivityKind, type Stat } from './profile/builder.js';
+import { nsysSqliteFormat } from './sniff/binary.js';
 
-const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const KERNEL = 'CUPTI_ACTIVITY_KIND_KERNEL';
 const MEMCPY = 'CUPTI_ACTIVITY_KIND_MEMCPY';
 const MEMSET = 'CUPTI_ACTIVITY_KIND_MEMSET';
@@ -228,9 +228,7 @@ function readDb(db: Db, display: string, classifier: KernelClassifier): { profil
 }
 
 export const nsysSqliteAdapter: Adapter = {
-  id: 'nsys-sqlite',
-  label: 'Nsight Systems SQLite export',
-  sniff: (head) => head.length >= MAGIC.length && head.subarray(0, MAGIC.length).equals(MAGIC),
+  ...nsysSqliteFormat,
   read: async (src: InputSource, ctx: IngestContext): Promise<AdapterResult> => {
     const { profile, rows } = await readNsysSqliteProfile(src, KernelClassifier.fromOptions(ctx.options));
     ctx.addProfile(profile);

@@ -10,6 +10,7 @@ import { labelsKey, type Labels } from '../model/series.js';
 import type { Adapter, AdapterResult, IngestContext } from './adapter.js';
 import type { SeriesAccumulator } from './sink.js';
 import type { InputSource } from './source.js';
+import { parquetFormat } from './sniff/binary.js';
 
 /** hyparquet and its codecs (~100 modules) load with the first Parquet input, not with every run. */
 type Lib = { hp: typeof import('hyparquet'); compressors: typeof import('hyparquet-compressors')['compressors']; guard: typeof import('./parquet-guard.js') };
@@ -49,9 +50,7 @@ interface Plan {
 }
 
 export const parquetAdapter: Adapter = {
-  id: 'parquet',
-  label: 'Parquet (long format)',
-  sniff: (head) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31,
+  ...parquetFormat,
   read: (src, ctx) => readParquet(src, ctx),
 };
 

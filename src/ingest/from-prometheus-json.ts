@@ -12,25 +12,15 @@ import type { Adapter } from './adapter.js';
 import { PromJsonReader, UNNAMED_METRIC } from './prometheus-json/reader.js';
 import { planRanges } from './prometheus-json/parallel.js';
 import { readerThreads } from './threads.js';
+import { promJsonFormat } from './sniff/json.js';
+
+// The content check lives in sniff/json.ts (loaded by the registry without this reader).
+export { sniffPrometheusJson } from './sniff/json.js';
 
 export { UNNAMED_METRIC };
 
-const TOP_KEYS = '(?:status|data|errorType|error|warnings|infos)';
-const OBJECT_START_RE = new RegExp(`^\\s*\\{\\s*"${TOP_KEYS}"\\s*:`);
-const PROM_MARK_RE = /"status"\s*:\s*"(?:success|error)"|"resultType"\s*:\s*"(?:matrix|vector|scalar|string)"|"data"\s*:\s*\{\s*"result"\s*:/;
-const BARE_ARRAY_RE = /^\s*\[\s*(?:\{\s*"(?:metric|values|value|histograms?)"\s*:|\]\s*$)/;
-
-/** Cheap content check on the first ≤64 KiB. */
-export function sniffPrometheusJson(headText: string): boolean {
-  const s = headText.charCodeAt(0) === 0xfeff ? headText.slice(1) : headText;
-  if (OBJECT_START_RE.test(s)) return PROM_MARK_RE.test(s);
-  return BARE_ARRAY_RE.test(s);
-}
-
 export const promJsonAdapter: Adapter = {
-  id: 'prometheus-json',
-  label: 'Prometheus HTTP API JSON (query_range / query)',
-  sniff: (_head, headText) => sniffPrometheusJson(headText),
+  ...promJsonFormat,
   async read(src, ctx) {
     const threads = readerThreads(ctx.options.workers);
     // Threads are an optimisation: if none can be set up, the main thread reads the whole file.

@@ -7,12 +7,11 @@ import type { InputSource } from './source.js';
 import { parseConfigScalar } from '../model/serving-config.js';
 import { InputError } from '../errors.js';
 import { forEachLineBlock, LineTooLong } from './text/lines.js';
+import { ENGINE_RE, NONDEFAULT_RE, vllmLogFormat } from './sniff/text.js';
 
 /** A longer line is not a log line (a binary file, or a file without newlines). */
 const MAX_LINE_BYTES = 16 << 20;
 
-const ENGINE_RE = /Initializing an? (?:(V[01]) )?LLM engine \(v([^)]+)\) with config: (.*)$/;
-const NONDEFAULT_RE = /non-default args: \{(.*)\}\s*$/;
 const KV_TOKENS_RE = /GPU KV cache size: ([\d,]+) tokens/;
 const KV_MEMORY_RE = /Available KV cache memory: ([\d.]+) GiB/;
 const GPU_BLOCKS_RE = /# (?:GPU|cuda) blocks: (\d+)(?:, # CPU blocks: (\d+))?/;
@@ -65,10 +64,6 @@ export function parseNonDefaultArgs(body: string): Record<string, string> {
     if (m) out[m[1]] = m[2].trim();
   }
   return out;
-}
-
-function looksLikeLog(text: string): boolean {
-  return ENGINE_RE.test(text) || NONDEFAULT_RE.test(text) || /\bvLLM API server version\b/.test(text) || /^(?:\(\w+ pid=\d+\) )?(INFO|WARNING|DEBUG) \d\d-\d\d \d\d:\d\d:\d\d .*\.py:\d+\]/m.test(text);
 }
 
 async function readLog(src: InputSource, ctx: IngestContext) {
@@ -154,8 +149,6 @@ async function readLog(src: InputSource, ctx: IngestContext) {
 }
 
 export const vllmLogAdapter: Adapter = {
-  id: 'vllm-log',
-  label: 'vLLM server log',
-  sniff: (_head, text) => looksLikeLog(text),
+  ...vllmLogFormat,
   read: readLog,
 };

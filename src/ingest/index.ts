@@ -1,5 +1,6 @@
 // Ingest orchestration: expand inputs, sniff each one's format from its content, run its adapter,
-// and assemble the Artifacts. Adapters are tried in registry order; the first whose sniff matches wins.
+// and assemble the Artifacts. Adapters are tried in registry order; the first whose sniff matches wins,
+// and only its module is loaded (registry.ts).
 
 import { InputError } from '../errors.js';
 import type { Artifacts, InputSummary } from '../model/artifacts.js';
@@ -7,8 +8,8 @@ import { MetricSet, type InputWarning } from '../model/series.js';
 import type { KernelProfile } from '../model/profile.js';
 import type { ClientRunInput } from '../model/client-input.js';
 import { ServingConfigBuilder, parseConfigScalar } from '../model/serving-config.js';
-import type { Adapter, IngestContext, IngestOptions } from './adapter.js';
-import { ADAPTERS } from './registry.js';
+import type { IngestContext, IngestOptions } from './adapter.js';
+import { ADAPTERS, type AdapterEntry } from './registry.js';
 import { SampleSink } from './sink.js';
 import { expandInputs, fileSource, stdinSource, type InputSource } from './source.js';
 import { collectConfigFromMetrics } from './config-from-metrics.js';
@@ -26,7 +27,8 @@ export interface IngestRequest {
   onProgress?: (msg: string) => void;
 }
 
-export function detectAdapter(src: InputSource): Adapter {
+/** The registry entry (id, label, loader) whose sniff claims the input. */
+export function detectAdapter(src: InputSource): AdapterEntry {
   if (src.head.length === 0) {
     throw new InputError({ code: 'EMPTY_INPUT', file: src.display, message: 'input is empty' });
   }
@@ -72,7 +74,8 @@ export async function ingest(req: IngestRequest): Promise<Artifacts> {
   const inputs: InputSummary[] = [];
   for (const open of sources) {
     const src = await open();
-    const adapter = detectAdapter(src);
+    const entry = detectAdapter(src);
+    const adapter = await entry.load();
     req.onProgress?.(`reading ${src.display} (${adapter.label})`);
     sink.beginFile(src.display);
     const res = await adapter.read(src, ctx);

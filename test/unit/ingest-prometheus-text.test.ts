@@ -53,7 +53,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 describe('real vLLM /metrics scrapes (test/fixtures/real/metrics-text)', () => {
   it('every real file is detected as Prometheus text, not by an earlier adapter', async () => {
-    for (const f of [PROM_A, PROM_B, QWEN, VLLM]) expect(detectAdapter(await fileSource(f))).toBe(promTextAdapter);
+    for (const f of [PROM_A, PROM_B, QWEN, VLLM]) expect(detectAdapter(await fileSource(f)).id).toBe(promTextAdapter.id);
   });
 
   it('02ce4b09…prom: serving config, histogram counts, sums, alias merge, _created', async () => {
