@@ -295,27 +295,13 @@ export function bucketAround(les: readonly number[], x: number): QuantileBucket 
 
 /** Cumulative count at or below x, interpolated linearly inside the bucket holding x. */
 export function cumulativeBelow(les: readonly number[], count: (j: number) => number, x: number): number {
-  let prevLe = 0;
-  let prevC = 0;
-  for (let j = 0; j < les.length; j++) {
-    const le = les[j];
-    const c = count(j);
-    if (x <= le) {
-      if (le === Infinity) return prevC;
-      if (Math.abs(x - le) <= 1e-12 * Math.max(1, le)) return c;
-      const lower = j === 0 ? Math.min(0, le) : prevLe;
-      const frac = le > lower ? (x - lower) / (le - lower) : 1;
-      return prevC + (c - prevC) * Math.max(0, Math.min(1, frac));
-    }
-    prevLe = le;
-    prevC = c;
-  }
-  return prevC;
+  // One implementation (cumulativeBelowAt); its columns stay Float64Arrays, so its hot loop stays monomorphic.
+  return cumulativeBelowAt(les, les.map((_, j) => Float64Array.of(count(j))), 0, x);
 }
 
 /**
- * cumulativeBelow with bucket j's count at `columns[j][i]` (a grid point of per-bucket series): the same
- * arithmetic, without a closure per grid point.
+ * Cumulative count at or below x with bucket j's count at `columns[j][i]` (a grid point of per-bucket
+ * series), interpolated linearly inside the bucket holding x; no closure per grid point.
  */
 export function cumulativeBelowAt(les: readonly number[], columns: readonly Float64Array[], i: number, x: number): number {
   let prevLe = 0;
