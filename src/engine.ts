@@ -42,8 +42,8 @@ export interface AnalysisOptions {
   /** The what-if replay of each serve block (recommend/what-if.ts); `{ enabled: false }` skips it. */
   whatIf?: WhatIfOptions;
   /**
-   * Threads for the per-replica work (--workers; default: VLLM_TUNE_WORKERS, else the CPUs, at most 4).
-   * The Result is the same whatever the number (analysis/threads.ts).
+   * Analysis threads (--workers; default: VLLM_TUNE_WORKERS, else the CPUs, at most 4). The Result is
+   * the same whatever the number (analysis/threads.ts).
    */
   threads?: number;
 }
@@ -100,8 +100,9 @@ export function runAnalysis(artifacts: Artifacts, options: AnalysisOptions): Res
   const view = new AnalysisView(artifacts.metrics, artifacts.config, slo);
   const hasTimeSeries = view.grid.length > 1;
   const gpu = artifacts.profiles.length ? kernelBreakdown(artifacts.profiles, options.wallSeconds === undefined ? {} : { wallSeconds: options.wallSeconds }) : undefined;
-  // Large multi-replica inputs: the replicas' detectors and anomaly scans on several threads first
-  // (analysis/threads.ts); runDetectors then finds their signals done, the rest their values memoized.
+  // Large inputs (analysis/threads.ts): the first worker computes the view-wide pieces taken below
+  // (fromThreads) and the alert replay without findings; from three threads on, replicas are shared
+  // out too, and runDetectors finds their signals done and the rest of their values memoized.
   const threads = hasTimeSeries ? startAnalysisThreads(view, options.threads, options.capacity) : null;
   /** A view-wide piece from a worker when it has it, else computed here (the same value). */
   const fromThreads = <T>(task: TaskName, here: () => T): T => {
