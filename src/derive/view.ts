@@ -5,7 +5,7 @@
 import type { MetricSet, Series } from '../model/series.js';
 import type { ServingConfig } from '../model/serving-config.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { evalGrid, histogramQuantileDetail, histogramQuantileSeries, RateWindowCache, sumAligned } from '../stats/promql.js';
+import { evalGrid, histogramQuantileDetail, observedQuantileSeries, RateWindowCache, sumAligned } from '../stats/promql.js';
 import { alignToGrid } from '../stats/resample.js';
 import { replicaIdOf, typicalStep } from './inventory.js';
 import { SLO_PROFILES, type SloTargets } from './slo.js';
@@ -311,16 +311,7 @@ export class AnalysisView {
       if (!rates) return null;
       const { les, summed } = rates;
       if (!les.length) return new Float64Array(this.grid.length).fill(NaN);
-      // One pass with reused scratch buffers (histogramQuantile per point allocated two arrays each
-      // time), then NaN where a bucket is absent or nothing was observed, as in centredQuantile.
-      const { value } = histogramQuantileSeries(q, les, summed);
-      const last = summed[les.length - 1];
-      for (let i = 0; i < value.length; i++) {
-        let ok = last[i] > 0;
-        for (let j = 0; ok && j < les.length; j++) if (summed[j][i] !== summed[j][i]) ok = false;
-        if (!ok) value[i] = NaN;
-      }
-      return value;
+      return observedQuantileSeries(q, les, summed);
     });
   }
 

@@ -5,7 +5,7 @@
 import type { Series } from '../model/series.js';
 import type { QuantileBucket } from '../model/result.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { histogramQuantile, histogramQuantileDetail, histogramQuantileSeries } from '../stats/promql.js';
+import { histogramQuantile, histogramQuantileDetail, observedQuantileSeries } from '../stats/promql.js';
 import { nanSummary } from '../stats/summary.js';
 import { combine, FLEET, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
 
@@ -153,16 +153,7 @@ export function centredQuantile(view: AnalysisView, base: HistogramName, q: numb
     const buckets = centredBucketRates(view, base, scope, windowSeconds);
     if (!buckets) return null;
     const { les, rates } = buckets;
-    // histogramQuantileSeries reuses its scratch buffers across points (a per-point histogramQuantile
-    // allocated two arrays each time: 16 % of the week × 8 replicas analysis, plus the GC).
-    const { value } = histogramQuantileSeries(q, les, rates);
-    const last = rates[les.length - 1];
-    for (let i = 0; i < value.length; i++) {
-      let ok = last[i] > 0;
-      for (let j = 0; ok && j < les.length; j++) if (rates[j][i] !== rates[j][i]) ok = false;
-      if (!ok) value[i] = NaN;
-    }
-    return value;
+    return observedQuantileSeries(q, les, rates);
   });
 }
 

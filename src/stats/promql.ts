@@ -600,6 +600,21 @@ export function histogramQuantileDetail(q: number, les: ArrayLike<number>, count
 }
 
 /**
+ * histogramQuantileSeries' values, NaN where any bucket is absent or nothing was observed (the +Inf
+ * bucket is not above 0): the quantile series the analysis reads (view.quantileSeries, centredQuantile).
+ */
+export function observedQuantileSeries(q: number, les: readonly number[], bucketSeries: readonly Float64Array[]): Float64Array {
+  const { value } = histogramQuantileSeries(q, les, bucketSeries);
+  const last = bucketSeries[les.length - 1];
+  for (let i = 0; i < value.length; i++) {
+    let ok = last[i] > 0;
+    for (let j = 0; ok && j < les.length; j++) if (bucketSeries[j][i] !== bucketSeries[j][i]) ok = false;
+    if (!ok) value[i] = NaN;
+  }
+  return value;
+}
+
+/**
  * `histogram_quantile(q, sum by (le) (rate(x_bucket[r])))` on a grid: `bucketSeries[j]` is the (already
  * rated and summed) value of the bucket with bound `les[j]` at each grid point; NaN = absent at that point.
  * Returns the quantile per grid point and how many points fell in a wide bucket or overflowed.
