@@ -93,6 +93,8 @@ export class SeriesAccumulator {
   private curLen = 0;
   private curInt: boolean;
   private nextBlock: number;
+  /** Set when a block holds fewer values than its memory (a `push` block sealed part-full). */
+  private loose = false;
 
   constructor(
     readonly rawName: string,
@@ -163,7 +165,7 @@ export class SeriesAccumulator {
    * of the values into an exact block. `known`: the batch's `batchKind` when the caller has it (the
    * query_range scanner), else -1.
    */
-  pushMany(t: Float64Array, v: Float64Array, n: number, known = -1): void {
+  pushMany(t: Float64Array, v: SampleValues, n: number, known = -1): void {
     if (n <= 0) return;
     const kind = known >= 0 ? known : batchKind(t, v, n);
     if (kind === BATCH_HAS_BAD) {
@@ -192,8 +194,9 @@ export class SeriesAccumulator {
 
   /**
    * Append a batch already classified by `batchKind` (not BATCH_HAS_BAD) and stored in its block:
-   * an Int32Array for BATCH_INT32, a Float64Array otherwise, of exactly `n` values — the result of
-   * `pushMany(t, v, n)` without the copy (the parallel JSON reader builds blocks on worker threads).
+   * an Int32Array for BATCH_INT32, a Float64Array otherwise, of exactly `n` values, kept as it is —
+   * the result of `pushMany(t, v, n)` without the copy (the query_range scanner writes its values
+   * straight into such blocks, on the main thread or a range worker).
    */
   pushBlock(t: Float64Array, block: SampleValues, n: number): void {
     if (n <= 0) return;
@@ -204,7 +207,7 @@ export class SeriesAccumulator {
   }
 
   /** A batch of valid samples (`allInt`: every value is an int32, when known). */
-  private pushBatch(t: Float64Array, v: Float64Array, n: number, allInt?: boolean): void {
+  private pushBatch(t: Float64Array, v: SampleValues, n: number, allInt?: boolean): void {
     if (allInt === undefined) {
       allInt = true;
       for (let i = 0; i < n; i++) if (!isInt32(v[i])) allInt = false;
@@ -260,7 +263,10 @@ export class SeriesAccumulator {
 
   /** Close the block being filled by `push`, keeping its used part. */
   private seal(): void {
-    if (this.curLen > 0) this.blocks.push(this.curLen === this.cur.length ? this.cur : this.cur.subarray(0, this.curLen));
+    if (this.curLen > 0) {
+      if (this.curLen < this.cur.length) this.loose = true;
+      this.blocks.push(this.curLen === this.cur.length ? this.cur : this.cur.subarray(0, this.curLen));
+    }
     this.cur = EMPTY;
     this.curLen = 0;
   }
@@ -285,12 +291,15 @@ export class SeriesAccumulator {
   /**
    * The samples pushed so far, in push order: timestamps (a prefix view of the shared column, or the
    * own array) and the values joined into one array — Int32Array when every value is an int32,
-   * Float64Array otherwise.
+   * Float64Array otherwise. `exact`: the values' memory holds nothing else that is not stored
+   * (a block of exactly its values, or a committed slab block); else it is part of a larger buffer
+   * being filled, and a copy keeps memory to what is stored.
    */
-  take(): { t: Float64Array; v: SampleValues } {
+  take(): { t: Float64Array; v: SampleValues; exact: boolean } {
     const t = this.t.subarray(0, this.length);
-    const blocks = this.curLen > 0 ? [...this.blocks, this.cur.subarray(0, this.curLen)] : this.blocks;
-    if (blocks.length === 1) return { t, v: blocks[0] };
+    const open = this.curLen > 0;
+    const blocks = open ? [...this.blocks, this.cur.subarray(0, this.curLen)] : this.blocks;
+    if (blocks.length === 1) return { t, v: blocks[0], exact: !this.loose && !(open && this.curLen < this.cur.length) };
     let allInt = true;
     for (const b of blocks) if (!(b instanceof Int32Array)) allInt = false;
     const v = allInt ? sharedInt32(this.length) : sharedFloat64(this.length);
@@ -299,7 +308,7 @@ export class SeriesAccumulator {
       v.set(b, k);
       k += b.length;
     }
-    return { t, v };
+    return { t, v, exact: true };
   }
 
   /** Leave the shared column: copy its first n timestamps and append `next`. */
@@ -320,7 +329,7 @@ export const BATCH_INT32 = 1;
 export const BATCH_FLOAT64 = 2;
 
 /** How `pushMany` stores the first `n` samples of `t`/`v`. */
-export function batchKind(t: Float64Array, v: Float64Array, n: number): number {
+export function batchKind(t: Float64Array, v: SampleValues, n: number): number {
   let allInt = true;
   let bad = 0;
   for (let i = 0; i < n; i++) {

@@ -137,7 +137,7 @@ export class SampleSink {
       if (t.length === 1) singleSample++;
       // Copy out of over-allocated buffers so memory matches what is kept; exact blocks (a series
       // read in one batch, or joined by take()) are handed over without a copy.
-      const exact = v.byteLength === v.buffer.byteLength;
+      const exact = acc.unordered ? v.byteLength === v.buffer.byteLength : taken.exact;
       const series: Series = { name: acc.resolved.name, labels: acc.labels, t: acc.unordered ? times.intern(t, false) : times.internPrefix(t), v: exact ? v : sharedCopy(v) };
       out.push(acc.rawName !== acc.resolved.name ? { ...series, rawName: acc.rawName } : series);
       acc.release();

@@ -42,11 +42,11 @@ export async function parseMatrix(body: Buffer, display: string): Promise<{ seri
   sink.beginFile(display);
   await promJsonAdapter.read(bufferSource(body, display), ctx);
   const series = sink.opened.map((acc) => {
-    const { t, v } = acc.take();
+    const { t, v, exact } = acc.take();
     return {
       metric: acc.rawName === UNNAMED_METRIC ? { ...acc.labels } : { __name__: acc.rawName, ...acc.labels },
       t: t.slice(),
-      v: v.byteLength === v.buffer.byteLength ? v : v.slice(),
+      v: exact ? v : v.slice(),
     };
   });
   return { series, warnings };

@@ -15,12 +15,14 @@ import { bufferSource, fileSource, type InputSource } from '../../src/ingest/sou
 import { ingest } from '../../src/ingest/index.js';
 import { ServingConfigBuilder } from '../../src/model/serving-config.js';
 import { InputError } from '../../src/errors.js';
-import type { InputWarning, Series } from '../../src/model/series.js';
+import type { InputWarning, SampleValues, Series } from '../../src/model/series.js';
 import type { IngestContext } from '../../src/ingest/adapter.js';
 import { REAL } from '../support/paths.js';
 import { JsonByteReader } from '../../src/ingest/bytes/json-reader.js';
 import { SeriesObjectReader } from '../../src/ingest/prometheus-json/series-object.js';
-import { BATCH_FLOAT64, BATCH_INT32, batchKind } from '../../src/ingest/accumulator.js';
+import { BATCH_FLOAT64, BATCH_HAS_BAD, BATCH_INT32, batchKind } from '../../src/ingest/accumulator.js';
+import { isShared } from '../../src/model/shared-memory.js';
+import { mulberry32 } from '../../src/stats/prng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIX = path.resolve(here, '../fixtures/prometheus-json');
@@ -459,18 +461,27 @@ describe('numbers are bit-exact against JSON.parse + Number()', () => {
   });
 });
 
-describe("the scanner's batch kind (pushMany skips batchKind's pass when the scanner knows it)", () => {
-  /** Read series objects `{"values":[…]}` one after another, as chunks of `size` bytes; each one's samples and known kind. */
-  async function kinds(objects: string[], size: number): Promise<{ known: number; want: number; n: number }[]> {
+describe('the scanner: values straight into stored blocks, with their batch kind', () => {
+  interface Taken {
+    kind: number;
+    want: number;
+    n: number;
+    block: SampleValues;
+    /** The values as handed over (the block may only be checked later for being overwritten). */
+    values: number[];
+    shared: boolean;
+  }
+  /** Read series objects `{"values":[…]}` one after another, as chunks of `size` bytes; what each hands over. */
+  async function read(objects: string[], size: number): Promise<Taken[]> {
     const data = Buffer.from(objects.join(','));
     async function* chunks() {
       for (let i = 0; i < data.length; i += size) yield Buffer.from(data.subarray(i, i + size));
     }
     const r = new JsonByteReader('k.json', chunks());
-    const out: { known: number; want: number; n: number }[] = [];
+    const out: Taken[] = [];
     const reader = new SeriesObjectReader(r, (m) => new InputError({ code: 'NOT_PROMETHEUS_RESPONSE', file: 'k.json', message: m }), {
-      take(_name, _labels, _at, t, v, n, known) {
-        out.push({ known, want: batchKind(t, v, n), n });
+      take(_name, _labels, _at, t, v, n, kind) {
+        out.push({ kind, want: batchKind(t, v, n), n, block: v, values: Array.from(v.subarray(0, n)), shared: isShared(v) });
       },
     });
     for (;;) {
@@ -482,7 +493,7 @@ describe("the scanner's batch kind (pushMany skips batchKind's pass when the sca
   }
   const obj = (vals: string[], ts = (i: number) => String(1732269600 + i * 10)) => `{"metric":{"__name__":"m"},"values":[${vals.map((v, i) => `[${ts(i)},"${v}"]`).join(',')}]}`;
 
-  it('known only when right: ints, fractions, -0, int32 bounds, long digits, exponents, NaN, far timestamps', async () => {
+  it("the kind is batchKind's; a stored block is exactly its values, Int32Array for int32, in shared memory", async () => {
     const cases = [
       ['0', '1', '42', '-7', '999999999'], // int32
       ['2147483647', '-2147483648'], // the int32 bounds: still int32
@@ -494,7 +505,7 @@ describe("the scanner's batch kind (pushMany skips batchKind's pass when the sca
       ['0.5', '1'],
       ['0.43758320540099954', '2'], // 17 digits
       ['12345678901234567890'], // long mantissa: general path
-      ['1e3', '2'], // exponent: general path
+      ['1e3', '2'], // exponent: general path, integers
       ['NaN', '1'],
       ['+Inf'],
       ['1', '2', '3'],
@@ -504,17 +515,40 @@ describe("the scanner's batch kind (pushMany skips batchKind's pass when the sca
     objects.push(obj(['1', '2'], (i) => (1732269600.5 + i).toFixed(3)));
     const I = BATCH_INT32;
     const F = BATCH_FLOAT64;
-    // null: the scanner may or may not know (a 17-digit value goes through exactQuotient, which may decline)
-    const expected = [I, I, F, F, F, F, I, F, null, -1, -1, -1, -1, I, -1, I];
+    const B = BATCH_HAS_BAD;
+    const expected = [I, I, F, F, F, F, I, F, F, F, I, B, B, I, B, I];
     for (const size of [1 << 20, 7, 3]) {
-      const got = await kinds(objects, size);
-      expect(got).toHaveLength(objects.length);
+      const got = await read(objects, size);
+      expect(got.map((g) => g.kind)).toEqual(expected);
       got.forEach((g, i) => {
-        // never a wrong kind: known is batchKind's answer, or -1
-        expect({ i, size, known: g.known === -1 ? g.want : g.known }).toEqual({ i, size, known: g.want });
-        if (expected[i] !== null) expect({ i, size, known: g.known }).toEqual({ i, size, known: expected[i] });
+        expect({ i, size, kind: g.kind }).toEqual({ i, size, kind: g.want });
+        if (g.kind === B) return;
+        expect({ i, size, type: g.block.constructor.name, length: g.block.length, shared: g.shared }).toEqual({ i, size, type: g.kind === I ? 'Int32Array' : 'Float64Array', length: g.n, shared: true });
+        // nothing read later wrote over a stored block
+        expect({ i, size, values: Array.from(g.block) }).toEqual({ i, size, values: g.values });
       });
+      expect(got[4].values.map((x) => Object.is(x, -0))).toEqual([false, true]);
     }
+  });
+
+  it('series of any length, turning float64 anywhere, each keep their values (regions grow, slabs fill)', async () => {
+    const rand = mulberry32(7);
+    const lengths = [1, 3, 5000, 2, 70_000, 64, 65, 9000, 1, 300_000, 12, 4096, 4097];
+    const series = lengths.map((n) => {
+      const at = rand() < 0.5 ? Math.floor(rand() * n) : n; // first non-integer value (n: none)
+      return Array.from({ length: n }, (_, i) => (i === at ? String(i + 0.25) : String(Math.floor(rand() * 2000) - 1000)));
+    });
+    const got = await read(series.map((v) => obj(v)), 1 << 16);
+    expect(got.map((g) => g.n)).toEqual(lengths);
+    got.forEach((g, i) => {
+      const want = series[i].map(Number);
+      expect({ i, kind: g.kind }).toEqual({ i, kind: want.every((x) => Number.isInteger(x)) ? BATCH_INT32 : BATCH_FLOAT64 });
+      expect(g.block.length).toBe(g.n);
+      // compared after every series was read: no later series wrote over this one's block
+      let bad = -1;
+      for (let k = 0; k < g.n && bad < 0; k++) if (g.block[k] !== want[k]) bad = k;
+      expect({ i, bad }).toEqual({ i, bad: -1 });
+    });
   });
 });
 

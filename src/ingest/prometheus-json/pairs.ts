@@ -1,6 +1,8 @@
 // The `values` arrays of a Prometheus query_range response — nearly all of its bytes — scanned in
-// place from the JSON reader's buffer into two scratch arrays (timestamps, values) that the series
-// reader hands to the sink when the series ends.
+// place from the JSON reader's buffer: timestamps into a scratch array (the sink compares them with
+// the shared scrape-time columns, so most are never stored again), values straight into the memory
+// that stores them (../value-slabs.ts: an Int32 region while every value is an int32, a Float64 one
+// from the first that is not), handed to the sink as the stored block when the series ends.
 //
 // The hot loop inlines the decimal fast path of ../bytes/decimal.ts (Clinger: ≤ 15 significant
 // digits, one exact division; 16–18 digits through `exactQuotient`) for the common pair
@@ -11,11 +13,15 @@
 import type { InputError } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
 import { NUM_NEED_MORE, POW10, exactQuotient, latin1, longDecimal, numValue, scanNumber, specialValue } from '../bytes/decimal.js';
-import { BATCH_FLOAT64, BATCH_INT32, MAX_TIME_SECONDS } from '../accumulator.js';
+import { BATCH_FLOAT64, BATCH_HAS_BAD, BATCH_INT32, MAX_TIME_SECONDS, batchKind } from '../accumulator.js';
+import type { SampleValues } from '../../model/series.js';
+import { ValueSlabs } from '../value-slabs.js';
 
 // Return codes of the pair scanner.
 const PAIR_NEED_MORE = -1;
 const PAIR_ERROR = -2;
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_F64 = new Float64Array(0);
 // Outputs of the last scanPair call (module-level: no allocation per sample).
 let pairT = 0;
 let pairV = 0;
@@ -141,37 +147,62 @@ function slowValue(b: Buffer, i: number, n: number): number {
   return q + 1;
 }
 
-/** Reads the pairs of one series into scratch arrays (reused from series to series). */
+/** Reads the pairs of one series: timestamps into a scratch array (reused from series to series),
+ * values into the open region of the reader's value slabs. */
 export class PairScanner {
-  /** Timestamps and values of the series being read, valid for [0, k). */
+  /** Timestamps of the series being read, valid for [0, k). */
   st = new Float64Array(1024);
-  sv = new Float64Array(1024);
   k = 0;
+  /** After `seal`: the series' values — the stored block, or the region when the batch has samples the sink drops. */
+  values: SampleValues = EMPTY_F64;
   /** Values that were not numbers (skipped), over the whole file. */
   badValues = 0;
   private expectComma = false;
-  // What the hot loop saw of the samples [0, k), so that `batchKind` needs no second pass: a sample
-  // it cannot vouch for (one through the general path, a timestamp past MAX_TIME_SECONDS) makes the
-  // kind unknown; otherwise every value is finite and every timestamp in range, and `nonInt` says
-  // whether some value is not held exactly by an Int32Array.
-  private unsure = false;
+  // Values [0, k): in `iv` (the open Int32 region) while every one is an int32, in `fv` (the open
+  // Float64 region) from the first that is not (`nonInt`).
+  private iv: Int32Array;
+  private fv: Float64Array = EMPTY_F64;
   private nonInt = false;
+  // What the hot loop saw of the samples [0, k), so that `seal` needs no second pass: a sample it
+  // cannot vouch for (one through the general path, a timestamp past MAX_TIME_SECONDS) makes the
+  // kind unknown; otherwise every value is finite and every timestamp in range.
+  private unsure = false;
+  /** The length a new series is expected to have (the previous one's): its region is opened that long. */
+  private expect = 1024;
 
   constructor(
     private readonly r: JsonByteReader,
     private readonly shapeError: (message: string, abs: number) => InputError,
-  ) {}
+    private readonly slabs: ValueSlabs = new ValueSlabs(),
+  ) {
+    this.iv = EMPTY_I32;
+  }
 
   /** Forget the samples: a new series. */
   reset(): void {
     this.k = 0;
     this.unsure = false;
     this.nonInt = false;
+    this.iv = this.slabs.intRegion(this.expect);
+    this.fv = EMPTY_F64;
   }
 
-  /** `batchKind(st, sv, k)` when the scanner knows it without a pass (BATCH_INT32 or BATCH_FLOAT64), else -1. */
-  knownKind(): number {
-    return this.unsure ? -1 : this.nonInt ? BATCH_FLOAT64 : BATCH_INT32;
+  /**
+   * End the series of `k` samples: returns its `batchKind` and sets `values`. Unless BATCH_HAS_BAD,
+   * `values` is the stored block — exactly `k` values in shared memory, an Int32Array for
+   * BATCH_INT32 — which the caller keeps; otherwise it is the region, valid for [0, k) until the next
+   * series starts.
+   */
+  seal(): number {
+    const k = this.k;
+    const nonInt = this.nonInt;
+    const kind = this.unsure ? batchKind(this.st, nonInt ? this.fv : this.iv, k) : nonInt ? BATCH_FLOAT64 : BATCH_INT32;
+    // batchKind agrees with the region's type: a series moves to Float64 only at a value an int32
+    // cannot hold, which makes it BATCH_FLOAT64 (or BATCH_HAS_BAD), never BATCH_INT32.
+    if (kind === BATCH_HAS_BAD) this.values = nonInt ? this.fv : this.iv;
+    else this.values = nonInt ? this.slabs.commitFloat(k) : this.slabs.commitInt(k);
+    this.expect = Math.max(64, k);
+    return kind;
   }
 
   /** Scan a `values` array (or, when `single`, one `value` pair) at the read position. */
@@ -204,20 +235,45 @@ export class PairScanner {
 
   private store(t: number, v: number): void {
     this.unsure = true;
-    if (this.k === this.st.length) this.grow();
-    this.st[this.k] = t;
-    this.sv[this.k] = v;
-    this.k++;
+    const k = this.k;
+    if (k === this.capacity()) this.grow();
+    this.st[k] = t;
+    if (this.nonInt) this.fv[k] = v;
+    else if ((v | 0) === v && (v !== 0 || 1 / v > 0)) this.iv[k] = v;
+    else {
+      this.toFloat();
+      this.fv[k] = v;
+    }
+    this.k = k + 1;
   }
 
+  /** Room for how many samples the arrays have now. */
+  private capacity(): number {
+    const n = this.nonInt ? this.fv.length : this.iv.length;
+    return n < this.st.length ? n : this.st.length;
+  }
+
+  /** More room than the `k` samples held (the full array grows: the scratch doubles, a region moves to a new slab). */
   private grow(): void {
-    const cap = this.st.length * 2;
-    const t = new Float64Array(cap);
-    t.set(this.st);
-    const v = new Float64Array(cap);
-    v.set(this.sv);
-    this.st = t;
-    this.sv = v;
+    const k = this.k;
+    if (this.st.length === k) {
+      const t = new Float64Array(k * 2);
+      t.set(this.st);
+      this.st = t;
+    }
+    const want = Math.max(64, Math.ceil(k * 1.5));
+    if (this.nonInt) {
+      if (this.fv.length === k) this.fv = this.slabs.growFloat(this.fv, k, want);
+    } else if (this.iv.length === k) this.iv = this.slabs.growInt(this.iv, k, want);
+  }
+
+  /** The series' `k` values so far are int32 and the next is not: move them to a Float64 region. */
+  private toFloat(): void {
+    const k = this.k;
+    const fv = this.slabs.floatRegion(Math.max(k + 1, this.expect));
+    fv.set(this.iv.subarray(0, k));
+    this.fv = fv;
+    this.nonInt = true;
   }
 
   /**
@@ -235,9 +291,10 @@ export class PairScanner {
     let p = r.pos;
     let expectComma = this.expectComma;
     let st = this.st;
-    let sv = this.sv;
-    let cap = st.length;
+    let iv = this.iv;
+    let fv = this.fv;
     let k = this.k;
+    let cap = this.capacity();
     let unsure = this.unsure;
     let nonInt = this.nonInt;
     let done = false;
@@ -454,14 +511,24 @@ export class PairScanner {
             this.k = k;
             this.grow();
             st = this.st;
-            sv = this.sv;
-            cap = st.length;
+            iv = this.iv;
+            fv = this.fv;
+            cap = this.capacity();
           }
           st[k] = t;
-          sv[k] = v;
+          if (nonInt) fv[k] = v;
+          else if ((v | 0) === v && (v !== 0 || 1 / v > 0)) iv[k] = v;
+          else {
+            // the first value an int32 cannot hold (a fraction, -0, NaN from the general path)
+            this.k = k;
+            this.toFloat();
+            nonInt = true;
+            fv = this.fv;
+            cap = this.capacity();
+            fv[k] = v;
+          }
           k++;
-          // batchKind's tests, while the sample is at hand (t ≥ 0 and v finite on this path; -0 is not an int32)
-          if ((v | 0) !== v || (v === 0 && neg)) nonInt = true;
+          // batchKind's test of the time, while the sample is at hand (t ≥ 0 on this path)
           if (t > MAX_TIME_SECONDS) unsure = true;
         } else this.badValues++;
         p = q;
@@ -476,16 +543,15 @@ export class PairScanner {
         throw this.pairError();
       }
       if (pairOk) {
-        if (k === cap) {
-          this.k = k;
-          this.grow();
-          st = this.st;
-          sv = this.sv;
-          cap = st.length;
-        }
-        st[k] = pairT;
-        sv[k] = pairV;
-        k++;
+        this.k = k;
+        this.nonInt = nonInt;
+        this.store(pairT, pairV);
+        k = this.k;
+        nonInt = this.nonInt;
+        st = this.st;
+        iv = this.iv;
+        fv = this.fv;
+        cap = this.capacity();
         unsure = true;
       } else this.badValues++;
       p = e;

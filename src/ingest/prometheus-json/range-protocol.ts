@@ -42,7 +42,7 @@ export interface RunSeries {
   block?: SampleValues;
   /** The raw samples, when `block` is absent (the sink drops and counts the bad ones). */
   rawT?: Float64Array;
-  rawV?: Float64Array;
+  rawV?: SampleValues;
 }
 
 /** A worker's answer for one range: its whole series objects, and where the last one ends. */

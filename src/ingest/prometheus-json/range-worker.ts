@@ -11,10 +11,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Labels, SampleValues } from '../../model/series.js';
 import { InputError } from '../../errors.js';
-import { BATCH_HAS_BAD, BATCH_INT32, batchKind } from '../accumulator.js';
+import { BATCH_HAS_BAD } from '../accumulator.js';
 import { JsonByteReader } from '../bytes/json-reader.js';
 import { CHUNK_BYTES, chunkRing, fileChunks } from '../source.js';
-import { sharedFloat64, sharedInt32 } from '../../model/shared-memory.js';
+import { sharedFloat64 } from '../../model/shared-memory.js';
+import { ValueSlabs } from '../value-slabs.js';
 import { CLAIM_FREE, CLAIM_MAIN, CLAIM_WORKER, CTRL_GATE, type RangeJob, type RunResult, type RunSeries, type WorkerMessage } from './range-protocol.js';
 import { SeriesObjectReader, type SeriesTarget } from './series-object.js';
 
@@ -45,10 +46,9 @@ class RunCollector implements SeriesTarget {
     this.colIndex = new Map();
   }
 
-  take(name: string, labels: Labels, atAbs: number, t: Float64Array, v: Float64Array, n: number, known: number): void {
+  take(name: string, labels: Labels, atAbs: number, t: Float64Array, v: SampleValues, n: number, kind: number): void {
     const flat: string[] = [];
     for (const k of Object.keys(labels)) flat.push(k, labels[k]);
-    const kind = known >= 0 ? known : batchKind(t, v, n);
     if (kind === BATCH_HAS_BAD) {
       const rawT = t.slice(0, n);
       const rawV = v.slice(0, n);
@@ -56,10 +56,9 @@ class RunCollector implements SeriesTarget {
       this.series.push({ name, labels: flat, atAbs, n, col: -1, rawT, rawV });
       return;
     }
-    // Shared memory: the block is the stored series, which analysis workers later read without a copy.
-    const block: SampleValues = kind === BATCH_INT32 ? sharedInt32(n) : sharedFloat64(n);
-    block.set(v.subarray(0, n));
-    this.series.push({ name, labels: flat, atAbs, n, col: this.column(t, n), block });
+    // The stored block, in shared memory (the worker's value slabs): the main thread and later the
+    // analysis workers read it without a copy.
+    this.series.push({ name, labels: flat, atAbs, n, col: this.column(t, n), block: v });
   }
 
   private column(t: Float64Array, n: number): number {
@@ -132,11 +131,11 @@ async function findSeriesStart(fh: FileHandle, buf: Buffer, from: number, stop: 
 }
 
 /** The series objects from `start` (a guessed series start) up to the first one at or after `stop`. */
-async function readRange(job: RangeJob, collector: RunCollector, ring: Buffer[], start: number, stop: number): Promise<{ out: RunResult; transfer: ArrayBuffer[] }> {
+async function readRange(job: RangeJob, collector: RunCollector, slabs: ValueSlabs, ring: Buffer[], start: number, stop: number): Promise<{ out: RunResult; transfer: ArrayBuffer[] }> {
   const r = new JsonByteReader(job.display, fileChunks(job.path, CHUNK_BYTES, start, ring), start);
   collector.nextRange();
   const shapeError = (message: string, abs: number) => new InputError({ code: 'NOT_PROMETHEUS_RESPONSE', file: job.display, position: { byte: abs }, message });
-  const objects = new SeriesObjectReader(r, shapeError, collector);
+  const objects = new SeriesObjectReader(r, shapeError, collector, slabs);
   const out: RunResult = { endAbs: start, matrices: 0, vectors: 0, tallies: objects.tallies(), series: [], cols: [] };
   let whole = 0;
   try {
@@ -173,6 +172,7 @@ async function run(job: RangeJob): Promise<void> {
   const search = { fh: await fsp.open(job.path, 'r').catch(() => undefined), buf: Buffer.allocUnsafe(SEARCH_WINDOW) };
   const ring = chunkRing(); // the read buffers of every range (one range at a time)
   const collector = new RunCollector();
+  const slabs = new ValueSlabs(); // the values of every range (one range at a time)
   for (let j = job.ranges - 1; j >= 1; j--) {
     const was = Atomics.compareExchange(claims, j, CLAIM_FREE, mine);
     if (was === CLAIM_MAIN) break; // the main thread has come this far: the ranges before are its own
@@ -181,7 +181,7 @@ async function run(job: RangeJob): Promise<void> {
     const start = search.fh ? await findSeriesStart(search.fh, search.buf, j * job.rangeBytes, Math.min(stop, job.size)).catch(() => -1) : -1;
     post({ kind: 'start', range: j, start });
     if (start < 0) continue;
-    const { out, transfer } = await readRange(job, collector, ring, start, stop);
+    const { out, transfer } = await readRange(job, collector, slabs, ring, start, stop);
     post({ kind: 'result', range: j, result: out }, transfer);
   }
   await search.fh?.close().catch(() => undefined);

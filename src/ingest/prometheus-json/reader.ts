@@ -10,7 +10,7 @@ import { SeriesObjectReader, UNNAMED_METRIC, type SeriesTarget } from './series-
 import type { RangeHandoff } from './parallel.js';
 import type { Labels } from '../../model/series.js';
 import type { SampleSink } from '../sink.js';
-import type { SeriesAccumulator } from '../accumulator.js';
+import { BATCH_HAS_BAD, type SeriesAccumulator } from '../accumulator.js';
 
 export { UNNAMED_METRIC };
 
@@ -277,7 +277,9 @@ export function openAt(sink: SampleSink, name: string, labels: Labels, n: number
 function sinkTarget(ctx: IngestContext): SeriesTarget {
   return {
     take(name, labels, atAbs, t, v, n, kind) {
-      openAt(ctx.sink, name, labels, n, atAbs).pushMany(t, v, n, kind);
+      const acc = openAt(ctx.sink, name, labels, n, atAbs);
+      if (kind === BATCH_HAS_BAD) acc.pushMany(t, v, n, kind);
+      else acc.pushBlock(t, v, n);
       ctx.sink.countSamples(n);
     },
   };

@@ -3,9 +3,10 @@
 // reader (reader.ts, target: the sample sink) and the range workers of the parallel reader
 // (range-worker.ts, target: blocks sent back to the main thread).
 
-import type { Labels } from '../../model/series.js';
+import type { Labels, SampleValues } from '../../model/series.js';
 import type { InputError } from '../../errors.js';
 import { type JsonByteReader, describeByte } from '../bytes/json-reader.js';
+import type { ValueSlabs } from '../value-slabs.js';
 import { PairScanner } from './pairs.js';
 
 /** Name given to series whose `metric` has no `__name__` (results of expressions like `rate(…)`). */
@@ -13,10 +14,12 @@ export const UNNAMED_METRIC = '__unnamed__';
 
 export type SeriesKind = 'matrix' | 'vector' | 'histogram' | 'none';
 
-/** Where a finished series goes. `t`/`v` are scratch arrays, valid for [0, n) until the call returns;
- * `kind` is their `batchKind` when the scanner knows it, else -1. */
+/** Where a finished series goes. `t` is a scratch array, valid for [0, n) until the call returns;
+ * `kind` is the samples' `batchKind`. Unless it is BATCH_HAS_BAD, `v` is the stored block — exactly
+ * `n` values in shared memory, an Int32Array for BATCH_INT32 — for the target to keep; otherwise `v`
+ * too is scratch, valid for [0, n) until the call returns. */
 export interface SeriesTarget {
-  take(name: string, labels: Labels, atAbs: number, t: Float64Array, v: Float64Array, n: number, kind: number): void;
+  take(name: string, labels: Labels, atAbs: number, t: Float64Array, v: SampleValues, n: number, kind: number): void;
 }
 
 /** What a run of series objects adds to a file's tallies (for warnings and the detail line). */
@@ -27,8 +30,8 @@ export interface SeriesTallies {
 }
 
 export class SeriesObjectReader {
-  /** The `values` scanner and its scratch arrays (a series is handed to the target when it ends, so
-   * the target gets its exact size and `metric` may come after `values`). */
+  /** The `values` scanner (a series is handed to the target when it ends, so the target gets its
+   * exact size and `metric` may come after `values`). */
   private readonly pairs: PairScanner;
   private unnamed = 0;
   private nativeHistograms = 0;
@@ -37,8 +40,10 @@ export class SeriesObjectReader {
     private readonly r: JsonByteReader,
     private readonly shapeError: (message: string, abs: number) => InputError,
     private readonly target: SeriesTarget,
+    /** Where values are stored (a range worker keeps one across its ranges). */
+    slabs?: ValueSlabs,
   ) {
-    this.pairs = new PairScanner(r, shapeError);
+    this.pairs = new PairScanner(r, shapeError, slabs);
   }
 
   tallies(): SeriesTallies {
@@ -99,7 +104,7 @@ export class SeriesObjectReader {
     return kind;
   }
 
-  /** Hand the scratch samples of the series just read to the target. */
+  /** Hand the samples of the series just read to the target. */
   private flush(metric: Record<string, unknown>, atAbs: number): void {
     let name = UNNAMED_METRIC;
     const labels: Record<string, string> = Object.create(null); // keys from the input: `__proto__` is a label
@@ -113,7 +118,8 @@ export class SeriesObjectReader {
     const p = this.pairs;
     const k = p.k;
     if (k === 0) return;
-    this.target.take(name, labels as Labels, atAbs, p.st, p.sv, k, p.knownKind());
+    const kind = p.seal();
+    this.target.take(name, labels as Labels, atAbs, p.st, p.values, k, kind);
     p.reset();
   }
 }
