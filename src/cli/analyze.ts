@@ -4,7 +4,6 @@ import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import type { runAnalysis } from '../engine.js';
 import { SLO_PROFILES } from '../derive/slo.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { addPrometheusOptions, parsePrometheusFlags, type PrometheusFlags } from '../prometheus/options.js';

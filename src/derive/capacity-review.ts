@@ -148,7 +148,7 @@ export function capacityReview(view: AnalysisView, o: CapacityOptions = {}): Cap
       projection,
       replicasNeeded,
       consolidation,
-      cost: cost(view, d, gpus.gpus, o.gpuHourPriceUsd ?? null),
+      cost: cost(d, gpus.gpus, o.gpuHourPriceUsd ?? null),
     });
   }
   return {
@@ -333,7 +333,7 @@ function consolidate(d: DemandSeries, C: number, planned: number, gpus: number, 
   return { replicasPresent: present, replicasNeededAtPeak: atPeak, replicasNeededInHorizon: inHorizon, plannedCapacityRequestsPerSecond: planned, idleGpuHoursStatic: staticIdle, idleGpuHoursHourly: hourlyIdle, windowHours: hours };
 }
 
-function cost(view: AnalysisView, d: DemandSeries, gpus: number, price: number | null): GroupCapacity['cost'] {
+function cost(d: DemandSeries, gpus: number, price: number | null): GroupCapacity['cost'] {
   let replicaSeconds = 0;
   let prompt = 0;
   let output = 0;

@@ -5,7 +5,7 @@
 import type { Series } from '../model/series.js';
 import type { QuantileBucket } from '../model/result.js';
 import { histogramParts, type HistogramName, type MetricName, type SeriesName } from '../model/metric-catalog.js';
-import { histogramQuantile, histogramQuantileDetail, observedQuantileSeries } from '../stats/promql.js';
+import { histogramQuantileDetail, observedQuantileSeries } from '../stats/promql.js';
 import { nanSummary } from '../stats/summary.js';
 import { combine, FLEET, parseLe, type AnalysisView, type HistogramWindow, type QuantileDetail, type Scope } from './view.js';
 

@@ -3,7 +3,7 @@
 // window.
 
 import type { Series } from '../model/series.js';
-import { defineDetector, insufficient, verdict } from './define-detector.js';
+import { defineDetector, insufficient } from './define-detector.js';
 import { nanSummary } from '../stats/summary.js';
 import { theilSen, trend } from '../stats/trend.js';
 import type { DetectorEvidence } from './evidence.js';

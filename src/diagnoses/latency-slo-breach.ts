@@ -40,7 +40,6 @@ export default defineDiagnosis({
     if (!spans.length) return none;
     const episodes = spans.map((s) => episode(s, numbers(view, scope, s.startSeconds, s.endSeconds))).filter((e) => (e.numbers.worstRatioToTarget ?? 0) > 1);
     if (!episodes.length) return none;
-    const worst = worstBy(episodes, (n) => n.worstRatioToTarget)!;
     const over = sigs.map((s) => s!.evidence.windowsOverTargetRatio).filter((x): x is number => x !== null);
     const { severity, evidence } = judge(episodes, over.length ? Math.max(...over) : null);
     return found({ severity, episodes, evidence, proposals: [], incident: true });

@@ -182,7 +182,7 @@ async function readOpened(src: InputSource, ctx: IngestContext, file: AsyncBuffe
   file = guardFile(file, validateMetadata(metadata, file.byteLength, src.display), src.display);
   const plan = makePlan(src, metadata);
   const columns = [plan.time, plan.value, ...(plan.name ? [plan.name] : []), ...(plan.selector ? [plan.selector] : []), ...plan.labels];
-  const router = new NestedRouter(ctx, plan);
+  const router = new NestedRouter(ctx);
   const warn = { badTime: 0, badValue: 0 };
   let groupStart = 0;
   let rows = 0;
@@ -313,10 +313,7 @@ const NULL_KEY = '\u0000';
 class NestedRouter {
   private readonly root = new Map<unknown, unknown>();
   size = 0;
-  constructor(
-    private readonly ctx: IngestContext,
-    private readonly plan: Plan,
-  ) {}
+  constructor(private readonly ctx: IngestContext) {}
 
   /** keys: normalised key cells (name, selector, labels...), cells: the raw cells for opening. */
   get(keys: unknown[], open: () => { name: string; labels: Labels }): SeriesAccumulator {

@@ -17,8 +17,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
-import { parseBaseUrl, redactUrlText, DEFAULT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES } from './url.js';
-import { redactSecrets, redactUrlUserInfo, registerSecret } from '../redact.js';
+import { parseBaseUrl, DEFAULT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_RESPONSE_BYTES } from './url.js';
+import { redactSecrets, registerSecret } from '../redact.js';
 
 export interface ClientOptions {
   /** Base URL: the part before `/api/v1` (e.g. `http://prometheus:9090`, `https://host/prometheus`). */

@@ -14,12 +14,12 @@
 
 import { InputError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
-import { catalogEntry, resolveMetricName } from '../model/metric-catalog.js';
+import { catalogEntry } from '../model/metric-catalog.js';
 import { labelsKey, type SampleValues } from '../model/series.js';
 import type { SeriesInput } from '../ingest/from-series.js';
 import { VERSION } from '../version.js';
 import { PromClient } from './client.js';
-import { discover, discoverySelectors, groupOf, GROUPS, type Discovery, type SourceGroup } from './discovery.js';
+import { discover, discoverySelectors, groupOf, GROUPS, type SourceGroup } from './discovery.js';
 import { ExportDocument, FileTarget, type ByteTarget, type ExportSeries } from './export.js';
 import { aggregateTasks, chunkWindows, integrateRate, rawTasks } from './plan.js';
 import { MAX_POINTS_PER_SERIES, type FetchOptions } from './options.js';

@@ -70,7 +70,7 @@ export function profileJoinScenarios(): Scenario[] {
       expectedWarnings: [],
       companions: [{ file: 'vllm-decode-mi300x.trace.json.gz', what: 'real Kineto trace of one vLLM decode step of GPT-OSS-20B at batch 32 on an MI300X (TraceLens, MIT; see test/fixtures/real/SOURCES.md), not written by the simulator' }],
       build: (p) => Array.from({ length: p.replicas }, (_, i) => spec(i, i === 0 ? 7.5 : 3)),
-      incidents: (specs, opts) => [
+      incidents: (_specs, opts) => [
         {
           replica: 0,
           pathology: 'GPU_UNDERUTILIZED',

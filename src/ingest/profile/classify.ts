@@ -58,10 +58,6 @@ function defaultPatternsPath(): string {
   return candidates[0];
 }
 
-function parseRules(text: string, display: string): PatternRule[] {
-  return parseRuleFile(text, display).rules;
-}
-
 function parseRuleFile(text: string, display: string): { rules: PatternRule[]; ops: OpRule[] } {
   let json: unknown;
   try {

@@ -82,7 +82,7 @@ class TextReader {
   private bracePos = -1;
 
   constructor(
-    private readonly src: InputSource,
+    src: InputSource,
     private readonly ctx: IngestContext,
   ) {
     this.display = src.display;

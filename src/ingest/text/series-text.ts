@@ -1,7 +1,7 @@
 // The series part of a sample line — `name`, `name{a="b",…}`, or promtool's `{__name__="name", a="b"}` —
 // found quickly on every line (to key a cache) and parsed fully only the first time it is seen.
 
-import { canonicalBound, type Labels } from '../../model/series.js';
+import { canonicalBound } from '../../model/series.js';
 
 /** A syntax problem at a character offset from the start of the line. */
 export class SeriesSyntaxError extends Error {
