@@ -20,6 +20,33 @@ export interface BenchRunResult {
   figures?: Record<string, number>;
   /** How the run went (e.g. threads used), printed after the timing of the first run. */
   notes?: string;
+  /** Values a reference tool's answer is compared with (not printed; see BenchCase.reference.compare). */
+  detail?: Record<string, number>;
+}
+
+/** What one run of a reference tool measured: its process's wall time and peak RSS, and its answer. */
+export interface BenchReferenceResult {
+  seconds: number;
+  peakRssMb: number;
+  /** Printed like a case's check. */
+  check?: Record<string, number | string>;
+  /** Printed after its timing (e.g. where the time went). */
+  notes?: string;
+  /** Compared with the case's `detail` by `compare`. */
+  detail?: Record<string, number>;
+}
+
+/** Another tool run on the same input in the same invocation (e.g. Holistic Trace Analysis), in its own
+ *  process, interleaved with the case's runs; the runner prints the case's speed and memory as ratios to it. */
+export interface BenchReference {
+  label: string;
+  /** Runs of the reference (default 1: it may take minutes); interleaved with the case's first runs. */
+  runs?: number;
+  run(prepared: BenchPrepared): Promise<BenchReferenceResult>;
+  /** One line on whether the two answers agree (counts, totals), printed after the ratios. */
+  compare?(ours: BenchRunResult, theirs: BenchReferenceResult): string;
+  /** Targets, printed (not asserted): the case at least `speedup`× faster, at most `memoryShare` of its peak RSS. */
+  targets?: { speedup?: number; memoryShare?: number };
 }
 
 export interface BenchCase {
@@ -36,6 +63,10 @@ export interface BenchCase {
   floor?: boolean;
   /** Targets, printed next to the result (not asserted). `floorShare`: the floor's time over the case's (0.3 = 30% of its speed). */
   targets?: { floorShare?: number; peakRssMb?: number; seconds?: number };
+  /** Why the case cannot run here (a tool it needs is not installed…): the runner prints it as skipped. */
+  unavailable?(): string | undefined;
+  /** A reference tool measured beside the case in the same invocation. */
+  reference?: BenchReference;
   /** Extra measurements of the same case under other settings (environment), e.g. worker counts. */
   variants?: { label: string; env: Record<string, string> }[];
 }

@@ -7,13 +7,16 @@
 // with other work, absolute times move with the load; the ratio moves far less, because the floor and
 // the case alternate (floor, case, floor, case, …) and each figure is the median of the runs.
 // BENCH_RUNS sets the number of runs (default 3); the load average is printed before and after.
+// A case may name a reference tool (BenchCase.reference, e.g. Holistic Trace Analysis for Kineto traces):
+// it runs in its own process in the same invocation, interleaved with the case's runs, and the runner
+// prints the case's speed and peak RSS as ratios to it, and whether the two answers agree.
 
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchCase, BenchPrepared, BenchRunResult } from './lib.js';
+import type { BenchCase, BenchPrepared, BenchReferenceResult, BenchRunResult } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const casesDir = path.join(here, 'cases');
@@ -116,14 +119,28 @@ function timing(s: Summary, n: number): string {
   return `median ${fmt(s.seconds, 3)} s of ${n}${n > 1 ? ` (${fmt(s.min, 3)}–${fmt(s.max, 3)})` : ''}`;
 }
 
-/** Run the case (and the floor) RUNS times, alternating; print the medians. Returns the case's summary. */
-async function measure(c: BenchCase, f: string, prepared: BenchPrepared, label = 'run', env?: Record<string, string>): Promise<{ run: Summary; floor?: Summary; results: BenchRunResult[] }> {
+/** Run the case (and the floor) RUNS times, alternating; print the medians. Returns the case's summary.
+ *  With `withReference`, the case's reference tool runs too, after the case's first runs (interleaved). */
+async function measure(
+  c: BenchCase,
+  f: string,
+  prepared: BenchPrepared,
+  label = 'run',
+  env?: Record<string, string>,
+  withReference = false,
+): Promise<{ run: Summary; floor?: Summary; results: BenchRunResult[]; reference?: BenchReferenceResult[] }> {
   const withFloor = c.floor !== false && existsSync(prepared.file);
   const floors: ChildReport[] = [];
   const runs: ChildReport[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    if (withFloor) floors.push(await runChild(['floor', f, JSON.stringify(prepared)]));
-    runs.push(await runChild(['run', f, JSON.stringify(prepared)], env));
+  const ref = withReference ? c.reference : undefined;
+  const refRuns = ref ? Math.max(1, ref.runs ?? 1) : 0;
+  const reference: BenchReferenceResult[] = [];
+  for (let i = 0; i < Math.max(RUNS, refRuns); i++) {
+    if (i < RUNS) {
+      if (withFloor) floors.push(await runChild(['floor', f, JSON.stringify(prepared)]));
+      runs.push(await runChild(['run', f, JSON.stringify(prepared)], env));
+    }
+    if (ref && i < refRuns) reference.push(await ref.run(prepared));
   }
   const mb = prepared.bytes / 1e6;
   const floor = withFloor ? summarize(floors) : undefined;
@@ -136,7 +153,14 @@ async function measure(c: BenchCase, f: string, prepared: BenchPrepared, label =
       (items ? `; ${fmt(items / run.seconds / 1e6, 2)} M ${runs[0].result?.itemName ?? 'items'}/s` : '') +
       (runs[0].result?.notes ? ` (${runs[0].result.notes})` : ''),
   );
-  return { run, floor, results: runs.map((r) => r.result ?? {}) };
+  return { run, floor, results: runs.map((r) => r.result ?? {}), reference: ref ? reference : undefined };
+}
+
+/** The case against its reference tool: speed and peak-RSS ratios (the case's median seconds and max RSS). */
+function versusReference(run: Summary, ref: BenchReferenceResult[], label: string): string {
+  const secs = median(ref.map((r) => r.seconds));
+  const rss = Math.max(...ref.map((r) => r.peakRssMb));
+  return `${fmt(secs / run.seconds)}× the speed of ${label} (${fmt(run.seconds, 3)} s vs ${fmt(secs, secs < 10 ? 3 : 1)} s), 1/${fmt(rss / run.peakRssMb)} of its peak RSS (${fmt(run.peakRssMb)} MB vs ${fmt(rss)} MB)`;
 }
 
 async function main(): Promise<void> {
@@ -153,12 +177,17 @@ async function main(): Promise<void> {
       console.log(`\n## ${c.id}: skipped (opt-in: \`npm run bench -- ${c.id}\`)`);
       continue;
     }
+    const unavailable = c.unavailable?.();
+    if (unavailable) {
+      console.log(`\n## ${c.id}: skipped: ${unavailable}`);
+      continue;
+    }
     console.log(`\n## ${c.id}: ${c.title}`);
     const prepared = await c.prepare(outDir);
     const mb = prepared.bytes / 1e6;
     if (prepared.file) console.log(`input: ${path.basename(prepared.file)}, ${fmt(mb)} MB${prepared.meta ? `, ${Object.entries(prepared.meta).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
     console.log(`load average before: ${load()}`);
-    const { run, floor, results } = await measure(c, f, prepared);
+    const { run, floor, results, reference } = await measure(c, f, prepared, 'run', undefined, true);
     const check = results[0]?.check;
     if (check) console.log(`check: ${Object.entries(check).map(([k, v]) => `${k}=${v}`).join(', ')}`);
     const differing = results.filter((r) => JSON.stringify(r.check) !== JSON.stringify(check)).length;
@@ -171,9 +200,32 @@ async function main(): Promise<void> {
       });
       console.log(`figures (median of ${results.length} runs, min–max): ${med.join(', ')}`);
     }
+    const ref = c.reference;
+    if (ref && reference?.length) {
+      const secs = reference.map((r) => r.seconds);
+      console.log(
+        `${ref.label}: ${timing({ seconds: median(secs), min: Math.min(...secs), max: Math.max(...secs), peakRssMb: 0, userSeconds: 0, systemSeconds: 0 }, reference.length)}` +
+          `; peak RSS ${fmt(Math.max(...reference.map((r) => r.peakRssMb)))} MB${reference[0].notes ? ` (${reference[0].notes})` : ''}`,
+      );
+      if (reference[0].check) console.log(`${ref.label} check: ${Object.entries(reference[0].check).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+      const refDiffering = reference.filter((r) => JSON.stringify(r.check) !== JSON.stringify(reference[0].check)).length;
+      if (refDiffering) console.log(`${ref.label} CHECK DIFFERS between runs (${refDiffering} of ${reference.length})`);
+      console.log(`versus ${ref.label}: ${versusReference(run, reference, ref.label)}`);
+      if (ref.compare) console.log(`answers: ${ref.compare(results[0] ?? {}, reference[0])}`);
+      const t = ref.targets;
+      if (t) {
+        const speedup = median(secs) / run.seconds;
+        const share = run.peakRssMb / Math.max(...reference.map((r) => r.peakRssMb));
+        const verdicts: string[] = [];
+        if (t.speedup) verdicts.push(`≥ ${t.speedup}× ${ref.label}: ${speedup >= t.speedup ? 'met' : 'MISSED'}`);
+        if (t.memoryShare) verdicts.push(`≤ 1/${fmt(1 / t.memoryShare, 0)} of its memory: ${share <= t.memoryShare ? 'met' : 'MISSED'}`);
+        console.log(`targets against ${ref.label}: ${verdicts.join('; ')}`);
+      }
+    }
     for (const v of c.variants ?? []) {
       const r = await measure(c, f, prepared, v.label, v.env);
       console.log(`  ${v.label}: ${fmt(run.seconds / r.run.seconds, 2)}× the speed of the default run`);
+      if (ref && reference?.length) console.log(`  ${v.label} versus ${ref.label}: ${versusReference(r.run, reference, ref.label)}`);
       if (JSON.stringify(r.results[0]?.check) !== JSON.stringify(check)) console.log(`  CHECK DIFFERS from the default run: ${JSON.stringify(r.results[0]?.check)}`);
     }
     if (c.targets) {
