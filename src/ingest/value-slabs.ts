@@ -20,69 +20,52 @@ const MIN_SLAB = 1 << 12;
 /** Largest slab (values) unless one series needs more: 16 MB of int32, 32 MB of float64. */
 const MAX_SLAB = 1 << 22;
 
-const EMPTY_I32 = new Int32Array(0);
-const EMPTY_F64 = new Float64Array(0);
+/** One kind of slab (Int32 or Float64): the current slab and where its free tail starts. */
+class Slabs<A extends Int32Array | Float64Array> {
+  private slab: A;
+  private off = 0;
 
+  constructor(
+    private readonly make: (n: number) => A,
+    private readonly size: (want: number) => number,
+  ) {
+    this.slab = make(0);
+  }
+
+  /** The open region: the tail of the current slab, at least `want` values (a new slab when the tail is shorter). */
+  region(want: number): A {
+    if (this.slab.length - this.off < want) {
+      this.slab = this.make(this.size(want));
+      this.off = 0;
+    }
+    return this.slab.subarray(this.off) as A;
+  }
+
+  /** The open region, full with `used` values, moved to a new slab of at least `want` values (the values copied). */
+  grow(region: A, used: number, want: number): A {
+    const s = this.make(this.size(want));
+    s.set(region.subarray(0, used));
+    this.slab = s;
+    this.off = 0;
+    return s;
+  }
+
+  /** Keep the first `n` values of the open region: the stored block (exactly `n` values). */
+  commit(n: number): A {
+    const b = this.slab.subarray(this.off, this.off + n) as A;
+    this.off += n;
+    return b;
+  }
+}
+
+/** A reader's Int32 and Float64 slabs; slab sizes double from MIN_SLAB to MAX_SLAB across both. */
 export class ValueSlabs {
-  private i32: Int32Array = EMPTY_I32;
-  private iOff = 0;
-  private f64: Float64Array = EMPTY_F64;
-  private fOff = 0;
   private nextSize = MIN_SLAB;
-
-  /** The open Int32 region: the tail of the current slab, at least `want` values (a new slab when the tail is shorter). */
-  intRegion(want: number): Int32Array {
-    if (this.i32.length - this.iOff < want) {
-      this.i32 = sharedInt32(this.size(want));
-      this.iOff = 0;
-    }
-    return this.i32.subarray(this.iOff);
-  }
-
-  /** The open Float64 region, as `intRegion`. */
-  floatRegion(want: number): Float64Array {
-    if (this.f64.length - this.fOff < want) {
-      this.f64 = sharedFloat64(this.size(want));
-      this.fOff = 0;
-    }
-    return this.f64.subarray(this.fOff);
-  }
-
-  /** The open Int32 region, full with `used` values, moved to a new slab of at least `want` values (the values copied). */
-  growInt(region: Int32Array, used: number, want: number): Int32Array {
-    const s = sharedInt32(this.size(want));
-    s.set(region.subarray(0, used));
-    this.i32 = s;
-    this.iOff = 0;
-    return s;
-  }
-
-  /** `growInt` for the open Float64 region. */
-  growFloat(region: Float64Array, used: number, want: number): Float64Array {
-    const s = sharedFloat64(this.size(want));
-    s.set(region.subarray(0, used));
-    this.f64 = s;
-    this.fOff = 0;
-    return s;
-  }
-
-  /** Keep the first `n` values of the open Int32 region: the stored block (exactly `n` values). */
-  commitInt(n: number): Int32Array {
-    const b = this.i32.subarray(this.iOff, this.iOff + n);
-    this.iOff += n;
-    return b;
-  }
-
-  /** `commitInt` for the open Float64 region. */
-  commitFloat(n: number): Float64Array {
-    const b = this.f64.subarray(this.fOff, this.fOff + n);
-    this.fOff += n;
-    return b;
-  }
-
-  private size(want: number): number {
+  private readonly sized = (want: number): number => {
     const s = Math.max(this.nextSize, want);
     this.nextSize = Math.min(MAX_SLAB, this.nextSize * 2);
     return s;
-  }
+  };
+  readonly ints = new Slabs<Int32Array>(sharedInt32, this.sized);
+  readonly floats = new Slabs<Float64Array>(sharedFloat64, this.sized);
 }

@@ -183,7 +183,7 @@ export class PairScanner {
     this.k = 0;
     this.unsure = false;
     this.nonInt = false;
-    this.iv = this.slabs.intRegion(this.expect);
+    this.iv = this.slabs.ints.region(this.expect);
     this.fv = EMPTY_F64;
   }
 
@@ -200,7 +200,7 @@ export class PairScanner {
     // batchKind agrees with the region's type: a series moves to Float64 only at a value an int32
     // cannot hold, which makes it BATCH_FLOAT64 (or BATCH_HAS_BAD), never BATCH_INT32.
     if (kind === BATCH_HAS_BAD) this.values = nonInt ? this.fv : this.iv;
-    else this.values = nonInt ? this.slabs.commitFloat(k) : this.slabs.commitInt(k);
+    else this.values = nonInt ? this.slabs.floats.commit(k) : this.slabs.ints.commit(k);
     this.expect = Math.max(64, k);
     return kind;
   }
@@ -263,14 +263,14 @@ export class PairScanner {
     }
     const want = Math.max(64, Math.ceil(k * 1.5));
     if (this.nonInt) {
-      if (this.fv.length === k) this.fv = this.slabs.growFloat(this.fv, k, want);
-    } else if (this.iv.length === k) this.iv = this.slabs.growInt(this.iv, k, want);
+      if (this.fv.length === k) this.fv = this.slabs.floats.grow(this.fv, k, want);
+    } else if (this.iv.length === k) this.iv = this.slabs.ints.grow(this.iv, k, want);
   }
 
   /** The series' `k` values so far are int32 and the next is not: move them to a Float64 region. */
   private toFloat(): void {
     const k = this.k;
-    const fv = this.slabs.floatRegion(Math.max(k + 1, this.expect));
+    const fv = this.slabs.floats.region(Math.max(k + 1, this.expect));
     fv.set(this.iv.subarray(0, k));
     this.fv = fv;
     this.nonInt = true;
