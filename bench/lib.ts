@@ -37,10 +37,10 @@ export interface BenchReferenceResult {
 }
 
 /** Another tool run on the same input in the same invocation (e.g. Holistic Trace Analysis), in its own
- *  process, interleaved with the case's runs; the runner prints the case's speed and memory as ratios to it. */
+ *  process, after the case's runs; the runner prints the case's speed and memory as ratios to it. */
 export interface BenchReference {
   label: string;
-  /** Runs of the reference (default 1: it may take minutes); interleaved with the case's first runs. */
+  /** Runs of the reference (default 1: it may take minutes); run after the case's runs. */
   runs?: number;
   run(prepared: BenchPrepared): Promise<BenchReferenceResult>;
   /** One line on whether the two answers agree (counts, totals), printed after the ratios. */

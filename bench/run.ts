@@ -8,7 +8,7 @@
 // the case alternate (floor, case, floor, case, …) and each figure is the median of the runs.
 // BENCH_RUNS sets the number of runs (default 3); the load average is printed before and after.
 // A case may name a reference tool (BenchCase.reference, e.g. Holistic Trace Analysis for Kineto traces):
-// it runs in its own process in the same invocation, interleaved with the case's runs, and the runner
+// it runs in its own process in the same invocation, after the case's runs, and the runner
 // prints the case's speed and peak RSS as ratios to it, and whether the two answers agree.
 
 import { fork } from 'node:child_process';
@@ -120,7 +120,7 @@ function timing(s: Summary, n: number): string {
 }
 
 /** Run the case (and the floor) RUNS times, alternating; print the medians. Returns the case's summary.
- *  With `withReference`, the case's reference tool runs too, after the case's first runs (interleaved). */
+ *  With `withReference`, the case's reference tool runs too, after the case's runs. */
 async function measure(
   c: BenchCase,
   f: string,
@@ -135,13 +135,13 @@ async function measure(
   const ref = withReference ? c.reference : undefined;
   const refRuns = ref ? Math.max(1, ref.runs ?? 1) : 0;
   const reference: BenchReferenceResult[] = [];
-  for (let i = 0; i < Math.max(RUNS, refRuns); i++) {
-    if (i < RUNS) {
-      if (withFloor) floors.push(await runChild(['floor', f, JSON.stringify(prepared)]));
-      runs.push(await runChild(['run', f, JSON.stringify(prepared)], env));
-    }
-    if (ref && i < refRuns) reference.push(await ref.run(prepared));
+  for (let i = 0; i < RUNS; i++) {
+    if (withFloor) floors.push(await runChild(['floor', f, JSON.stringify(prepared)]));
+    runs.push(await runChild(['run', f, JSON.stringify(prepared)], env));
   }
+  // The reference after ours: a run of minutes and gigabytes (HTA: 8 GB) leaves the page cache and
+  // the kernel's reclaim disturbed for the runs that follow it.
+  for (let i = 0; i < refRuns; i++) if (ref) reference.push(await ref.run(prepared));
   const mb = prepared.bytes / 1e6;
   const floor = withFloor ? summarize(floors) : undefined;
   const run = summarize(runs);
