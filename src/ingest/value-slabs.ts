@@ -60,6 +60,9 @@ class Slabs<A extends Int32Array | Float64Array> {
 
 /** A reader's Int32 and Float64 slabs; slab sizes double from MIN_SLAB to MAX_SLAB across both. */
 export class ValueSlabs {
+  /** The length the next series is expected to have (the previous one's, kept across a range worker's
+   *  ranges): its region is opened that long, so that it rarely outgrows the slab's tail. */
+  expect = 1024;
   private nextSize = MIN_SLAB;
   private readonly sized = (want: number): number => {
     const s = Math.max(this.nextSize, want);

@@ -167,8 +167,6 @@ export class PairScanner {
   // cannot vouch for (one through the general path, a timestamp past MAX_TIME_SECONDS) makes the
   // kind unknown; otherwise every value is finite and every timestamp in range.
   private unsure = false;
-  /** The length a new series is expected to have (the previous one's): its region is opened that long. */
-  private expect = 1024;
 
   constructor(
     private readonly r: JsonByteReader,
@@ -183,7 +181,7 @@ export class PairScanner {
     this.k = 0;
     this.unsure = false;
     this.nonInt = false;
-    this.iv = this.slabs.ints.region(this.expect);
+    this.iv = this.slabs.ints.region(this.slabs.expect);
     this.fv = EMPTY_F64;
   }
 
@@ -201,7 +199,7 @@ export class PairScanner {
     // cannot hold, which makes it BATCH_FLOAT64 (or BATCH_HAS_BAD), never BATCH_INT32.
     if (kind === BATCH_HAS_BAD) this.values = nonInt ? this.fv : this.iv;
     else this.values = nonInt ? this.slabs.floats.commit(k) : this.slabs.ints.commit(k);
-    this.expect = Math.max(64, k);
+    this.slabs.expect = Math.max(64, k);
     return kind;
   }
 
@@ -270,7 +268,7 @@ export class PairScanner {
   /** The series' `k` values so far are int32 and the next is not: move them to a Float64 region. */
   private toFloat(): void {
     const k = this.k;
-    const fv = this.slabs.floats.region(Math.max(k + 1, this.expect));
+    const fv = this.slabs.floats.region(Math.max(k + 1, this.slabs.expect));
     fv.set(this.iv.subarray(0, k));
     this.fv = fv;
     this.nonInt = true;
