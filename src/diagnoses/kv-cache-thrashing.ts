@@ -4,7 +4,7 @@
 // replica's pool and the traffic of the worst episode.
 
 import { defineDiagnosis, found, missing, none, notEvaluated, worstBy, type ProposalAt } from './define-diagnosis.js';
-import { coincide, episode } from './shared.js';
+import { coincide, episode, mergeSpans } from './shared.js';
 import type { ThrashEpisode } from './evidence.js';
 import { KV_HEADROOM, kvFitBetween, memoryRoom, poolAtFraction, sequencesThatFit } from '../recommend/capacity.js';
 import { quantileBetween, statsBetween, totalBetween } from '../derive/windowed.js';
@@ -44,7 +44,14 @@ export default defineDiagnosis({
     const pre = signal('preemptions');
     const why = missing(kv, 'kv-pressure') ?? missing(pre, 'preemptions');
     if (why) return notEvaluated(why);
-    const spans = coincide(view, kv!.episodes, pre!.episodes);
+    // Each preemption frees the victim's blocks, so a thrashing pool's usage swings (long sequences: by
+    // tenths of the pool at a time) and its sliding-window mean can stay under the threshold through a whole
+    // episode. vLLM preempts only when a step cannot get a block, so a sustained preemption episode in
+    // which the gauge itself reached the threshold is the same pathology, whatever the mean.
+    const kvGauge = view.gauge('vllm:kv_cache_usage_perc', scope, 'avg');
+    const full = kv!.evidence.highThresholdRatio;
+    const touched = pre!.episodes.filter((e) => (statsBetween(view, kvGauge, e.startSeconds, e.endSeconds).max ?? 0) >= full);
+    const spans = mergeSpans([...coincide(view, kv!.episodes, pre!.episodes), ...touched]);
     if (!spans.length) return none;
     const episodes = spans.map((s) => episode(s, numbers(view, scope, s.startSeconds, s.endSeconds)));
     const worst = worstBy(episodes, (n) => n.preemptions)!;

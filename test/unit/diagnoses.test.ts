@@ -201,6 +201,14 @@ describe('KV_CACHE_THRASHING', () => {
     expect(kind(diagnose('KV_CACHE_THRASHING', [kv('issue'), pre('issue', [[TO + 310, TO + 900]])]))).toBe('none');
   });
 
+  it('a preemption episode with no kv-pressure episode near it (a thrashing pool swings under a 90 % mean): thrashing where the gauge reached the threshold in it, not where it stayed low', () => {
+    const swinging = sig('kv-pressure', 'ok', [], { highThresholdRatio: 0.9 });
+    // The gauge reads 0.97 during the incident, 0.5 outside it.
+    expect(spans(one(diagnose('KV_CACHE_THRASHING', [swinging, pre('issue')])))).toEqual([INCIDENT]);
+    expect(kind(diagnose('KV_CACHE_THRASHING', [swinging, pre('issue', [[TO + 600, TO + 1200]])]))).toBe('none');
+    expect(kind(diagnose('KV_CACHE_THRASHING', [sig('kv-pressure', 'ok', [], { highThresholdRatio: 0.98 }), pre('issue')]))).toBe('none');
+  });
+
   it('the episode\'s numbers and the fix sized from this replica\'s pool and the incident\'s traffic', () => {
     const f = one(diagnose('KV_CACHE_THRASHING', [kv('issue'), pre('issue')]));
     expect(spans(f)).toEqual([INCIDENT]);
