@@ -1,7 +1,7 @@
 // Robustness sweep against the simulator's ground truth (not part of `npm test`: it simulates and
 // analyses ~90 datasets, several minutes on two shared cores).
 //
-//   npm run build && node dist/bench/sweep.js [scenario…] [--variations v1,v2]
+//   npm run build && node dist/bench/sweep.js [scenario…] [--variations v1,v2] [--extra]
 //
 // For each scenario of `vllm-tune simulate --list` and each variation (other seeds, scrape intervals
 // of 15 s and 30 s, another replica count), it runs `vllm-tune simulate` then `vllm-tune analyze --json`
@@ -36,6 +36,7 @@ interface Variation {
   seed: number;
   interval?: number;
   replicas?: number;
+  hours?: number;
 }
 
 const VARIATIONS: Variation[] = [
@@ -45,6 +46,13 @@ const VARIATIONS: Variation[] = [
   { id: 's2-i15', seed: 2, interval: 15 },
   { id: 's3-i30', seed: 3, interval: 30 },
   { id: 's2-r3', seed: 2, replicas: 3 },
+];
+/** With --extra: more seeds, a fourth replica, a longer window. */
+const EXTRA: Variation[] = [
+  { id: 's4', seed: 4 },
+  { id: 's5-i30', seed: 5, interval: 30 },
+  { id: 's4-r4', seed: 4, replicas: 4 },
+  { id: 's3-h2', seed: 3, hours: 2 },
 ];
 
 /** Scenarios whose size makes every variation too slow: one variation each (a week at 10-minute scrapes). */
@@ -253,6 +261,7 @@ function check(scenario: string, t: Truth, r: Result): { failures: string[]; dif
 function main(): void {
   const args = process.argv.slice(2);
   const vi = args.indexOf('--variations');
+  const variations = args.includes('--extra') ? [...VARIATIONS, ...EXTRA] : VARIATIONS;
   const only = args.filter((a, i) => !a.startsWith('--') && !(vi >= 0 && i === vi + 1));
   const vset = vi >= 0 ? new Set(args[vi + 1].split(',')) : null;
   const scenarios = cli(['simulate', '--list'])
@@ -262,10 +271,12 @@ function main(): void {
   const outRoot = path.join(ROOT, 'bench', 'out', 'sweep');
   const outcomes: Outcome[] = [];
   for (const scenario of scenarios) {
-    for (const v of VARIATIONS) {
+    for (const v of variations) {
       if (vset && !vset.has(v.id)) continue;
       if (ONE_VARIATION[scenario] && !ONE_VARIATION[scenario].includes(v.id)) continue;
       if (v.replicas && FIXED_FLEET.has(scenario)) continue;
+      // A longer window only for the one-hour scenarios (their incidents sit at fixed minutes).
+      if (v.hours && ['capacity-week', 'redeploy-regression', 'memory-leak', 'config-drift', 'long-prompt-burst', 'quality-regression', 'replica-restart'].includes(scenario)) continue;
       const dir = path.join(outRoot, scenario, v.id);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
@@ -276,6 +287,7 @@ function main(): void {
         const sim = ['simulate', '--scenario', scenario, '--out', data, '--seed', String(v.seed)];
         if (v.interval) sim.push('--interval', String(v.interval));
         if (v.replicas) sim.push('--replicas', String(v.replicas));
+        if (v.hours) sim.push('--hours', String(v.hours));
         cli(sim);
         // Keep only what a user has: the exports and logs (plus any trace the scenario ships), not the truth.
         const truth = JSON.parse(readFileSync(path.join(data, 'truth.json'), 'utf8')) as Truth;
@@ -302,7 +314,7 @@ function main(): void {
   }
   writeFileSync(path.join(outRoot, 'sweep.json'), JSON.stringify(outcomes, null, 1));
   // The table: scenario × variation.
-  const ids = VARIATIONS.map((v) => v.id).filter((id) => !vset || vset.has(id));
+  const ids = variations.map((v) => v.id).filter((id) => !vset || vset.has(id));
   console.log(`\n| scenario | ${ids.join(' | ')} |\n|---|${ids.map(() => '---').join('|')}|`);
   for (const s of [...new Set(outcomes.map((o) => o.scenario))]) {
     const cells = ids.map((id) => {
