@@ -17,6 +17,7 @@
 //  - QUIET: a scenario with nothing wrong (healthy-baseline, the "-after" halves) gives nothing above info.
 //  - REC: every recommendation is for replicas its findings concern, and every value (the flag and the
 //    numbers it was computed from) is finite and plausible.
+//  - EPISODE / CAUSE: every episode lies in the window; a consequence's cause is a finding that shares a replica.
 //  - soft differences against the default-seed expectations (test/unit/scenarios.test.ts EXPECTED,
 //    by replica index) are printed as "diff", not counted as failures: they are for a person to judge.
 //
@@ -47,12 +48,13 @@ const VARIATIONS: Variation[] = [
   { id: 's3-i30', seed: 3, interval: 30 },
   { id: 's2-r3', seed: 2, replicas: 3 },
 ];
-/** With --extra: more seeds, a fourth replica, a longer window. */
+/** With --extra: more seeds, a fourth replica, a longer window, a single replica. */
 const EXTRA: Variation[] = [
   { id: 's4', seed: 4 },
   { id: 's5-i30', seed: 5, interval: 30 },
   { id: 's4-r4', seed: 4, replicas: 4 },
   { id: 's3-h2', seed: 3, hours: 2 },
+  { id: 's2-r1', seed: 2, replicas: 1 },
 ];
 
 /** Scenarios whose size makes every variation too slow: one variation each (a week at 10-minute scrapes). */
@@ -236,6 +238,15 @@ function check(scenario: string, t: Truth, r: Result): { failures: string[]; dif
     for (const f of r.findings.filter((x) => x.severity !== 'info')) failures.push(`QUIET ${f.code}@${f.scope} is ${f.severity}`);
   }
   const byId = new Map(r.findings.map((f) => [`${f.code}@${f.scope}`, f]));
+  // Every episode inside the window, start before end; a consequence shares a replica with its cause.
+  for (const f of r.findings) {
+    for (const e of f.episodes) if (!(e.startSeconds >= t.start - iv && e.endSeconds <= t.end + iv && e.startSeconds <= e.endSeconds)) failures.push(`EPISODE ${f.code}@${f.scope} ${e.startSeconds}–${e.endSeconds} outside ${t.start}–${t.end}`);
+    if (f.causedBy) {
+      const cause = byId.get(f.causedBy);
+      if (!cause) failures.push(`CAUSE ${f.code}@${f.scope} caused by ${f.causedBy}, which is not a finding`);
+      else if (f.replicas.length && cause.replicas.length && !f.replicas.some((x) => cause.replicas.includes(x))) failures.push(`CAUSE ${f.code}@${f.scope} caused by ${f.causedBy} on other replicas`);
+    }
+  }
   for (const rec of r.recommendations) {
     const p = plausible(rec);
     if (p) failures.push(`REC ${rec.id} ${p}`);
