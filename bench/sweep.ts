@@ -1,7 +1,7 @@
 // Robustness sweep against the simulator's ground truth (not part of `npm test`: it simulates and
-// analyses ~90 datasets, several minutes on two shared cores).
+// analyses ~110 datasets by default, ~12 minutes on two shared cores; --extra adds ~85 more).
 //
-//   npm run build && node dist/bench/sweep.js [scenario…] [--variations v1,v2] [--extra]
+//   npm run sweep [-- scenario… --variations v1,v2 --extra]   (= npm run build && node dist/bench/sweep.js …)
 //
 // For each scenario of `vllm-tune simulate --list` and each variation (other seeds, scrape intervals
 // of 15 s and 30 s, another replica count), it runs `vllm-tune simulate` then `vllm-tune analyze --json`
