@@ -1,5 +1,5 @@
 // Robustness sweep against the simulator's ground truth (not part of `npm test`: it simulates and
-// analyses ~110 datasets by default, ~12 minutes on two shared cores; --extra adds ~85 more).
+// analyses 111 datasets by default, about 7 minutes on two shared cores; with --extra 176 plus a single-replica run each, about 15 minutes).
 //
 //   npm run sweep [-- scenario… --variations v1,v2 --extra]   (= npm run build && node dist/bench/sweep.js …)
 //
