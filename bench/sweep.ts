@@ -18,6 +18,8 @@
 //  - REC: every recommendation is for replicas its findings concern, and every value (the flag and the
 //    numbers it was computed from) is finite and plausible.
 //  - EPISODE / CAUSE: every episode lies in the window; a consequence's cause is a finding that shares a replica.
+//  - FORMAT (with --extra): the s2 data written as OpenMetrics text and as CSV give the same findings
+//    (code, severity, replicas, episodes) and recommendations as the JSON export of s2 (when s2 ran).
 //  - soft differences against the default-seed expectations (test/unit/scenarios.test.ts EXPECTED,
 //    by replica index) are printed as "diff", not counted as failures: they are for a person to judge.
 //
@@ -38,6 +40,11 @@ interface Variation {
   interval?: number;
   replicas?: number;
   hours?: number;
+  /** `simulate --format` (default json,log): the same data written as another export format. */
+  format?: string;
+  /** For a format variation: the variation with the same data in JSON, whose findings and
+   *  recommendations this one must equal (FORMAT check). */
+  sameAs?: string;
 }
 
 const VARIATIONS: Variation[] = [
@@ -55,6 +62,10 @@ const EXTRA: Variation[] = [
   { id: 's4-r4', seed: 4, replicas: 4 },
   { id: 's3-h2', seed: 3, hours: 2 },
   { id: 's2-r1', seed: 2, replicas: 1 },
+  // The s2 data as OpenMetrics text and as CSV (with the same logs): the same findings, episodes and
+  // recommendations as from the JSON export, or the format changed the diagnosis.
+  { id: 's2-om', seed: 2, format: 'openmetrics,log', sameAs: 's2' },
+  { id: 's2-csv', seed: 2, format: 'csv,log', sameAs: 's2' },
 ];
 
 /** Scenarios whose size makes every variation too slow: one variation each (a week at 10-minute scrapes). */
@@ -206,6 +217,15 @@ interface Outcome {
   diffs: string[];
   seconds: number;
   error?: string;
+  /** What a format variation compares: findings (code, severity, replicas, episodes) and recommendations. */
+  signature?: string[];
+}
+
+/** The diagnosis of a Result, independent of the input's format. */
+function signature(r: Result): string[] {
+  const f = r.findings.map((x) => `${x.code}/${x.severity}/${x.replicas.join('+')}/${x.episodes.map((e) => `${Math.round(e.startSeconds)}-${Math.round(e.endSeconds)}`).join(',')}`);
+  const rec = r.recommendations.map((x) => `${x.setting}=${String(x.to)}@${x.replicas.join('+')}`);
+  return [...f.sort(), ...rec.sort()];
 }
 
 function check(scenario: string, t: Truth, r: Result): { failures: string[]; diffs: string[] } {
@@ -299,6 +319,7 @@ function main(): void {
         if (v.interval) sim.push('--interval', String(v.interval));
         if (v.replicas) sim.push('--replicas', String(v.replicas));
         if (v.hours) sim.push('--hours', String(v.hours));
+        if (v.format) sim.push('--format', v.format);
         cli(sim);
         // Keep only what a user has: the exports and logs (plus any trace the scenario ships), not the truth.
         const truth = JSON.parse(readFileSync(path.join(data, 'truth.json'), 'utf8')) as Truth;
@@ -311,6 +332,14 @@ function main(): void {
         cli(['analyze', ...inputs, '--json', '--no-charts', '--no-what-if', '-q', '-o', dir, '--name', 'result']);
         const r = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as Result;
         Object.assign(o, check(scenario, truth, r));
+        o.signature = signature(r);
+        const base = v.sameAs ? outcomes.find((x) => x.scenario === scenario && x.variation === v.sameAs) : undefined;
+        if (base?.signature) {
+          const want = new Set(base.signature);
+          const got = new Set(o.signature);
+          for (const s of want) if (!got.has(s)) o.failures.push(`FORMAT only with JSON (${v.sameAs}): ${s}`);
+          for (const s of got) if (!want.has(s)) o.failures.push(`FORMAT only with ${v.format}: ${s}`);
+        }
         o.ok = o.failures.length === 0;
       } catch (e) {
         const err = e as { stderr?: string; message: string };
