@@ -13,7 +13,7 @@
 import type { InputError } from '../../errors.js';
 import { JsonByteReader, describeByte } from '../bytes/json-reader.js';
 import { NUM_NEED_MORE, POW10, exactQuotient, latin1, longDecimal, numValue, scanNumber, specialValue } from '../bytes/decimal.js';
-import { BATCH_FLOAT64, BATCH_HAS_BAD, BATCH_INT32, MAX_TIME_SECONDS, batchKind } from '../accumulator.js';
+import { BATCH_FLOAT64, BATCH_HAS_BAD, BATCH_INT32, MAX_TIME_SECONDS, batchKind, isInt32 } from '../accumulator.js';
 import type { SampleValues } from '../../model/series.js';
 import { ValueSlabs } from '../value-slabs.js';
 
@@ -160,7 +160,7 @@ export class PairScanner {
   private expectComma = false;
   // Values [0, k): in `iv` (the open Int32 region) while every one is an int32, in `fv` (the open
   // Float64 region) from the first that is not (`nonInt`).
-  private iv: Int32Array;
+  private iv: Int32Array = EMPTY_I32;
   private fv: Float64Array = EMPTY_F64;
   private nonInt = false;
   // What the hot loop saw of the samples [0, k), so that `seal` needs no second pass: a sample it
@@ -172,9 +172,7 @@ export class PairScanner {
     private readonly r: JsonByteReader,
     private readonly shapeError: (message: string, abs: number) => InputError,
     private readonly slabs: ValueSlabs = new ValueSlabs(),
-  ) {
-    this.iv = EMPTY_I32;
-  }
+  ) {}
 
   /** Forget the samples: a new series. */
   reset(): void {
@@ -237,7 +235,7 @@ export class PairScanner {
     if (k === this.capacity()) this.grow();
     this.st[k] = t;
     if (this.nonInt) this.fv[k] = v;
-    else if ((v | 0) === v && (v !== 0 || 1 / v > 0)) this.iv[k] = v;
+    else if (isInt32(v)) this.iv[k] = v;
     else {
       this.toFloat();
       this.fv[k] = v;
@@ -515,7 +513,7 @@ export class PairScanner {
           }
           st[k] = t;
           if (nonInt) fv[k] = v;
-          else if ((v | 0) === v && (v !== 0 || 1 / v > 0)) iv[k] = v;
+          else if ((v | 0) === v && (v !== 0 || 1 / v > 0)) iv[k] = v; // isInt32, written out in the hot loop
           else {
             // the first value an int32 cannot hold (a fraction, -0, NaN from the general path)
             this.k = k;
